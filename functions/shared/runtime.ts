@@ -1,0 +1,71 @@
+// What every handler shares: SDK clients built once per container, settings read and checked at
+// cold start, a Powertools logger, and the middy wrapper. Handlers stay a few lines each.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { createDocumentClient, createS3Client, requiredEnv } from '../../lib/storage/clients.js';
+import { S3BlobStore } from '../../lib/storage/s3.js';
+import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+
+export const logger = new Logger({ serviceName: 'audience-segmentation' });
+
+let blobStore: S3BlobStore | undefined;
+let segmentStore: DynamoSegmentStore | undefined;
+
+/** The run bucket as a BlobStore (built on first use, then reused by the container). */
+export function store(): S3BlobStore {
+  blobStore ??= new S3BlobStore(createS3Client(), requiredEnv('BUCKET_NAME'));
+  return blobStore;
+}
+
+export function segmentsStore(): DynamoSegmentStore {
+  segmentStore ??= new DynamoSegmentStore(createDocumentClient(), {
+    catalog: requiredEnv('CATALOG_TABLE'),
+    memberships: requiredEnv('MEMBERSHIPS_TABLE'),
+    runs: requiredEnv('RUNS_TABLE'),
+  });
+  return segmentStore;
+}
+
+export class InvalidEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/** Wraps a typed handler: parses the event with `schema`, tags logs with the run, returns JSON. */
+export function handler<S extends z.ZodType, R>(
+  schema: S,
+  fn: (event: z.infer<S>, context: Context) => Promise<R>,
+) {
+  return middy()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event: unknown, context: Context): Promise<R> => {
+      const parsed = schema.safeParse(event);
+      if (!parsed.success) {
+        throw new InvalidEventError(
+          `unexpected input: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+        );
+      }
+      const ref = parsed.data as { dataset?: string; runId?: string };
+      if (ref.dataset) logger.appendKeys({ dataset: ref.dataset, runId: ref.runId });
+      return fn(parsed.data, context);
+    });
+}
+
+export const runRef = z.object({ dataset: z.string().min(1), runId: z.string().min(1) });
+export const incomingObject = z.object({
+  key: z.string().min(1),
+  versionId: z.string().optional(),
+  size: z.number().nonnegative(),
+  etag: z.string().optional(),
+});
+export const runInput = runRef.extend({ objects: z.array(incomingObject).min(1) });
+export const shardTask = runRef.extend({
+  shard: z.object({ index: z.number().int().nonnegative() }),
+  asOfMs: z.number(),
+});
+export const shardedRun = runRef.extend({ shardCount: z.number().int().positive() });

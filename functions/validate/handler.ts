@@ -1,0 +1,5 @@
+// Validate: name, describe and check the segments; decide which are published.
+import { validate } from '../../lib/pipeline/stages.js';
+import { handler, shardedRun, store } from '../shared/runtime.js';
+
+export const main = handler(shardedRun, (event) => validate(store(), event));

@@ -1,0 +1,265 @@
+// The local main job: runs the synthesized state machine definition with aws-local-stepfunctions,
+// each Lambda task overridden to call its handler in-process, against s3rver and dynalite. There
+// is no second orchestration: the definition `cdk synth` produces is the one that runs here.
+import './polyfills.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join, relative } from 'node:path';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { startRunForObject } from '../../lib/pipeline/starter.js';
+import type { RunSummary } from '../../lib/pipeline/summary.js';
+import type { RunInput } from '../../lib/pipeline/types.js';
+import { createS3Client } from '../../lib/storage/clients.js';
+import { S3BlobStore } from '../../lib/storage/s3.js';
+import { type StandIns, startStandIns } from './standins.js';
+import { type LocalModel, localModel, synthesizeTemplate } from './template.js';
+
+export interface LocalEnvironment {
+  standIns: StandIns;
+  model: LocalModel;
+  store: S3BlobStore;
+  s3: S3Client;
+  handlers: Record<string, (input: unknown) => Promise<unknown>>;
+  stop(): Promise<void>;
+}
+
+export type ProgressEvent =
+  | { type: 'state-started'; state: string; parent?: string }
+  | { type: 'state-finished'; state: string; ms: number; parent?: string }
+  | { type: 'state-failed'; state: string; error?: string; cause?: string }
+  | { type: 'shard-finished'; state: string; index: number };
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + 15 * 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '3008',
+    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
+    logGroupName: `/local/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Starts the stand-ins and creates the bucket and tables of the synthesized template. */
+export async function startLocalEnvironment(options: { dataDir?: string } = {}): Promise<LocalEnvironment> {
+  const standIns = await startStandIns({ dataDir: options.dataDir });
+  try {
+    standIns.applyEnvironment();
+    const model = localModel(synthesizeTemplate());
+    Object.assign(process.env, model.environment);
+    const s3 = createS3Client();
+    await s3.send(new CreateBucketCommand({ Bucket: model.bucketName })).catch((e: { name?: string }) => {
+      if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+    });
+    await s3
+      .send(
+        new PutBucketVersioningCommand({
+          Bucket: model.bucketName,
+          VersioningConfiguration: { Status: 'Enabled' },
+        }),
+      )
+      .catch(() => undefined); // s3rver does not implement versioning; the run does not depend on it
+    const ddb = new DynamoDBClient({});
+    for (const t of model.tables) {
+      const p = t.properties as unknown as CreateTableCommandInput;
+      await ddb
+        .send(
+          new CreateTableCommand({
+            TableName: t.name,
+            KeySchema: p.KeySchema,
+            AttributeDefinitions: p.AttributeDefinitions,
+            BillingMode: 'PAY_PER_REQUEST',
+            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g) => ({
+              IndexName: g.IndexName,
+              KeySchema: g.KeySchema,
+              Projection: g.Projection,
+            })),
+          }),
+        )
+        .catch((e: { name?: string }) => {
+          if (e.name !== 'ResourceInUseException') throw e;
+        });
+    }
+    ddb.destroy();
+    const handlers: LocalEnvironment['handlers'] = {};
+    for (const [state, name] of Object.entries(model.taskHandlers)) {
+      const mod = (await import(`../../functions/${name}/handler.ts`)) as { main: Handler };
+      handlers[state] = (input) => mod.main(input, lambdaContext(name));
+    }
+    return {
+      standIns,
+      model,
+      s3,
+      store: new S3BlobStore(s3, model.bucketName),
+      handlers,
+      async stop() {
+        s3.destroy();
+        await standIns.stop();
+      },
+    };
+  } catch (error) {
+    await standIns.stop();
+    throw error;
+  }
+}
+
+const INPUT_EXTENSIONS = new Set([
+  '.csv',
+  '.tsv',
+  '.txt',
+  '.jsonl',
+  '.ndjson',
+  '.json',
+  '.parquet',
+  '.gz',
+  '.dat',
+  '.psv',
+]);
+
+/** Expands files and folders into (path on disk, name within the dataset) pairs. */
+export function collectInputs(paths: readonly string[]): { path: string; name: string }[] {
+  const out: { path: string; name: string }[] = [];
+  for (const p of paths) {
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      const walk = (dir: string): void => {
+        for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+          a.name.localeCompare(b.name),
+        )) {
+          const full = join(dir, entry.name);
+          if (entry.isDirectory()) walk(full);
+          else if (INPUT_EXTENSIONS.has(extname(entry.name).toLowerCase()) && !entry.name.startsWith('.')) {
+            out.push({ path: full, name: relative(p, full).split('\\').join('/') });
+          }
+        }
+      };
+      walk(p);
+    } else {
+      out.push({ path: p, name: basename(p) });
+    }
+  }
+  return out;
+}
+
+export function datasetNameFor(paths: readonly string[]): string {
+  const first = basename(paths[0] ?? 'dataset')
+    .replace(/\.(gz)$/i, '')
+    .replace(/\.[^.]+$/, '');
+  const clean = first.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  return clean || 'dataset';
+}
+
+export interface LocalRunOptions {
+  dataset: string;
+  config?: unknown;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface LocalRunResult {
+  status: 'succeeded' | 'failed';
+  runInput: RunInput;
+  output: unknown;
+  summary?: RunSummary;
+  error?: { name: string; message: string };
+}
+
+/** Uploads inputs under incoming/<dataset>/ and runs the workflow over that snapshot. */
+export async function runLocal(
+  env: LocalEnvironment,
+  inputs: readonly { path: string; name: string }[],
+  options: LocalRunOptions,
+): Promise<LocalRunResult> {
+  const { store } = env;
+  if (options.config !== undefined) {
+    await store.put(`config/${options.dataset}.json`, JSON.stringify(options.config), 'application/json');
+  }
+  for (const input of inputs) {
+    await store.put(`incoming/${options.dataset}/${input.name}`, readFileSync(input.path));
+  }
+  // the starter's own logic decides the run id and input, as the EventBridge trigger would
+  let runInput: RunInput | undefined;
+  const last = inputs[inputs.length - 1];
+  await startRunForObject(
+    store,
+    { detail: { object: { key: `incoming/${options.dataset}/${last.name}` } } },
+    async (_name, input) => {
+      runInput = input;
+      return 'started';
+    },
+  );
+  return executeRun(env, runInput!, options.onProgress);
+}
+
+export async function executeRun(
+  env: LocalEnvironment,
+  runInput: RunInput,
+  onProgress?: (event: ProgressEvent) => void,
+): Promise<LocalRunResult> {
+  const machine = new StateMachine(env.model.definition as never, {
+    validationOptions: { checkPaths: false },
+  });
+  const execution = machine.run(runInput as never, {
+    overrides: {
+      taskResourceLocalHandlers: env.handlers as never,
+      retryIntervalOverrides: Object.fromEntries(Object.keys(env.handlers).map((s) => [s, 10])),
+    },
+  });
+  const started = new Map<string, number>();
+  const logs = (async () => {
+    for await (const event of execution.eventLogs) {
+      const e = event as {
+        type: string;
+        state?: { name: string };
+        index?: number;
+        parentState?: { name: string };
+        Error?: string;
+        Cause?: string;
+      };
+      const name = e.state?.name;
+      if (!onProgress || !name) continue;
+      if (e.type === 'StateEntered') {
+        started.set(name, Date.now());
+        if (!e.parentState) onProgress({ type: 'state-started', state: name });
+      } else if (e.type === 'StateExited' && !e.parentState) {
+        onProgress({
+          type: 'state-finished',
+          state: name,
+          ms: Date.now() - (started.get(name) ?? Date.now()),
+        });
+      } else if (e.type === 'MapIterationSucceeded') {
+        onProgress({ type: 'shard-finished', state: name, index: e.index ?? 0 });
+      } else if (e.type === 'StateFailed' && !e.parentState) {
+        onProgress({ type: 'state-failed', state: name, error: e.Error, cause: e.Cause });
+      }
+    }
+  })();
+  try {
+    const output = (await execution.result) as Record<string, unknown>;
+    await logs.catch(() => undefined);
+    const summary = JSON.parse(
+      new TextDecoder().decode(await env.store.get(`runs/${runInput.dataset}/${runInput.runId}/run.json`)),
+    ) as RunSummary;
+    return { status: 'succeeded', runInput, output, summary };
+  } catch (error) {
+    await logs.catch(() => undefined);
+    const err = error as { name?: string; message?: string; cause?: { message?: string } };
+    const failure = await env.store.getIfExists(
+      `rejected/${runInput.dataset}/${runInput.runId}/run.errors.json`,
+    );
+    const detail = failure
+      ? (JSON.parse(new TextDecoder().decode(failure)) as { error: { name: string; message: string } }).error
+      : { name: err.name ?? 'Error', message: err.message ?? String(error) };
+    return { status: 'failed', runInput, output: null, error: detail };
+  }
+}

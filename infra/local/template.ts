@@ -1,0 +1,141 @@
+// Reads the synthesized CloudFormation template the way the local runner needs it: the state
+// machine definition with Lambda ARNs resolved to the handlers they stand for, the tables to
+// create, and each function's environment with Refs resolved to local resource names.
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../build-app.js';
+import { HANDLER_METADATA } from '../constructs/segmentation-function.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+interface Resource {
+  Type: string;
+  Properties?: Record<string, Json>;
+  Metadata?: Record<string, Json>;
+}
+export interface Template {
+  Resources: Record<string, Resource>;
+}
+
+export interface LocalTable {
+  logicalId: string;
+  name: string;
+  properties: Record<string, Json>;
+}
+
+export interface LocalModel {
+  definition: Record<string, Json>;
+  bucketName: string;
+  tables: LocalTable[];
+  /** state name → handler folder under functions/ */
+  taskHandlers: Record<string, string>;
+  /** union of every function's resolved environment */
+  environment: Record<string, string>;
+}
+
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+/** Synthesizes the app without bundling (the local runner calls handlers in-process). */
+export function synthesizeTemplate(): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const { stack } = buildApp(app, { nag: false });
+  return app.synth().getStackByName(stack.stackName).template as Template;
+}
+
+const LOCAL_ACCOUNT = '000000000000';
+
+export function localModel(template: Template, options: { bucketName?: string } = {}): LocalModel {
+  const resources = template.Resources;
+  const buckets = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::S3::Bucket' && r.Properties?.EventBridgeConfiguration,
+  );
+  if (buckets.length !== 1) throw new TemplateError(`expected one data bucket, found ${buckets.length}`);
+  const bucketLogicalId = buckets[0][0];
+  const bucketName = options.bucketName ?? 'segmentation-local';
+  const tables: LocalTable[] = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')
+    .map(([logicalId, r]) => ({ logicalId, name: `local-${logicalId}`, properties: r.Properties ?? {} }));
+  const names = new Map<string, string>([
+    [bucketLogicalId, bucketName],
+    ...tables.map((t) => [t.logicalId, t.name] as [string, string]),
+  ]);
+
+  const resolve = (value: Json): Json => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map(resolve);
+    if ('Ref' in value) {
+      const id = value.Ref as string;
+      if (id === 'AWS::Region') return 'us-east-1';
+      if (id === 'AWS::AccountId') return LOCAL_ACCOUNT;
+      if (id === 'AWS::Partition') return 'aws';
+      const res = resources[id];
+      if (names.has(id)) return names.get(id)!;
+      if (res?.Type === 'AWS::Lambda::Function') return id;
+      return `local-${id}`;
+    }
+    if ('Fn::GetAtt' in value) {
+      const [id, attr] = value['Fn::GetAtt'] as [string, string];
+      const res = resources[id];
+      if (res?.Type === 'AWS::Lambda::Function' && attr === 'Arn') {
+        return `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:${id}`;
+      }
+      return `arn:aws:local:us-east-1:${LOCAL_ACCOUNT}:${id}/${attr}`;
+    }
+    if ('Fn::Join' in value) {
+      const [sep, parts] = value['Fn::Join'] as [string, Json[]];
+      return parts.map((p) => String(resolve(p))).join(sep);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+  };
+
+  const handlerByLogicalId = new Map<string, string>();
+  const environment: Record<string, string> = {};
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const handler = r.Metadata?.[HANDLER_METADATA];
+    if (typeof handler !== 'string') continue;
+    handlerByLogicalId.set(id, handler);
+    const vars = ((r.Properties?.Environment as Record<string, Json> | undefined)?.Variables ?? {}) as Record<
+      string,
+      Json
+    >;
+    for (const [k, v] of Object.entries(vars)) {
+      const resolved = String(resolve(v));
+      if (environment[k] !== undefined && environment[k] !== resolved) {
+        throw new TemplateError(`functions disagree on ${k} (${environment[k]} vs ${resolved})`);
+      }
+      environment[k] = resolved;
+    }
+  }
+
+  const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  if (machines.length !== 1) throw new TemplateError(`expected one state machine, found ${machines.length}`);
+  const definitionString = resolve(machines[0].Properties?.DefinitionString ?? null);
+  if (typeof definitionString !== 'string') throw new TemplateError('state machine has no DefinitionString');
+  const definition = JSON.parse(definitionString) as Record<string, Json>;
+
+  const taskHandlers: Record<string, string> = {};
+  const walk = (states: Record<string, Record<string, Json>>): void => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') {
+        const arn = String(state.Resource);
+        const id = arn.slice(arn.lastIndexOf(':') + 1);
+        const handler = handlerByLogicalId.get(id);
+        if (!handler)
+          throw new TemplateError(`task ${name} calls ${arn}, which is not one of the product's functions`);
+        taskHandlers[name] = handler;
+      }
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States: Record<string, Record<string, Json>> }
+        | undefined;
+      if (processor) walk(processor.States);
+      for (const branch of (state.Branches ?? []) as { States: Record<string, Record<string, Json>> }[])
+        walk(branch.States);
+    }
+  };
+  walk(definition.States as Record<string, Record<string, Json>>);
+  return { definition, bucketName, tables, taskHandlers, environment };
+}

@@ -1,0 +1,132 @@
+// Names and one-sentence descriptions from what distinguishes each segment, in plain words with
+// real units. Deterministic: the same profile always gives the same words.
+
+export interface SegmentProfile {
+  /** mean raw feature values of the segment */
+  means: Record<string, number>;
+  /** centroid in standardised units (0 = population average) */
+  z: Record<string, number>;
+}
+
+const NAME_RULES: { name: string; when: (z: Record<string, number>) => boolean }[] = [
+  { name: 'Lapsed regulars', when: (z) => (z.recencyDays ?? 0) > 0.8 && (z.frequency ?? 0) > 0.3 },
+  { name: 'Lapsed customers', when: (z) => (z.recencyDays ?? 0) > 0.8 },
+  { name: 'New customers', when: (z) => (z.tenureDays ?? 0) < -0.8 && (z.recencyDays ?? 0) < 0 },
+  { name: 'Deal seekers', when: (z) => (z.discountShare ?? 0) > 0.8 },
+  { name: 'Loyal high spenders', when: (z) => (z.frequency ?? 0) > 0.6 && (z.monetary ?? 0) > 0.6 },
+  {
+    name: 'Occasional big-basket buyers',
+    when: (z) => (z.frequency ?? 0) < -0.4 && (z.avgOrderValue ?? 0) > 0.3,
+  },
+  { name: 'Frequent buyers', when: (z) => (z.frequency ?? 0) > 0.5 },
+  { name: 'High spenders', when: (z) => (z.monetary ?? 0) > 0.5 },
+  { name: 'Frequent returners', when: (z) => (z.returnRate ?? 0) > 0.8 },
+  { name: 'One-off buyers', when: (z) => (z.frequency ?? 0) < -0.5 },
+  { name: 'Recent low spenders', when: (z) => (z.recencyDays ?? 0) < -0.3 && (z.monetary ?? 0) < 0 },
+];
+
+const QUALIFIERS: { feature: string; high: string; low: string }[] = [
+  { feature: 'monetary', high: 'higher spend', low: 'lower spend' },
+  { feature: 'frequency', high: 'more orders', low: 'fewer orders' },
+  { feature: 'recencyDays', high: 'less recent', low: 'more recent' },
+  { feature: 'avgOrderValue', high: 'bigger baskets', low: 'smaller baskets' },
+  { feature: 'tenureDays', high: 'longer tenure', low: 'shorter tenure' },
+  { feature: 'discountShare', high: 'more discounts', low: 'fewer discounts' },
+];
+
+/** One name per segment; when two segments earn the same name, each gets its strongest qualifier. */
+export function nameSegments(profiles: readonly SegmentProfile[]): string[] {
+  const base = profiles.map((p) => NAME_RULES.find((r) => r.when(p.z))?.name ?? 'Steady customers');
+  const names = [...base];
+  for (let i = 0; i < profiles.length; i++) {
+    const clashes = base.map((b, j) => (b === base[i] ? j : -1)).filter((j) => j >= 0);
+    if (clashes.length < 2) continue;
+    const used = new Set<string>();
+    for (const j of clashes) {
+      const ranked = QUALIFIERS.filter((q) => profiles[j].z[q.feature] !== undefined)
+        .map((q) => ({
+          q,
+          v: profiles[j].z[q.feature] - mean(clashes.map((c) => profiles[c].z[q.feature] ?? 0)),
+        }))
+        .sort((a, b) => Math.abs(b.v) - Math.abs(a.v));
+      const pick =
+        ranked.map((r) => (r.v >= 0 ? r.q.high : r.q.low)).find((w) => !used.has(w)) ?? `group ${j + 1}`;
+      used.add(pick);
+      names[j] = `${base[j]} (${pick})`;
+    }
+  }
+  return names;
+}
+
+const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+
+function formatNumber(x: number): string {
+  return x >= 10 ? Math.round(x).toString() : x.toFixed(1);
+}
+
+function days(x: number): string {
+  const d = Math.round(x);
+  return d === 1 ? '1 day' : `${d} days`;
+}
+
+/**
+ * A one-sentence description, e.g. "Ordered 3.1× as often as average, spent 40% more per order,
+ * last ordered 9 days ago on average."
+ */
+export function describeSegment(profile: SegmentProfile, population: Record<string, number>): string {
+  const parts: { weight: number; text: string }[] = [];
+  const ratio = (f: string): number => (population[f] ? profile.means[f] / population[f] : Number.NaN);
+  const z = profile.z;
+  if (profile.means.frequency !== undefined) {
+    const r = ratio('frequency');
+    const text =
+      r >= 1.95
+        ? `ordered ${formatNumber(r)}× as often as average`
+        : r >= 1.1
+          ? `ordered ${Math.round((r - 1) * 100)}% more often than average`
+          : r <= 0.9
+            ? `ordered ${Math.round((1 - r) * 100)}% less often than average (${formatNumber(profile.means.frequency)} orders each)`
+            : `ordered about as often as average`;
+    parts.push({ weight: Math.abs(z.frequency ?? 0), text });
+  }
+  if (profile.means.avgOrderValue !== undefined) {
+    const r = ratio('avgOrderValue');
+    const text =
+      r >= 1.95
+        ? `spent ${formatNumber(r)}× as much per order`
+        : r >= 1.1
+          ? `spent ${Math.round((r - 1) * 100)}% more per order`
+          : r <= 0.9
+            ? `spent ${Math.round((1 - r) * 100)}% less per order`
+            : 'spent about the average per order';
+    parts.push({ weight: Math.abs(z.avgOrderValue ?? 0), text });
+  }
+  if (profile.means.discountShare !== undefined) {
+    parts.push({
+      weight: Math.abs(z.discountShare ?? 0),
+      text: `used a discount on ${Math.round(profile.means.discountShare * 100)}% of orders`,
+    });
+  }
+  if (profile.means.tenureDays !== undefined && (z.tenureDays ?? 0) < -0.8) {
+    parts.push({
+      weight: Math.abs(z.tenureDays),
+      text: `first ordered ${days(profile.means.tenureDays)} ago on average`,
+    });
+  }
+  if (profile.means.returnRate !== undefined) {
+    parts.push({
+      weight: Math.abs(z.returnRate ?? 0),
+      text: `returned ${Math.round(profile.means.returnRate * 100)}% of lines`,
+    });
+  }
+  const chosen = parts
+    .map((p, i) => ({ ...p, i }))
+    .sort((a, b) => b.weight - a.weight || a.i - b.i)
+    .slice(0, 2)
+    .sort((a, b) => a.i - b.i)
+    .map((p) => p.text);
+  if (profile.means.recencyDays !== undefined)
+    chosen.push(`last ordered ${days(profile.means.recencyDays)} ago on average`);
+  const sentence = chosen.join(', ');
+  return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
+}
