@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { describeSegment, nameSegments } from '../../../lib/segments/describe.js';
+import { isHoldout } from '../../../lib/segments/holdout.js';
+
+const population = { recencyDays: 100, frequency: 4, monetary: 400, avgOrderValue: 100, tenureDays: 365 };
+
+describe('segment names and descriptions', () => {
+  it('describes what distinguishes a segment with real units', () => {
+    // Act
+    const text = describeSegment(
+      { means: { recencyDays: 9.4, frequency: 12.4, monetary: 1736, avgOrderValue: 140, tenureDays: 500 }, z: { frequency: 1.8, avgOrderValue: 0.6, monetary: 1.5, recencyDays: -1.2, tenureDays: 0.4 } },
+      population,
+    );
+    // Assess
+    expect(text).toBe('Ordered 3.1× as often as average, spent 40% more per order, last ordered 9 days ago on average.');
+  });
+
+  it('names segments from their profile and keeps names unique', () => {
+    const names = nameSegments([
+      { means: {}, z: { recencyDays: 1.5, frequency: -0.2 } },
+      { means: {}, z: { recencyDays: 1.2, frequency: -0.9, monetary: -1 } },
+      { means: {}, z: { frequency: 1.2, monetary: 1.1 } },
+      { means: {}, z: { tenureDays: -1.5, recencyDays: -1 } },
+    ]);
+    expect(names[2]).toBe('Loyal high spenders');
+    expect(names[3]).toBe('New customers');
+    expect(names[0]).toMatch(/^Lapsed customers \(/);
+    expect(new Set(names).size).toBe(4);
+  });
+
+  it('is deterministic', () => {
+    const p = { means: { recencyDays: 50, frequency: 2, avgOrderValue: 80 }, z: { frequency: -0.6, avgOrderValue: -0.3 } };
+    expect(describeSegment(p, population)).toBe(describeSegment(structuredClone(p), population));
+  });
+});
+
+describe('holdouts', () => {
+  it('assigns a stable share of customers to the control group', () => {
+    // Act
+    let held = 0;
+    for (let i = 0; i < 20_000; i++) if (isHoldout('salt', `C${i}`, 'seg-1', 0.1)) held++;
+    // Assess
+    expect(held / 20_000).toBeGreaterThan(0.09);
+    expect(held / 20_000).toBeLessThan(0.11);
+    expect(isHoldout('salt', 'C1', 'seg-1', 0.1)).toBe(isHoldout('salt', 'C1', 'seg-1', 0.1));
+    expect(isHoldout('salt', 'C1', 'seg-1', 0)).toBe(false);
+  });
+});

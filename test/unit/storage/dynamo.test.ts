@@ -1,0 +1,60 @@
+// Failure paths dynalite cannot produce: UnprocessedItems and throttling (aws-sdk-client-mock).
+import { DynamoDBDocumentClient, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { BatchWriteError, batchWriteAll, type WriteRequest } from '../../../lib/storage/dynamo.js';
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const put = (i: number): WriteRequest => ({ PutRequest: { Item: { pk: `p${i}`, sk: 's' } } });
+const noSleep = { sleep: async () => undefined, random: () => 0.5 };
+
+describe('batchWriteAll', () => {
+  it('re-sends UnprocessedItems until every item is written', async () => {
+    // Prepare: the first call leaves two items unprocessed
+    const mock = mockClient(doc);
+    mock
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { t: [put(1), put(2)] } })
+      .resolves({ UnprocessedItems: {} });
+    // Act
+    const calls = await batchWriteAll(doc, 't', [0, 1, 2, 3].map(put), noSleep);
+    // Assess
+    expect(calls).toBe(2);
+    const second = mock.commandCalls(BatchWriteCommand)[1].args[0].input.RequestItems!.t;
+    expect(second).toEqual([put(1), put(2)]);
+    mock.restore();
+  });
+
+  it('splits into requests of at most 25 items', async () => {
+    const mock = mockClient(doc);
+    mock.on(BatchWriteCommand).resolves({});
+    await batchWriteAll(doc, 't', Array.from({ length: 60 }, (_, i) => put(i)), noSleep);
+    expect(mock.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems!.t.length)).toEqual([25, 25, 10]);
+    mock.restore();
+  });
+
+  it('backs off on throttling and succeeds', async () => {
+    const mock = mockClient(doc);
+    const delays: number[] = [];
+    mock
+      .on(BatchWriteCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }))
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+      .resolves({});
+    const calls = await batchWriteAll(doc, 't', [put(1)], { sleep: async (ms) => void delays.push(ms), random: () => 1, baseDelayMs: 100 });
+    expect(calls).toBe(3);
+    expect(delays).toEqual([100, 200]); // exponential, full jitter at its maximum
+    mock.restore();
+  });
+
+  it('fails clearly when items stay unprocessed, and never swallows other errors', async () => {
+    const mock = mockClient(doc);
+    mock.on(BatchWriteCommand).resolves({ UnprocessedItems: { t: [put(1)] } });
+    await expect(batchWriteAll(doc, 't', [put(1)], { ...noSleep, maxAttempts: 3 })).rejects.toThrow(BatchWriteError);
+    mock.reset();
+    mock.on(BatchWriteCommand).rejects(Object.assign(new Error('bad'), { name: 'ValidationException' }));
+    await expect(batchWriteAll(doc, 't', [put(1)], noSleep)).rejects.toThrow('bad');
+    mock.restore();
+  });
+});
