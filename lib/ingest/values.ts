@@ -58,8 +58,8 @@ const CURRENCY_CODES = new Set([
  * Returns NaN when the text is not a finite amount ('NaN', 'Infinity', '', words).
  */
 export function parseAmount(text: string, options?: { decimal?: '.' | ',' | 'auto' }): number {
-  if (plainNumber(text)) return Number(text);
   const decimal = options?.decimal ?? 'auto';
+  if (decimal !== ',' && plainNumber(text)) return Number(text);
   let s = text.trim();
   if (s.length === 0) return Number.NaN;
   let negative = false;
@@ -136,12 +136,25 @@ export function parseAmount(text: string, options?: { decimal?: '.' | ',' | 'aut
   else decimalChar = dots > 1 ? ',' : '.';
   const thousands = decimalChar === '.' ? ',' : '.';
   if ((decimalChar === '.' ? dots : commas) > 1) return Number.NaN;
+  // Thousands separators must sit between digit groups: 3 digits after each (2 allowed before the last
+  // group, for Indian lakh grouping 1,00,000); "12..5" or "1,2,3" is not an amount.
   let normal = '';
+  let group = -1;
   for (let i = 0; i < out.length; i++) {
     const ch = out[i];
-    if (ch === thousands) continue;
+    if (ch === thousands) {
+      if (group >= 0 && group !== 3 && group !== 2) return Number.NaN;
+      if (i === 0 || !isDigit(out.charCodeAt(i - 1))) return Number.NaN;
+      group = 0;
+      continue;
+    }
+    if (ch === decimalChar || ch === 'e') {
+      if (group >= 0 && group !== 3) return Number.NaN;
+      group = -2;
+    } else if (group >= 0) group++;
     normal += ch === decimalChar ? '.' : ch;
   }
+  if (group >= 0 && group !== 3) return Number.NaN;
   const value = Number(normal);
   if (!Number.isFinite(value)) return Number.NaN;
   return negative || sign < 0 ? -value : value;

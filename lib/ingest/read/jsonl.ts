@@ -91,17 +91,7 @@ export class JsonLinesReader {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      if (this.records === 1 && text.startsWith('[')) {
-        throw fileError(
-          'json-array',
-          'This is a JSON array (one big [ ... ] value), not JSON Lines.',
-          { file: this.file, line },
-          {
-            expected: 'one JSON object per line',
-            fix: 'export as JSON Lines (.jsonl, one object per line), or as CSV',
-          },
-        );
-      }
+      if (this.records === 1 && text.startsWith('[')) throw jsonArray(this.file, line);
       this.sink.issue(
         makeIssue(
           'invalid-json',
@@ -112,6 +102,7 @@ export class JsonLinesReader {
       );
       return;
     }
+    if (this.records === 1 && Array.isArray(value)) throw jsonArray(this.file, line);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       this.sink.issue(
         makeIssue(
@@ -162,4 +153,16 @@ export class JsonLinesReader {
     }
     this.sink.row(fields, line);
   }
+}
+
+function jsonArray(file: string, line: number): Error {
+  return fileError(
+    'json-array',
+    'This is a JSON array (one big [ ... ] value), not JSON Lines.',
+    { file, line },
+    {
+      expected: 'one JSON object per line',
+      fix: 'export as JSON Lines (.jsonl, one object per line), or as CSV',
+    },
+  );
 }

@@ -185,8 +185,8 @@ export class DelimitedTokenizer {
       }
       if (!complete) break;
       if (fields.length !== nf) fields.length = nf;
-      // Blank lines carry no record.
-      if (nf === 1 && fields[0].length === 0) continue;
+      // Blank (or whitespace-only) lines carry no record.
+      if (nf === 1 && fields[0].trim().length === 0) continue;
       this.sink(fields, recordLine, tooLong);
     }
     this.line = line;

@@ -28,19 +28,29 @@ export async function read(
   options: Partial<ReadOptions> = {},
   chunkSize = 7,
 ): Promise<ReadResult> {
-  const result: ReadResult = { header: [], rows: [], lines: [], issues: [], info: undefined as unknown as TableInfo };
-  result.info = await readTable(chunked(bytesOf(input), chunkSize), { file: 'export.csv', ...options }, {
-    header: (names) => {
-      result.header = [...names];
+  const result: ReadResult = {
+    header: [],
+    rows: [],
+    lines: [],
+    issues: [],
+    info: undefined as unknown as TableInfo,
+  };
+  result.info = await readTable(
+    chunked(bytesOf(input), chunkSize),
+    { file: 'export.csv', ...options },
+    {
+      header: (names) => {
+        result.header = [...names];
+      },
+      row: (fields, line) => {
+        result.rows.push([...fields]);
+        result.lines.push(line);
+      },
+      issue: (issue) => {
+        result.issues.push(issue);
+      },
     },
-    row: (fields, line) => {
-      result.rows.push([...fields]);
-      result.lines.push(line);
-    },
-    issue: (issue) => {
-      result.issues.push(issue);
-    },
-  });
+  );
   return result;
 }
 
@@ -58,7 +68,10 @@ export async function caught(fn: () => Promise<unknown> | unknown): Promise<{ na
 export function findCdnow(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
-    for (const candidate of [join(dir, 'shared/data/cdnow/CDNOW_sample.txt'), join(dir, 'data/cdnow/CDNOW_sample.txt')]) {
+    for (const candidate of [
+      join(dir, 'shared/data/cdnow/CDNOW_sample.txt'),
+      join(dir, 'data/cdnow/CDNOW_sample.txt'),
+    ]) {
       if (existsSync(candidate)) return candidate;
     }
     const parent = resolve(dir, '..');

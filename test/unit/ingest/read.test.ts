@@ -114,7 +114,13 @@ describe('readTable: encodings', () => {
   });
 
   it('detects Windows-1252 (€ 0x80, é 0xE9)', async () => {
-    const bytes = new Uint8Array([...bytesOf('id,city,price\n1,Orl'), 0xe9, ...bytesOf('ans,'), 0x80, ...bytesOf('5\n')]);
+    const bytes = new Uint8Array([
+      ...bytesOf('id,city,price\n1,Orl'),
+      0xe9,
+      ...bytesOf('ans,'),
+      0x80,
+      ...bytesOf('5\n'),
+    ]);
     const { rows, info } = await read(bytes);
     expect(rows).toEqual([['1', 'Orléans', '€5']]);
     expect(info.encoding).toBe('windows-1252');
@@ -135,7 +141,8 @@ describe('readTable: encodings', () => {
 
 describe('readTable: JSON Lines and Parquet', () => {
   it('reads JSON Lines with nested objects, numbers, booleans and nulls', async () => {
-    const text = '{"customer":{"id":"c1"},"total":12.5,"vip":true,"note":null}\n\n{"customer":{"id":"c2"},"total":3}\n';
+    const text =
+      '{"customer":{"id":"c1"},"total":12.5,"vip":true,"note":null}\n\n{"customer":{"id":"c2"},"total":3}\n';
     const { header, rows, lines, info } = await read(text, { file: 'events.jsonl' });
     expect(header).toEqual(['customer.id', 'total', 'vip', 'note']);
     expect(rows).toEqual([
@@ -158,10 +165,18 @@ describe('readTable: JSON Lines and Parquet', () => {
         { name: 'customer_id', data: ['c1', 'c2', null], type: 'STRING' },
         { name: 'quantity', data: [1, -2, 3], type: 'INT32' },
         { name: 'total', data: [9.5, -1.25, 0], type: 'DOUBLE' },
-        { name: 'at', data: [new Date('2024-01-02T03:04:05Z'), new Date(0), new Date(86_400_000)], type: 'TIMESTAMP' },
+        {
+          name: 'at',
+          data: [new Date('2024-01-02T03:04:05Z'), new Date(0), new Date(86_400_000)],
+          type: 'TIMESTAMP',
+        },
       ],
     });
-    const { header, rows, lines, info } = await read(new Uint8Array(buffer), { file: 'orders.parquet' }, 1000);
+    const { header, rows, lines, info } = await read(
+      new Uint8Array(buffer),
+      { file: 'orders.parquet' },
+      1000,
+    );
     expect(header).toEqual(['customer_id', 'quantity', 'total', 'at']);
     expect(rows).toEqual([
       ['c1', '1', '9.5', '2024-01-02T03:04:05.000Z'],
@@ -244,11 +259,18 @@ describe('readTable: CDNOW whitespace-aligned file', () => {
     expect(total).toBeCloseTo(expectedTotal, 6);
   });
 
-  it.skipIf(path === null)('detects the whitespace layout of the gzipped file without a format setting', async () => {
-    const { info, rows } = await read(gzipSync(readFileSync(path!)), { file: 'CDNOW_sample.txt.gz', header: false }, 65536);
-    expect(info).toMatchObject({ format: 'whitespace', rowsRead: 6919, gzip: true });
-    expect(rows[6918]).toHaveLength(5);
-  });
+  it.skipIf(path === null)(
+    'detects the whitespace layout of the gzipped file without a format setting',
+    async () => {
+      const { info, rows } = await read(
+        gzipSync(readFileSync(path!)),
+        { file: 'CDNOW_sample.txt.gz', header: false },
+        65536,
+      );
+      expect(info).toMatchObject({ format: 'whitespace', rowsRead: 6919, gzip: true });
+      expect(rows[6918]).toHaveLength(5);
+    },
+  );
 });
 
 describe('readTable: streaming', () => {
