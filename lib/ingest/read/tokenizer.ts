@@ -1,0 +1,308 @@
+// The delimited-text tokenizer (CSV, TSV, any single-character delimiter) and the whitespace-aligned one.
+// One pass over decoded text chunks, no regex, one reused fields array: it is on the 2M rows/s path. Quoted
+// fields may hold delimiters, doubled quotes and newlines; line numbers are the physical line a record
+// starts on, so an error points where the marketer's editor does.
+
+import { fileError } from './../errors.js';
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const SPACE = 32;
+const TAB = 9;
+
+/** Called once per record; `fields` is reused after return. `tooLong` is the index of the first field over the limit, or -1. */
+export type RecordSink = (fields: string[], line: number, tooLong: number) => void;
+
+export interface TokenizerOptions {
+  file: string;
+  /** Longest field accepted, in characters; longer ones are flagged (row-level). */
+  maxFieldChars: number;
+}
+
+/** Record too long to be real: the reader stops instead of buffering a runaway line. */
+function maxRecordChars(maxFieldChars: number): number {
+  return Math.max(maxFieldChars * 16, 1 << 20);
+}
+
+/** Counts line feeds (and lone carriage returns) in text[from, to). */
+function countLines(text: string, from: number, to: number): number {
+  let lines = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === LF) lines++;
+    else if (c === CR && (i + 1 >= text.length || text.charCodeAt(i + 1) !== LF)) lines++;
+  }
+  return lines;
+}
+
+export class DelimitedTokenizer {
+  private readonly delimiter: number;
+  private readonly fields: string[] = [];
+  private pending = '';
+  /** Physical line (1-based) where `pending` starts. */
+  private line = 1;
+
+  constructor(
+    delimiter: string,
+    private readonly options: TokenizerOptions,
+    private readonly sink: RecordSink,
+  ) {
+    this.delimiter = delimiter.charCodeAt(0);
+  }
+
+  /** Line number just after everything pushed so far (for locating decode errors). */
+  currentLine(): number {
+    return this.line + countLines(this.pending, 0, this.pending.length);
+  }
+
+  push(chunk: string): void {
+    const text = this.pending.length === 0 ? chunk : this.pending + chunk;
+    this.pending = '';
+    this.parse(text, false);
+  }
+
+  end(): void {
+    const text = this.pending;
+    this.pending = '';
+    if (text.length > 0) this.parse(text, true);
+  }
+
+  private parse(text: string, final: boolean): void {
+    const n = text.length;
+    const D = this.delimiter;
+    const fields = this.fields;
+    const maxField = this.options.maxFieldChars;
+    let pos = 0;
+    let line = this.line;
+    while (pos < n) {
+      const recordStart = pos;
+      const recordLine = line;
+      let nf = 0;
+      let tooLong = -1;
+      let complete = false;
+      // One record: fields until an unquoted line break (or the end of the final chunk).
+      for (;;) {
+        let value: string;
+        let i = pos;
+        if (i < n && text.charCodeAt(i) === QUOTE) {
+          // Quoted field: find the closing quote, unescaping doubled quotes.
+          const quoteLine = line;
+          let start = i + 1;
+          let parts: string | null = null;
+          let closed = -1;
+          for (;;) {
+            const q = text.indexOf('"', start);
+            if (q < 0) break;
+            if (q + 1 < n && text.charCodeAt(q + 1) === QUOTE) {
+              parts = parts === null ? text.slice(start, q + 1) : parts + text.slice(start, q + 1);
+              start = q + 2;
+              continue;
+            }
+            if (q + 1 >= n && !final) break; // might be the first half of a doubled quote
+            closed = q;
+            break;
+          }
+          if (closed < 0) {
+            if (!final) {
+              this.suspend(text, recordStart, recordLine, true);
+              return;
+            }
+            throw fileError(
+              'unterminated-quote',
+              'A quoted field opens here and is never closed, so the rest of the file would be read as one value.',
+              { file: this.options.file, line: quoteLine, value: text.slice(i, i + 40) },
+              {
+                expected:
+                  'every field that starts with " to end with " (a quote inside a value is written "")',
+                fix: 'close the quote, or double the quote characters inside the value, and upload the file again',
+              },
+            );
+          }
+          value = parts === null ? text.slice(start, closed) : parts + text.slice(start, closed);
+          line += countLines(text, i + 1, closed);
+          i = closed + 1;
+          // Lenient: text after the closing quote (`"a"b`) is kept literally up to the next delimiter.
+          if (i < n) {
+            let c = text.charCodeAt(i);
+            if (c !== D && c !== LF && c !== CR) {
+              const rest = i;
+              while (i < n) {
+                c = text.charCodeAt(i);
+                if (c === D || c === LF || c === CR) break;
+                i++;
+              }
+              value += text.slice(rest, i);
+            }
+          }
+        } else {
+          let c = 0;
+          while (i < n) {
+            c = text.charCodeAt(i);
+            if (c === D || c === LF || c === CR) break;
+            i++;
+          }
+          value = text.slice(pos, i);
+        }
+        if (i >= n && !final) {
+          this.suspend(text, recordStart, recordLine, false);
+          return;
+        }
+        if (value.length > maxField && tooLong < 0) tooLong = nf;
+        fields[nf++] = value;
+        if (i >= n) {
+          pos = n;
+          complete = true;
+          break;
+        }
+        const c = text.charCodeAt(i);
+        if (c === D) {
+          pos = i + 1;
+          if (pos >= n) {
+            if (!final) {
+              this.suspend(text, recordStart, recordLine, false);
+              return;
+            }
+            fields[nf++] = '';
+            complete = true;
+            break;
+          }
+          continue;
+        }
+        // Line break: \n, \r\n or a lone \r (classic Mac exports).
+        if (c === CR) {
+          if (i + 1 >= n && !final) {
+            this.suspend(text, recordStart, recordLine, false);
+            return;
+          }
+          pos = i + 1 < n && text.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
+        } else {
+          pos = i + 1;
+        }
+        line++;
+        complete = true;
+        break;
+      }
+      if (!complete) break;
+      if (fields.length !== nf) fields.length = nf;
+      // Blank (or whitespace-only) lines carry no record.
+      if (nf === 1 && fields[0].trim().length === 0) continue;
+      this.sink(fields, recordLine, tooLong);
+    }
+    this.line = line;
+  }
+
+  private suspend(text: string, recordStart: number, recordLine: number, inQuote: boolean): void {
+    this.pending = text.slice(recordStart);
+    this.line = recordLine;
+    if (this.pending.length > maxRecordChars(this.options.maxFieldChars)) {
+      const file = this.options.file;
+      if (inQuote) {
+        throw fileError(
+          'unterminated-quote',
+          'A quoted field opens here and does not close within the next 1 MiB, so the quote is probably never closed.',
+          { file, line: recordLine, value: this.pending.slice(0, 40) },
+          {
+            expected: 'every field that starts with " to end with " (a quote inside a value is written "")',
+            fix: 'close the quote, or double the quote characters inside the value, and upload the file again',
+          },
+        );
+      }
+      throw fileError(
+        'record-too-long',
+        `A line is longer than ${maxRecordChars(this.options.maxFieldChars)} characters without a line break.`,
+        { file, line: recordLine, value: this.pending.slice(0, 40) },
+        {
+          expected: 'one record per line',
+          fix: 'check that the file is a text export with line breaks, or set the format in the dataset config',
+        },
+      );
+    }
+  }
+}
+
+/** Whitespace-aligned text (fixed-width-ish reports such as CDNOW): fields are runs of non-blank characters. */
+export class WhitespaceTokenizer {
+  private readonly fields: string[] = [];
+  private pending = '';
+  private line = 1;
+
+  constructor(
+    private readonly options: TokenizerOptions,
+    private readonly sink: RecordSink,
+  ) {}
+
+  currentLine(): number {
+    return this.line + countLines(this.pending, 0, this.pending.length);
+  }
+
+  push(chunk: string): void {
+    const text = this.pending.length === 0 ? chunk : this.pending + chunk;
+    this.pending = '';
+    this.parse(text, false);
+  }
+
+  end(): void {
+    const text = this.pending;
+    this.pending = '';
+    if (text.length > 0) this.parse(text, true);
+  }
+
+  private parse(text: string, final: boolean): void {
+    const n = text.length;
+    const fields = this.fields;
+    const maxField = this.options.maxFieldChars;
+    let pos = 0;
+    let line = this.line;
+    while (pos < n) {
+      let eol = pos;
+      while (eol < n) {
+        const c = text.charCodeAt(eol);
+        if (c === LF || c === CR) break;
+        eol++;
+      }
+      if (eol >= n && !final) break;
+      if (eol + 1 >= n && text.charCodeAt(eol) === CR && !final) break;
+      let nf = 0;
+      let tooLong = -1;
+      let i = pos;
+      while (i < eol) {
+        let c = text.charCodeAt(i);
+        if (c === SPACE || c === TAB) {
+          i++;
+          continue;
+        }
+        const start = i;
+        while (i < eol) {
+          c = text.charCodeAt(i);
+          if (c === SPACE || c === TAB) break;
+          i++;
+        }
+        if (i - start > maxField && tooLong < 0) tooLong = nf;
+        fields[nf++] = text.slice(start, i);
+      }
+      const recordLine = line;
+      line++;
+      pos =
+        eol < n && text.charCodeAt(eol) === CR && eol + 1 < n && text.charCodeAt(eol + 1) === LF
+          ? eol + 2
+          : eol + 1;
+      if (nf === 0) continue;
+      if (fields.length !== nf) fields.length = nf;
+      this.sink(fields, recordLine, tooLong);
+    }
+    this.pending = pos < n ? text.slice(pos) : '';
+    this.line = line;
+    if (this.pending.length > maxRecordChars(this.options.maxFieldChars)) {
+      throw fileError(
+        'record-too-long',
+        `A line is longer than ${maxRecordChars(this.options.maxFieldChars)} characters without a line break.`,
+        { file: this.options.file, line, value: this.pending.slice(0, 40) },
+        {
+          expected: 'one record per line',
+          fix: 'check that the file is a text export with line breaks, or set the format in the dataset config',
+        },
+      );
+    }
+  }
+}

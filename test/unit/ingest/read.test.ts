@@ -1,0 +1,287 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { describe, expect, it } from 'vitest';
+import { readTable } from '../../../lib/ingest/read/index.js';
+import { bytesOf, chunked, findCdnow, read } from './helpers.js';
+
+const TABLE = [
+  ['customer_id', 'invoice_date', 'total'],
+  ['c1', '2024-01-02', '10.50'],
+  ['c2', '2024-01-03', '7'],
+];
+
+function utf16(text: string, endian: 'le' | 'be'): Uint8Array {
+  const out = new Uint8Array(2 + text.length * 2);
+  out.set(endian === 'le' ? [0xff, 0xfe] : [0xfe, 0xff]);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out[2 + 2 * i] = endian === 'le' ? c & 0xff : c >> 8;
+    out[3 + 2 * i] = endian === 'le' ? c >> 8 : c & 0xff;
+  }
+  return out;
+}
+
+describe('readTable: delimited text', () => {
+  for (const [name, delimiter] of [
+    ['comma', ','],
+    ['semicolon', ';'],
+    ['tab', '\t'],
+    ['pipe', '|'],
+  ] as const) {
+    it(`sniffs the ${name} delimiter`, async () => {
+      // Prepare
+      const text = `${TABLE.map((r) => r.join(delimiter)).join('\n')}\n`;
+      // Act
+      const { header, rows, info } = await read(text, { file: 'orders.txt' });
+      // Assess
+      expect(info.delimiter).toBe(delimiter);
+      expect(header).toEqual(TABLE[0]);
+      expect(rows).toEqual(TABLE.slice(1));
+      expect(info.rowsRead).toBe(2);
+    });
+  }
+
+  it('reads quoted fields with embedded delimiters, doubled quotes and newlines, numbering the start line', async () => {
+    // Prepare
+    const text = 'id,note,total\r\n1,"a, b",3\r\n2,"say ""hi""\r\nsecond line\nthird",4\r\n3,plain,5\r\n';
+    // Act
+    const { rows, lines } = await read(text, {}, 3);
+    // Assess
+    expect(rows).toEqual([
+      ['1', 'a, b', '3'],
+      ['2', 'say "hi"\r\nsecond line\nthird', '4'],
+      ['3', 'plain', '5'],
+    ]);
+    expect(lines).toEqual([2, 3, 6]);
+  });
+
+  it('handles CRLF, a missing final newline, blank lines and trailing empty fields', async () => {
+    const { rows, lines, issues } = await read('a,b\r\n1,2\r\n\r\n3,4,\r\n5,6', { file: 'x.csv' });
+    expect(rows).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+      ['5', '6'],
+    ]);
+    expect(lines).toEqual([2, 4, 5]);
+    expect(issues).toEqual([]);
+  });
+
+  it('reads TSV by extension and by format option', async () => {
+    const text = 'a\tb\n1\t2,5\n';
+    const byExt = await read(text, { file: 'x.tsv' });
+    const byOption = await read(text, { file: 'x.dat', format: 'tsv' });
+    expect(byExt.rows).toEqual([['1', '2,5']]);
+    expect(byExt.info.format).toBe('tsv');
+    expect(byOption.rows).toEqual([['1', '2,5']]);
+  });
+
+  it('uses a configured delimiter and header=false with given column names', async () => {
+    const { header, rows } = await read('1;2\n3;4\n', { delimiter: ';', header: false, columns: ['x', 'y'] });
+    expect(header).toEqual(['x', 'y']);
+    expect(rows).toEqual([
+      ['1', '2'],
+      ['3', '4'],
+    ]);
+  });
+
+  it('names empty and duplicate header cells', async () => {
+    const { header } = await read(' id ,,id\n1,2,3\n');
+    expect(header).toEqual(['id', 'column2', 'id_2']);
+  });
+
+  it('reads a one-column file (a seed list) with comma as the default delimiter', async () => {
+    const { rows, info } = await read('email\na@example.com\nb@example.com\n', { file: 'seeds.csv' });
+    expect(rows).toEqual([['a@example.com'], ['b@example.com']]);
+    expect(info.delimiter).toBe(',');
+  });
+});
+
+describe('readTable: encodings', () => {
+  it('strips a UTF-8 BOM', async () => {
+    const { header, info } = await read(new Uint8Array([0xef, 0xbb, 0xbf, ...bytesOf('id,name\n1,Zoë\n')]));
+    expect(header).toEqual(['id', 'name']);
+    expect(info).toMatchObject({ encoding: 'utf-8', bom: true });
+  });
+
+  it('reads UTF-16 LE and BE with BOM, including CRLF', async () => {
+    const text = 'id;name\r\n1;Zoë €\r\n';
+    for (const endian of ['le', 'be'] as const) {
+      const { rows, info } = await read(utf16(text, endian), {}, 5);
+      expect(rows).toEqual([['1', 'Zoë €']]);
+      expect(info).toMatchObject({ encoding: `utf-16${endian}`, bom: true, delimiter: ';' });
+    }
+  });
+
+  it('detects Windows-1252 (€ 0x80, é 0xE9)', async () => {
+    const bytes = new Uint8Array([
+      ...bytesOf('id,city,price\n1,Orl'),
+      0xe9,
+      ...bytesOf('ans,'),
+      0x80,
+      ...bytesOf('5\n'),
+    ]);
+    const { rows, info } = await read(bytes);
+    expect(rows).toEqual([['1', 'Orléans', '€5']]);
+    expect(info.encoding).toBe('windows-1252');
+  });
+
+  it('honours a configured latin1 encoding', async () => {
+    const bytes = new Uint8Array([...bytesOf('id,city\n1,M'), 0xfc, ...bytesOf('nchen\n')]);
+    const { rows, info } = await read(bytes, { encoding: 'latin1' });
+    expect(rows).toEqual([['1', 'München']]);
+    expect(info.encoding).toBe('latin1');
+  });
+
+  it('keeps UTF-8 multibyte characters split across chunks', async () => {
+    const { rows } = await read('id,name\n1,日本語 café\n', {}, 1);
+    expect(rows).toEqual([['1', '日本語 café']]);
+  });
+});
+
+describe('readTable: JSON Lines and Parquet', () => {
+  it('reads JSON Lines with nested objects, numbers, booleans and nulls', async () => {
+    const text =
+      '{"customer":{"id":"c1"},"total":12.5,"vip":true,"note":null}\n\n{"customer":{"id":"c2"},"total":3}\n';
+    const { header, rows, lines, info } = await read(text, { file: 'events.jsonl' });
+    expect(header).toEqual(['customer.id', 'total', 'vip', 'note']);
+    expect(rows).toEqual([
+      ['c1', '12.5', 'true', ''],
+      ['c2', '3', '', ''],
+    ]);
+    expect(lines).toEqual([1, 3]);
+    expect(info.format).toBe('jsonl');
+  });
+
+  it('detects JSON Lines from content when the name says nothing', async () => {
+    const { info, rows } = await read('{"id":"1"}\n{"id":"2"}\n', { file: 'drop.txt' });
+    expect(info.format).toBe('jsonl');
+    expect(rows).toEqual([['1'], ['2']]);
+  });
+
+  it('reads Parquet with strings, integers, doubles and timestamps', async () => {
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        { name: 'customer_id', data: ['c1', 'c2', null], type: 'STRING' },
+        { name: 'quantity', data: [1, -2, 3], type: 'INT32' },
+        { name: 'total', data: [9.5, -1.25, 0], type: 'DOUBLE' },
+        {
+          name: 'at',
+          data: [new Date('2024-01-02T03:04:05Z'), new Date(0), new Date(86_400_000)],
+          type: 'TIMESTAMP',
+        },
+      ],
+    });
+    const { header, rows, lines, info } = await read(
+      new Uint8Array(buffer),
+      { file: 'orders.parquet' },
+      1000,
+    );
+    expect(header).toEqual(['customer_id', 'quantity', 'total', 'at']);
+    expect(rows).toEqual([
+      ['c1', '1', '9.5', '2024-01-02T03:04:05.000Z'],
+      ['c2', '-2', '-1.25', '1970-01-01T00:00:00.000Z'],
+      ['', '3', '0', '1970-01-02T00:00:00.000Z'],
+    ]);
+    expect(lines).toEqual([1, 2, 3]);
+    expect(info).toMatchObject({ format: 'parquet', rowsRead: 3 });
+  });
+});
+
+describe('readTable: gzip of every format', () => {
+  const csv = 'id,total\n1,2\n3,4\n';
+  const expected = [
+    ['1', '2'],
+    ['3', '4'],
+  ];
+  it.each([
+    ['csv', bytesOf(csv), {}],
+    ['tsv', bytesOf(csv.replaceAll(',', '\t')), { file: 'x.tsv.gz' }],
+    ['whitespace', bytesOf('id  total\n 1   2\n 3   4\n'), { file: 'x.txt.gz' }],
+    ['jsonl', bytesOf('{"id":"1","total":"2"}\n{"id":"3","total":"4"}\n'), { file: 'x.jsonl.gz' }],
+    ['utf-16', utf16(csv, 'le'), {}],
+    [
+      'parquet',
+      new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'id', data: ['1', '3'], type: 'STRING' },
+            { name: 'total', data: ['2', '4'], type: 'STRING' },
+          ],
+        }),
+      ),
+      { file: 'x.parquet.gz' },
+    ],
+  ])('%s', async (_name, bytes, options) => {
+    const { header, rows, info } = await read(gzipSync(bytes), options);
+    expect(header).toEqual(['id', 'total']);
+    expect(rows).toEqual(expected);
+    expect(info.gzip).toBe(true);
+  });
+});
+
+describe('readTable: CDNOW whitespace-aligned file', () => {
+  const path = findCdnow();
+  it.skipIf(path === null)('reads all 6,919 purchases with configured column names', async () => {
+    // Prepare
+    const rows: string[][] = [];
+    let total = 0;
+    // Act
+    const info = await readTable(
+      createReadStream(path!),
+      {
+        file: 'CDNOW_sample.txt',
+        format: 'whitespace',
+        header: false,
+        columns: ['panelId', 'customerId', 'date', 'quantity', 'amount'],
+      },
+      {
+        header: () => {},
+        row: (fields) => {
+          if (rows.length < 2) rows.push([...fields]);
+          total += Number(fields[4]);
+        },
+        issue: (issue) => {
+          throw new Error(issue.message);
+        },
+      },
+    );
+    // Assess
+    expect(info).toMatchObject({ format: 'whitespace', rowsRead: 6919, gzip: false });
+    expect(rows).toEqual([
+      ['00004', '0001', '19970101', '2', '29.33'],
+      ['00004', '0001', '19970118', '2', '29.73'],
+    ]);
+    const expectedTotal = readFileSync(path!, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim().length > 0)
+      .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[4]), 0);
+    expect(total).toBeCloseTo(expectedTotal, 6);
+  });
+
+  it.skipIf(path === null)(
+    'detects the whitespace layout of the gzipped file without a format setting',
+    async () => {
+      const { info, rows } = await read(
+        gzipSync(readFileSync(path!)),
+        { file: 'CDNOW_sample.txt.gz', header: false },
+        65536,
+      );
+      expect(info).toMatchObject({ format: 'whitespace', rowsRead: 6919, gzip: true });
+      expect(rows[6918]).toHaveLength(5);
+    },
+  );
+});
+
+describe('readTable: streaming', () => {
+  it('gives the same rows whatever the chunk size', async () => {
+    const text = 'a,b\n"x\n""y""",1\r\nz,2\n';
+    const reference = await read(text, {}, 1000);
+    for (const size of [1, 2, 3, 5]) {
+      const { rows, lines } = await read(text, {}, size);
+      expect(rows).toEqual(reference.rows);
+      expect(lines).toEqual(reference.lines);
+    }
+    void chunked;
+  });
+});

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  inferDateFormat,
+  isCancelledOrderId,
+  isReturn,
+  looksLikeFormula,
+  makeDateParser,
+  parseAmount,
+} from '../../../lib/ingest/values.js';
+
+describe('parseAmount', () => {
+  it.each([
+    ['12.50', 12.5],
+    ['-3', -3],
+    ['1,234.50', 1234.5],
+    ['1.234,50', 1234.5],
+    ['1.234.567', 1234567],
+    ['1,234', 1234],
+    ['12,5', 12.5],
+    ['$1,234.56', 1234.56],
+    ['1 234,56 €', 1234.56],
+    ['1\u00a0234,56\u00a0€', 1234.56],
+    ['€ -3,5', -3.5],
+    ['-£7.00', -7],
+    ['(12.00)', -12],
+    ['12.50-', -12.5],
+    ["CHF 1'200.00", 1200],
+    ['USD 10', 10],
+    ['10 EUR', 10],
+    ['₹1,00,000', 100000],
+    ['1e3', 1000],
+    ['+7', 7],
+    ['  42  ', 42],
+  ])('%j → %d', (text, expected) => {
+    expect(parseAmount(text)).toBe(expected);
+  });
+
+  it.each(['', 'abc', 'NaN', 'Infinity', '-Infinity', '12..5', '1,2,3', '1.5.2', '--3', '3-4', '12 apples'])(
+    '%j → NaN',
+    (text) => {
+      expect(parseAmount(text)).toBeNaN();
+    },
+  );
+
+  it('follows a configured decimal separator', () => {
+    expect(parseAmount('1.234', { decimal: ',' })).toBe(1234);
+    expect(parseAmount('1,234', { decimal: ',' })).toBe(1.234);
+    expect(parseAmount('1,234', { decimal: '.' })).toBe(1234);
+  });
+});
+
+describe('inferDateFormat', () => {
+  it.each([
+    [['2024-03-31', '2024-04-01T10:00:00Z', '2024-04-02 10:00:00+02:00'], 'iso'],
+    [['19970101', '19971231'], 'yyyymmdd'],
+    [['1704067200', '1704153600.5'], 'epoch-s'],
+    [['1704067200000'], 'epoch-ms'],
+    [['2024/03/31', '2024/4/1 10:00'], 'ymd-slash'],
+    [['12/31/2024 10:05', '1/2/2024'], 'mdy'],
+    [['31/12/2024', '1/2/2024'], 'dmy'],
+    [['31.12.2024', '01.02.2024'], 'dmy'],
+    [['45292', '45293.5'], 'excel-serial'],
+  ])('%j → %s', (samples, format) => {
+    expect(inferDateFormat(samples).format).toBe(format);
+  });
+
+  it('uses dayFirst when the data cannot settle it', () => {
+    expect(inferDateFormat(['01/02/2024'], { dayFirst: true }).format).toBe('dmy');
+    expect(inferDateFormat(['01/02/2024'], { dayFirst: false }).format).toBe('mdy');
+  });
+
+  it('ignores blanks and tolerates a few unreadable values among many', () => {
+    const samples = [
+      ...Array.from({ length: 30 }, (_, i) => `2024-01-${String(i + 1).padStart(2, '0')}`),
+      '',
+      'n/a',
+    ];
+    expect(inferDateFormat(samples).format).toBe('iso');
+  });
+});
+
+describe('makeDateParser', () => {
+  it('reads ISO 8601 with and without zone, with fractions', () => {
+    const parse = makeDateParser('iso');
+    expect(parse('2024-03-31')).toBe(Date.UTC(2024, 2, 31));
+    expect(parse('2024-03-31T14:05:06Z')).toBe(Date.UTC(2024, 2, 31, 14, 5, 6));
+    expect(parse('2024-03-31 14:05:06.250')).toBe(Date.UTC(2024, 2, 31, 14, 5, 6, 250));
+    expect(parse('2024-03-31T14:05:06+02:00')).toBe(Date.UTC(2024, 2, 31, 12, 5, 6));
+    expect(parse('2024-03-31T14:05-0530')).toBe(Date.UTC(2024, 2, 31, 19, 35));
+    expect(parse('2024-02-30')).toBeNaN();
+    expect(parse('2024-13-01')).toBeNaN();
+    expect(parse('2024-03-31T25:00')).toBeNaN();
+    expect(parse('garbage')).toBeNaN();
+  });
+
+  it('applies the configured time zone to times without a zone, across DST', () => {
+    const paris = makeDateParser('iso', { timeZone: 'Europe/Paris' });
+    expect(paris('2024-01-15T12:00:00')).toBe(Date.UTC(2024, 0, 15, 11));
+    expect(paris('2024-07-15T12:00:00')).toBe(Date.UTC(2024, 6, 15, 10));
+    expect(paris('2024-07-15T12:00:00Z')).toBe(Date.UTC(2024, 6, 15, 12));
+    const ny = makeDateParser('mdy', { timeZone: 'America/New_York' });
+    expect(ny('3/10/2024 12:00 PM')).toBe(Date.UTC(2024, 2, 10, 16));
+    expect(ny('3/9/2024 12:00 AM')).toBe(Date.UTC(2024, 2, 9, 5));
+  });
+
+  it('reads epoch seconds and milliseconds, YYYYMMDD, M/D/Y, D/M/Y, Y/M/D and Excel serials', () => {
+    expect(makeDateParser('epoch-s')('1704067200')).toBe(1704067200000);
+    expect(makeDateParser('epoch-ms')('1704067200123')).toBe(1704067200123);
+    expect(makeDateParser('yyyymmdd')('19970101')).toBe(Date.UTC(1997, 0, 1));
+    expect(makeDateParser('yyyymmdd')('19970231')).toBeNaN();
+    expect(makeDateParser('mdy')('12/1/2010 8:26')).toBe(Date.UTC(2010, 11, 1, 8, 26));
+    expect(makeDateParser('dmy')('01/12/2010 08:26:30')).toBe(Date.UTC(2010, 11, 1, 8, 26, 30));
+    expect(makeDateParser('dmy')('31.12.24')).toBe(Date.UTC(2024, 11, 31));
+    expect(makeDateParser('ymd-slash')('2024/3/31')).toBe(Date.UTC(2024, 2, 31));
+    expect(makeDateParser('excel-serial')('45292')).toBe(Date.UTC(2024, 0, 1));
+  });
+
+  it('rejects an unknown time zone with a fix', () => {
+    expect(() => makeDateParser('iso', { timeZone: 'Mars/Olympus' })).toThrow(/not known/);
+  });
+});
+
+describe('returns and formulas', () => {
+  it('keeps returns and cancellations as returns', () => {
+    expect(isCancelledOrderId('C536379')).toBe(true);
+    expect(isCancelledOrderId('536379')).toBe(false);
+    expect(isCancelledOrderId('CUST1')).toBe(false);
+    expect(isReturn({ quantity: -1 })).toBe(true);
+    expect(isReturn({ amount: -9.5 })).toBe(true);
+    expect(isReturn({ orderId: 'C536379', quantity: 1 })).toBe(true);
+    expect(isReturn({ status: 'Refunded' })).toBe(true);
+    expect(isReturn({ status: 'partially_refunded' })).toBe(false);
+    expect(isReturn({ quantity: 2, amount: 10, orderId: '536379', status: 'paid' })).toBe(false);
+  });
+
+  it('flags formula-looking cells but not signed numbers or phone numbers', () => {
+    expect(looksLikeFormula('=1+1')).toBe(true);
+    expect(looksLikeFormula('@SUM(A1)')).toBe(true);
+    expect(looksLikeFormula('+HYPERLINK("x")')).toBe(true);
+    expect(looksLikeFormula('-12.5')).toBe(false);
+    expect(looksLikeFormula('+1 (555) 123-4567')).toBe(false);
+    expect(looksLikeFormula('plain')).toBe(false);
+  });
+});
