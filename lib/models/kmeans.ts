@@ -1,0 +1,751 @@
+// K-means clustering of customers on row-major Float64Array matrices (n rows × d features).
+// Greedy k-means++ seeding (as scikit-learn), several seeded restarts, Lloyd iterations accelerated with
+// Hamerly's distance bounds (same answer as plain Lloyd, far fewer distance computations), and k chosen
+// by silhouette on a sample with the reason written down in plain words.
+
+import { createRandom, type Random } from '../util/random.js';
+import { silhouetteScore } from './metrics.js';
+
+/** Raised when the input cannot be clustered as asked; the message says what to change. */
+export class KMeansInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KMeansInputError';
+  }
+}
+
+export interface KMeansOptions {
+  /** Number of clusters (segments). */
+  k: number;
+  /** Independent k-means++ restarts; the one with the lowest inertia wins. Default 4 (1 when `init` is given). */
+  nInit?: number;
+  /** Cap on Lloyd iterations (assignment steps) per restart. Default 300. */
+  maxIter?: number;
+  /**
+   * Relative tolerance, as scikit-learn: a restart stops when the sum over centroids of the squared
+   * centroid shift is ≤ tol × (mean over features of the feature variance). It also stops, always, when no
+   * label changes (strict convergence). Default 1e-4; 0 means "run until labels stop changing".
+   */
+  tol?: number;
+  /** Seed of the k-means++ seeding; same seed, same data → same result. Default 1. */
+  seed?: number;
+  /** k×d initial centroids (row-major): skips k-means++ and forces nInit = 1. */
+  init?: Float64Array;
+  /**
+   * 'hamerly' (default) skips distance computations with bounds; 'lloyd' is the plain reference
+   * implementation, kept to verify the accelerated one gives the same answer.
+   */
+  algorithm?: 'hamerly' | 'lloyd';
+}
+
+export interface KMeansResult {
+  k: number;
+  d: number;
+  /** k×d row-major. */
+  centroids: Float64Array;
+  /** Cluster of each row, in [0, k); always the nearest centroid (lowest index on exact ties). */
+  labels: Int32Array;
+  /** Sum of squared distances of rows to their centroid. */
+  inertia: number;
+  /** Assignment steps performed by the winning restart. */
+  iterations: number;
+  /** False when maxIter was reached before the tolerance or label-stability criterion. */
+  converged: boolean;
+}
+
+export interface KChoice {
+  k: number;
+  candidates: { k: number; silhouette: number; inertia: number }[];
+  /** Plain words, e.g. "k=4 has the highest silhouette (0.41) of k=3..5 on a 2,000-customer sample". */
+  reason: string;
+}
+
+// Bounds are widened by this relative slack so rounding can never make a skipped point differ from
+// what plain Lloyd would assign; near-ties simply fall through to an exact computation.
+const SLACK = 1e-12;
+
+function validateShape(data: Float64Array, n: number, d: number): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new KMeansInputError(`k-means needs at least one customer row, got n=${n}.`);
+  }
+  if (!Number.isInteger(d) || d < 1) {
+    throw new KMeansInputError(`k-means needs at least one feature column, got d=${d}.`);
+  }
+  if (data.length < n * d) {
+    throw new KMeansInputError(
+      `The feature matrix holds ${data.length} values but n×d = ${n}×${d} = ${n * d} were expected; check the row and column counts.`,
+    );
+  }
+}
+
+function validateK(n: number, k: number): void {
+  if (!Number.isInteger(k) || k < 1) {
+    throw new KMeansInputError(`The number of segments k must be a whole number ≥ 1, got ${k}.`);
+  }
+  if (n < k) {
+    throw new KMeansInputError(
+      `Cannot make k=${k} segments from only ${n} customer${n === 1 ? '' : 's'}: lower k to at most ${n} or provide more customers.`,
+    );
+  }
+}
+
+// Rows are processed in blocks by small kernels: V8 optimizes a small function called many times much
+// sooner than one long loop, which matters for a single cold fit inside a Lambda.
+const BLOCK = 8192;
+
+/** Squared distance between a[ao..ao+d) and b[bo..bo+d); four partial sums for instruction-level parallelism. */
+function sqDistAt(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let t = 0;
+  for (; t + 3 < d; t += 4) {
+    const e0 = a[ao + t] - b[bo + t];
+    const e1 = a[ao + t + 1] - b[bo + t + 1];
+    const e2 = a[ao + t + 2] - b[bo + t + 2];
+    const e3 = a[ao + t + 3] - b[bo + t + 3];
+    s0 += e0 * e0;
+    s1 += e1 * e1;
+    s2 += e2 * e2;
+    s3 += e3 * e3;
+  }
+  let s = s0 + s1 + (s2 + s3);
+  for (; t < d; t++) {
+    const e = a[ao + t] - b[bo + t];
+    s += e * e;
+  }
+  return s;
+}
+
+/**
+ * Greedy k-means++ (Arthur & Vassilvitskii, with scikit-learn's 2 + ⌊ln k⌋ local trials per centre):
+ * each new centre is the candidate, among rows sampled proportionally to D², that most lowers the
+ * total squared distance. Returns k×d centroids, row-major.
+ */
+export function kmeansPlusPlus(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  random: Random,
+): Float64Array {
+  validateShape(data, n, d);
+  validateK(n, k);
+  const centers = new Float64Array(k * d);
+  const nTrials = 2 + Math.floor(Math.log(k));
+  const first = random.int(n);
+  centers.set(data.subarray(first * d, first * d + d), 0);
+  const closest = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  for (let b = 0; b < n; b += BLOCK)
+    trialBlock(data, d, first * d, b, Math.min(n, b + BLOCK), closest, closest);
+  const cumulative = new Float64Array(n);
+  let best = new Float64Array(n);
+  let work = new Float64Array(n);
+  for (let c = 1; c < k; c++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      total += closest[i];
+      cumulative[i] = total;
+    }
+    let bestPotential = Number.POSITIVE_INFINITY;
+    let bestId = -1;
+    for (let t = 0; t < nTrials; t++) {
+      const id = total > 0 ? searchAbove(cumulative, random.next() * total) : random.int(n);
+      let potential = 0;
+      for (let b = 0; b < n; b += BLOCK) {
+        potential += trialBlock(data, d, id * d, b, Math.min(n, b + BLOCK), closest, work);
+      }
+      if (potential < bestPotential) {
+        bestPotential = potential;
+        bestId = id;
+        const swap = best;
+        best = work;
+        work = swap;
+      }
+    }
+    centers.set(data.subarray(bestId * d, bestId * d + d), c * d);
+    closest.set(best);
+  }
+  return centers;
+}
+
+/** out[i] = min(closest[i], ‖x_i − data[xo..]‖²) for the block; returns the block's sum of out. */
+function trialBlock(
+  data: Float64Array,
+  d: number,
+  xo: number,
+  start: number,
+  end: number,
+  closest: Float64Array,
+  out: Float64Array,
+): number {
+  let potential = 0;
+  for (let i = start; i < end; i++) {
+    const s = sqDistAt(data, i * d, data, xo, d);
+    const m = Math.min(s, closest[i]);
+    out[i] = m;
+    potential += m;
+  }
+  return potential;
+}
+
+/** First index whose cumulative weight exceeds r, so zero-weight rows (existing centres) are never drawn. */
+function searchAbove(cumulative: Float64Array, r: number): number {
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid] > r) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Exhaustive nearest-centroid assignment (lowest index on exact ties); distances are squared. */
+export function assignNearest(
+  data: Float64Array,
+  n: number,
+  d: number,
+  centroids: Float64Array,
+  k: number,
+  labelsOut?: Int32Array,
+  distancesOut?: Float64Array,
+): { labels: Int32Array; distances: Float64Array; inertia: number } {
+  validateShape(data, n, d);
+  if (centroids.length < k * d) {
+    throw new KMeansInputError(`Expected ${k}×${d} centroid values, got ${centroids.length}.`);
+  }
+  const labels = labelsOut ?? new Int32Array(n);
+  const distances = distancesOut ?? new Float64Array(n);
+  let inertia = 0;
+  for (let b = 0; b < n; b += BLOCK) {
+    inertia += nearestBlock(data, d, k, centroids, b, Math.min(n, b + BLOCK), labels, distances);
+  }
+  return { labels, distances, inertia };
+}
+
+function nearestBlock(
+  data: Float64Array,
+  d: number,
+  k: number,
+  centroids: Float64Array,
+  start: number,
+  end: number,
+  labels: Int32Array,
+  distances: Float64Array,
+): number {
+  let inertia = 0;
+  for (let i = start; i < end; i++) {
+    const io = i * d;
+    let bestD = Number.POSITIVE_INFINITY;
+    let bestJ = 0;
+    for (let j = 0; j < k; j++) {
+      const s = sqDistAt(data, io, centroids, j * d, d);
+      if (s < bestD) {
+        bestD = s;
+        bestJ = j;
+      }
+    }
+    labels[i] = bestJ;
+    distances[i] = bestD;
+    inertia += bestD;
+  }
+  return inertia;
+}
+
+/**
+ * One pass: rejects non-finite values (naming the row and feature) and returns the mean over features
+ * of the population feature variance, the scale sklearn's relative tol refers to. Moments are taken
+ * around the first row, which keeps the one-pass formula accurate for features far from zero.
+ */
+function meanVarianceChecked(data: Float64Array, n: number, d: number): number {
+  const s1 = new Float64Array(d);
+  const s2 = new Float64Array(d);
+  for (let b = 0; b < n; b += BLOCK) momentsBlock(data, d, b, Math.min(n, b + BLOCK), s1, s2);
+  let v = 0;
+  for (let t = 0; t < d; t++) {
+    const m = s1[t] / n;
+    v += Math.max(0, s2[t] / n - m * m);
+  }
+  if (!Number.isFinite(v)) {
+    for (let i = 0; i < n * d; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new KMeansInputError(
+          `Feature ${i % d} of row ${Math.floor(i / d)} is ${data[i]}; k-means needs finite numbers, so impute or drop missing values before clustering.`,
+        );
+      }
+    }
+    throw new KMeansInputError('The features are too large to cluster without overflow; scale them first.');
+  }
+  return v / d;
+}
+
+function momentsBlock(
+  data: Float64Array,
+  d: number,
+  start: number,
+  end: number,
+  s1: Float64Array,
+  s2: Float64Array,
+): void {
+  for (let i = start; i < end; i++) {
+    const io = i * d;
+    for (let t = 0; t < d; t++) {
+      const v = data[io + t] - data[t];
+      s1[t] += v;
+      s2[t] += v * v;
+    }
+  }
+}
+
+interface FitState {
+  centroids: Float64Array;
+  labels: Int32Array;
+  iterations: number;
+  converged: boolean;
+  inertia: number;
+}
+
+/** Scratch state of one Lloyd run, shared by the block kernels. */
+interface Work {
+  d: number;
+  k: number;
+  centroids: Float64Array;
+  labels: Int32Array;
+  upper: Float64Array;
+  lower: Float64Array;
+  sums: Float64Array;
+  counts: Float64Array;
+  drift: Float64Array;
+  half: Float64Array;
+  maxDriftJ: number;
+  maxDrift: number;
+  secondDrift: number;
+}
+
+/** Exhaustive assignment that also seeds Hamerly's bounds and accumulates cluster sums. */
+function firstBlock(data: Float64Array, w: Work, start: number, end: number): void {
+  const { d, k, centroids, labels, upper, lower, sums, counts } = w;
+  for (let i = start; i < end; i++) {
+    const io = i * d;
+    let b1 = Number.POSITIVE_INFINITY;
+    let b2 = Number.POSITIVE_INFINITY;
+    let j1 = 0;
+    for (let j = 0; j < k; j++) {
+      const s = sqDistAt(data, io, centroids, j * d, d);
+      if (s < b1) {
+        b2 = b1;
+        b1 = s;
+        j1 = j;
+      } else if (s < b2) b2 = s;
+    }
+    labels[i] = j1;
+    upper[i] = Math.sqrt(b1) * (1 + SLACK);
+    lower[i] = Math.sqrt(b2) * (1 - SLACK);
+    counts[j1] += 1;
+    const jo = j1 * d;
+    for (let t = 0; t < d; t++) sums[jo + t] += data[io + t];
+  }
+}
+
+/**
+ * Hamerly's assignment step for a block: upper[i] bounds the distance to the own centroid, lower[i]
+ * the distance to every other one; both are first moved by the centroid drifts of the last update. A
+ * row is recomputed only when the bounds cannot prove its centroid is still the nearest. Returns the
+ * number of rows whose label changed; when moveSums, the cluster sums follow the moves.
+ */
+function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number, moveSums: boolean): number {
+  const {
+    d,
+    k,
+    centroids,
+    labels,
+    upper,
+    lower,
+    sums,
+    counts,
+    drift,
+    half,
+    maxDriftJ,
+    maxDrift,
+    secondDrift,
+  } = w;
+  let changed = 0;
+  for (let i = start; i < end; i++) {
+    const a = labels[i];
+    let u = upper[i] + drift[a];
+    const l = lower[i] - (a === maxDriftJ ? secondDrift : maxDrift);
+    const h = half[a];
+    const m = Math.max(h, l);
+    if (u < m) {
+      upper[i] = u;
+      lower[i] = l;
+      continue;
+    }
+    const io = i * d;
+    u = Math.sqrt(sqDistAt(data, io, centroids, a * d, d)) * (1 + SLACK);
+    if (u < m) {
+      upper[i] = u;
+      lower[i] = l;
+      continue;
+    }
+    let b1 = Number.POSITIVE_INFINITY;
+    let b2 = Number.POSITIVE_INFINITY;
+    let j1 = 0;
+    for (let j = 0; j < k; j++) {
+      const s = sqDistAt(data, io, centroids, j * d, d);
+      if (s < b1) {
+        b2 = b1;
+        b1 = s;
+        j1 = j;
+      } else if (s < b2) b2 = s;
+    }
+    upper[i] = Math.sqrt(b1) * (1 + SLACK);
+    lower[i] = Math.sqrt(b2) * (1 - SLACK);
+    if (j1 !== a) {
+      labels[i] = j1;
+      changed++;
+      if (moveSums) {
+        counts[a] -= 1;
+        counts[j1] += 1;
+        const ao = a * d;
+        const bo = j1 * d;
+        for (let t = 0; t < d; t++) {
+          const v = data[io + t];
+          sums[ao + t] -= v;
+          sums[bo + t] += v;
+        }
+      }
+    }
+  }
+  return changed;
+}
+
+/** Plain Lloyd assignment for a block (the reference): every row against every centroid. */
+function plainBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { d, k, centroids, labels } = w;
+  let changed = 0;
+  for (let i = start; i < end; i++) {
+    const io = i * d;
+    let bestD = Number.POSITIVE_INFINITY;
+    let bestJ = 0;
+    for (let j = 0; j < k; j++) {
+      const s = sqDistAt(data, io, centroids, j * d, d);
+      if (s < bestD) {
+        bestD = s;
+        bestJ = j;
+      }
+    }
+    if (labels[i] !== bestJ) {
+      labels[i] = bestJ;
+      changed++;
+    }
+  }
+  return changed;
+}
+
+function accumulateBlock(data: Float64Array, w: Work, start: number, end: number): void {
+  const { d, labels, sums, counts } = w;
+  for (let i = start; i < end; i++) {
+    const jo = labels[i] * d;
+    const io = i * d;
+    counts[labels[i]] += 1;
+    for (let t = 0; t < d; t++) sums[jo + t] += data[io + t];
+  }
+}
+
+function inertiaBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { d, centroids, labels } = w;
+  let s = 0;
+  for (let i = start; i < end; i++) s += sqDistAt(data, i * d, centroids, labels[i] * d, d);
+  return s;
+}
+
+function recomputeSums(data: Float64Array, n: number, w: Work): void {
+  w.sums.fill(0);
+  w.counts.fill(0);
+  for (let b = 0; b < n; b += BLOCK) accumulateBlock(data, w, b, Math.min(n, b + BLOCK));
+}
+
+/**
+ * One Lloyd run from given centroids. Iteration = assignment step then centroid update. Stops when no
+ * label changes (centroids are then exact means of their members), when the summed squared centroid
+ * shift is ≤ tolAbs, or at maxIter; in the last two cases labels are refreshed against the final
+ * centroids (as sklearn), so labels are always the nearest centroid.
+ */
+function lloyd(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  init: Float64Array,
+  maxIter: number,
+  tolAbs: number,
+  accelerated: boolean,
+): FitState {
+  const w: Work = {
+    d,
+    k,
+    centroids: Float64Array.from(init.subarray(0, k * d)),
+    labels: new Int32Array(n),
+    upper: new Float64Array(n),
+    lower: new Float64Array(n),
+    sums: new Float64Array(k * d),
+    counts: new Float64Array(k),
+    drift: new Float64Array(k),
+    half: new Float64Array(k),
+    maxDriftJ: 0,
+    maxDrift: 0,
+    secondDrift: 0,
+  };
+  const { centroids, sums, counts, drift, half } = w;
+  const next = new Float64Array(k * d);
+
+  for (let b = 0; b < n; b += BLOCK) firstBlock(data, w, b, Math.min(n, b + BLOCK));
+  let iterations = 1;
+  let changed = n;
+  let converged = false;
+  let exactSums = true;
+
+  for (;;) {
+    changed += relocateEmpty(data, n, w);
+    if (changed === 0) {
+      converged = true;
+      break;
+    }
+    // Centroid update: sum / count (not sum × 1/count) so means match other implementations bit for bit.
+    let shift = 0;
+    w.maxDrift = 0;
+    w.secondDrift = 0;
+    w.maxDriftJ = 0;
+    for (let j = 0; j < k; j++) {
+      const co = j * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const v = sums[co + t] / counts[j];
+        const diff = v - centroids[co + t];
+        s += diff * diff;
+        next[co + t] = v;
+      }
+      shift += s;
+      const dj = Math.sqrt(s) * (1 + SLACK);
+      drift[j] = dj;
+      if (dj > w.maxDrift) {
+        w.secondDrift = w.maxDrift;
+        w.maxDrift = dj;
+        w.maxDriftJ = j;
+      } else if (dj > w.secondDrift) w.secondDrift = dj;
+    }
+    centroids.set(next);
+    const stop = shift <= tolAbs || iterations >= maxIter;
+    if (stop) converged = shift <= tolAbs;
+
+    // Half the distance from each centroid to its nearest other one: a row closer than that to its own
+    // centroid cannot be closer to any other.
+    for (let j = 0; j < k; j++) {
+      let m = Number.POSITIVE_INFINITY;
+      for (let j2 = 0; j2 < k; j2++) {
+        if (j2 === j) continue;
+        const s = sqDistAt(centroids, j * d, centroids, j2 * d, d);
+        if (s < m) m = s;
+      }
+      half[j] = 0.5 * Math.sqrt(m) * (1 - SLACK);
+    }
+
+    changed = 0;
+    for (let b = 0; b < n; b += BLOCK) {
+      const end = Math.min(n, b + BLOCK);
+      changed += accelerated ? hamerlyBlock(data, w, b, end, !stop) : plainBlock(data, w, b, end);
+    }
+    if (stop) break;
+    iterations++;
+    if (accelerated) {
+      if (changed > 0) exactSums = false;
+    } else recomputeSums(data, n, w);
+  }
+  if (converged && changed === 0 && !exactSums) {
+    // Incremental sums drift by a few ulps over many moves; take exact means of the final labels.
+    recomputeSums(data, n, w);
+    for (let j = 0; j < k; j++) {
+      if (counts[j] === 0) continue;
+      for (let t = 0; t < d; t++) centroids[j * d + t] = sums[j * d + t] / counts[j];
+    }
+  }
+  let inertia = 0;
+  for (let b = 0; b < n; b += BLOCK) inertia += inertiaBlock(data, w, b, Math.min(n, b + BLOCK));
+  return { centroids, labels: w.labels, iterations, converged, inertia };
+}
+
+/**
+ * Empty clusters are re-seeded deterministically: each empty cluster, in index order, takes the row
+ * farthest from its current centroid (lowest row index on ties) among clusters that can spare a row.
+ * That row's bounds are reset so the next step recomputes it exactly. Returns the rows moved.
+ */
+function relocateEmpty(data: Float64Array, n: number, w: Work): number {
+  const { d, k, centroids, labels, counts, sums, upper, lower } = w;
+  let empty = 0;
+  for (let j = 0; j < k; j++) if (counts[j] === 0) empty++;
+  if (empty === 0) return 0;
+  const far = new Float64Array(n);
+  for (let i = 0; i < n; i++) far[i] = sqDistAt(data, i * d, centroids, labels[i] * d, d);
+  for (let j = 0; j < k; j++) {
+    if (counts[j] !== 0) continue;
+    let pick = -1;
+    let pickD = -1;
+    for (let i = 0; i < n; i++) {
+      if (far[i] > pickD && counts[labels[i]] > 1) {
+        pickD = far[i];
+        pick = i;
+      }
+    }
+    // n ≥ k guarantees some cluster holds two rows while another is empty.
+    const from = labels[pick];
+    const io = pick * d;
+    for (let t = 0; t < d; t++) {
+      sums[from * d + t] -= data[io + t];
+      sums[j * d + t] = data[io + t];
+    }
+    counts[from] -= 1;
+    counts[j] = 1;
+    labels[pick] = j;
+    far[pick] = -1;
+    upper[pick] = Number.POSITIVE_INFINITY;
+    lower[pick] = 0;
+  }
+  return empty;
+}
+
+/**
+ * Fit k-means. Deterministic for the same data, options and seed: restart r seeds k-means++ from a
+ * stream derived from `seed`; the restart with the lowest inertia wins (the earliest on exact ties).
+ */
+export function kmeans(data: Float64Array, n: number, d: number, options: KMeansOptions): KMeansResult {
+  validateShape(data, n, d);
+  const k = options.k;
+  validateK(n, k);
+  const maxIter = options.maxIter ?? 300;
+  const tol = options.tol ?? 1e-4;
+  if (!Number.isInteger(maxIter) || maxIter < 1) {
+    throw new KMeansInputError(`maxIter must be a whole number ≥ 1, got ${maxIter}.`);
+  }
+  if (!(tol >= 0)) throw new KMeansInputError(`tol must be ≥ 0, got ${tol}.`);
+  const accelerated = (options.algorithm ?? 'hamerly') === 'hamerly';
+  const meanVar = meanVarianceChecked(data, n, d);
+  const tolAbs = tol * meanVar;
+
+  let nInit = options.nInit ?? 4;
+  if (options.init) {
+    if (options.init.length !== k * d) {
+      throw new KMeansInputError(
+        `Initial centroids hold ${options.init.length} values but k×d = ${k}×${d} = ${k * d} were expected.`,
+      );
+    }
+    for (let i = 0; i < k * d; i++) {
+      if (!Number.isFinite(options.init[i])) {
+        throw new KMeansInputError(`Initial centroid value ${i} is ${options.init[i]}; it must be finite.`);
+      }
+    }
+    nInit = 1;
+  }
+  if (!Number.isInteger(nInit) || nInit < 1) {
+    throw new KMeansInputError(`nInit must be a whole number ≥ 1, got ${nInit}.`);
+  }
+
+  const random = createRandom(options.seed ?? 1);
+  let best: KMeansResult | null = null;
+  for (let r = 0; r < nInit; r++) {
+    const init = options.init ?? kmeansPlusPlus(data, n, d, k, random);
+    const fit = lloyd(data, n, d, k, init, maxIter, tolAbs, accelerated);
+    const inertia = fit.inertia;
+    if (best === null || inertia < best.inertia) {
+      best = {
+        k,
+        d,
+        centroids: fit.centroids,
+        labels: fit.labels,
+        inertia,
+        iterations: fit.iterations,
+        converged: fit.converged,
+      };
+    }
+  }
+  return best as KMeansResult;
+}
+
+/**
+ * Fit k-means for each k in [kMin, kMax] and keep the k with the highest mean silhouette, measured on
+ * the same seeded sample of rows for every k (exact ties go to the smaller k: fewer segments are easier
+ * to act on). kMax is capped at n − 1 because the silhouette needs at least one cluster with two rows.
+ */
+export function chooseK(
+  data: Float64Array,
+  n: number,
+  d: number,
+  options: { kMin?: number; kMax?: number; seed?: number; silhouetteSample?: number; nInit?: number },
+): KChoice & { result: KMeansResult } {
+  validateShape(data, n, d);
+  const kMin = options.kMin ?? 3;
+  const kMaxAsked = options.kMax ?? 5;
+  const seed = options.seed ?? 1;
+  const sample = options.silhouetteSample ?? 2000;
+  if (!Number.isInteger(kMin) || kMin < 2) {
+    throw new KMeansInputError(
+      `kMin must be a whole number ≥ 2 (silhouette compares clusters), got ${kMin}.`,
+    );
+  }
+  if (!Number.isInteger(kMaxAsked) || kMaxAsked < kMin) {
+    throw new KMeansInputError(`kMax must be a whole number ≥ kMin=${kMin}, got ${kMaxAsked}.`);
+  }
+  if (n <= kMin) {
+    throw new KMeansInputError(
+      `Choosing between k=${kMin}..${kMaxAsked} segments needs more than ${kMin} customers, got ${n}: provide more customers or lower kMin.`,
+    );
+  }
+  const kMax = Math.min(kMaxAsked, n - 1);
+  const candidates: { k: number; silhouette: number; inertia: number }[] = [];
+  const results: KMeansResult[] = [];
+  for (let k = kMin; k <= kMax; k++) {
+    const result = kmeans(data, n, d, { k, seed, nInit: options.nInit });
+    const silhouette = silhouetteScore(data, n, d, result.labels, k, { sampleSize: sample, seed });
+    candidates.push({ k, silhouette, inertia: result.inertia });
+    results.push(result);
+  }
+  let bestIndex = 0;
+  for (let c = 1; c < candidates.length; c++) {
+    if (candidates[c].silhouette > candidates[bestIndex].silhouette) bestIndex = c;
+  }
+  const chosen = candidates[bestIndex];
+  const where = n > sample ? `on a ${fmtInt(sample)}-customer sample` : `on all ${fmtInt(n)} customers`;
+  const range = kMin === kMax ? `k=${kMin}` : `k=${kMin}..${kMax}`;
+  let reason =
+    candidates.length === 1
+      ? `k=${chosen.k} is the only candidate (silhouette ${fmt2(chosen.silhouette)} ${where})`
+      : `k=${chosen.k} has the highest silhouette (${fmt2(chosen.silhouette)}) of ${range} ${where}`;
+  if (candidates.length > 1) {
+    let runner = -1;
+    for (let c = 0; c < candidates.length; c++) {
+      if (c !== bestIndex && (runner < 0 || candidates[c].silhouette > candidates[runner].silhouette))
+        runner = c;
+    }
+    const r = candidates[runner];
+    reason +=
+      r.silhouette === chosen.silhouette
+        ? `; tied with k=${r.k}, the smaller k wins because fewer segments are easier to act on`
+        : `; runner-up k=${r.k} (${fmt2(r.silhouette)})`;
+  }
+  if (kMax < kMaxAsked)
+    reason += `; k above ${kMax} was not tried because there are only ${fmtInt(n)} customers`;
+  if (chosen.silhouette < 0.25) {
+    reason += '; the structure is weak (silhouette below 0.25), so treat segments as soft groupings';
+  }
+  return { k: chosen.k, candidates, reason, result: results[bestIndex] };
+}
+
+function fmt2(x: number): string {
+  return x.toFixed(2);
+}
+
+function fmtInt(x: number): string {
+  return x.toLocaleString('en-US');
+}
