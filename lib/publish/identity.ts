@@ -72,7 +72,8 @@ export function normalisePhoneE164(raw: string, defaultCountry?: string): string
   const trimmed = raw.trim();
   if (trimmed === '' || /[a-z]/i.test(trimmed.replace(/\b(ext|x)\.?\s*\d+$/i, ''))) return null;
   // Extensions never match on any platform: drop them.
-  const withoutExt = trimmed.replace(/\s*(ext\.?|x)\s*\d+$/i, '');
+  // '+44 (0)20 …' writes the trunk prefix in brackets for domestic callers; it is not dialled from abroad.
+  const withoutExt = trimmed.replace(/\s*(ext\.?|x)\s*\d+$/i, '').replace(/\(0\)/g, '');
   const digits = withoutExt.replace(/\D/g, '');
   if (digits === '') return null;
   let international: string | null = null;
