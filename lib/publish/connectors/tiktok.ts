@@ -59,19 +59,28 @@ export class TikTokConnector extends BaseConnector {
     stats.unusable += members.filter((m) => !m.emailSha256 && !m.phoneDigitsSha256).length;
     const token = await this.secret(this.config.tokenSecretArn);
     const base = `${(this.config.baseUrl ?? 'https://business-api.tiktok.com').replace(/\/$/, '')}${API}`;
-    const lanes: Array<[CalculateType, string[]]> = [
-      ['EMAIL_SHA256', members.flatMap((m) => (m.emailSha256 ? [m.emailSha256] : []))],
-      ['PHONE_SHA256', members.flatMap((m) => (m.phoneDigitsSha256 ? [m.phoneDigitsSha256] : []))],
+    // `person` marks the entry that counts a member in `sent`: their email, or their phone if they have none.
+    const lanes: Array<[CalculateType, Array<{ hash: string; person: boolean }>]> = [
+      [
+        'EMAIL_SHA256',
+        members.flatMap((m) => (m.emailSha256 ? [{ hash: m.emailSha256, person: true }] : [])),
+      ],
+      [
+        'PHONE_SHA256',
+        members.flatMap((m) =>
+          m.phoneDigitsSha256 ? [{ hash: m.phoneDigitsSha256, person: !m.emailSha256 }] : [],
+        ),
+      ],
     ];
-    for (const [calculateType, hashes] of lanes) {
-      if (hashes.length === 0) continue;
+    for (const [calculateType, entries] of lanes) {
+      if (entries.length === 0) continue;
       await this.runBatches({
         op,
         lane: calculateType,
         delta,
-        batches: chunkByWeight(hashes, this.batchSize),
-        content: (b) => b.join(','),
-        members: (b) => b.length,
+        batches: chunkByWeight(entries, this.batchSize),
+        content: (b) => b.map((e) => e.hash).join(','),
+        members: (b) => b.filter((e) => e.person).length,
         context,
         stats,
         send: async (batch, info) => {
@@ -83,7 +92,7 @@ export class TikTokConnector extends BaseConnector {
               base,
               token,
               calculateType,
-              batch,
+              batch.map((e) => e.hash),
               context,
               stats,
               info.index,
