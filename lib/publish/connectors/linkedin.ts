@@ -10,7 +10,11 @@ import { BaseConnector, chunkByWeight, type Op, type PushStats } from './base.js
 import { safeJson } from './meta.js';
 
 export const LINKEDIN_MIN_AUDIENCE = 300;
-/** Elements per BATCH_CREATE call; LinkedIn's streaming guide caps a batch at 5,000 users. */
+/**
+ * Elements per BATCH_CREATE call. The guide quoted above does not state a per-call element cap in the
+ * parts we could check; 5,000 is a conservative ceiling (configurable down). What it does state is a
+ * per-member limit of 600 /users requests a minute, answered with 429, which the retry layer absorbs.
+ */
 export const LINKEDIN_MAX_BATCH = 5_000;
 export const LINKEDIN_API_VERSION = '202610';
 

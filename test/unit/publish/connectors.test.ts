@@ -117,6 +117,48 @@ describe('Meta Custom Audiences', () => {
     expect(meta.requests.map((r) => r.method)).toEqual(['DELETE']);
   });
 
+  it('retries Graph API throttling errors that arrive as HTTP 400 (code 17)', async () => {
+    const meta = await track(startMetaReceiver({ token: SECRETS['arn:meta'] }));
+    meta.fault({ status: 400, body: { error: { message: 'User request limit reached', code: 17 } } });
+    const c = createConnector(
+      'meta',
+      {
+        type: 'meta',
+        adAccountId: 'act_1',
+        audienceId: '2385',
+        tokenSecretArn: 'arn:meta',
+        baseUrl: meta.url,
+      },
+      deps,
+    );
+    const result = await c.push(delta('meta', makePeople(150).hashed), {
+      checkpoints: new MemoryCheckpointStore(),
+    });
+    expect(result).toMatchObject({ sent: { adds: 150, removes: 0 }, requests: 2 });
+  });
+
+  it('does not retry a plain 400 and reports the platform reason', async () => {
+    const meta = await track(startMetaReceiver({ token: SECRETS['arn:meta'] }));
+    meta.fault({ status: 400, body: { error: { message: 'Invalid parameter', code: 100 } } });
+    const c = createConnector(
+      'meta',
+      {
+        type: 'meta',
+        adAccountId: 'act_1',
+        audienceId: '2385',
+        tokenSecretArn: 'arn:meta',
+        baseUrl: meta.url,
+      },
+      deps,
+    );
+    await expect(
+      c.push(delta('meta', makePeople(150).hashed), { checkpoints: new MemoryCheckpointStore() }),
+    ).rejects.toThrow(
+      /Audience push to meta failed \(HTTP 400\): adding batch 1 of 1 was refused — platform said: Invalid parameter/,
+    );
+    expect(meta.requests).toHaveLength(1);
+  });
+
   it('fails with an actionable error when no audience id is known', async () => {
     const c = createConnector(
       'meta',
