@@ -40,7 +40,9 @@ export class TemplateError extends Error {
 
 /** Synthesizes the app without bundling (the local runner calls handlers in-process). */
 export function synthesizeTemplate(): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // no bundling (handlers run in-process) and no built-in CloudFormation validation (a 15–30 s
+  // WASM pass that `cdk synth` still runs): the local runner needs the template, fast
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const { stack } = buildApp(app, { nag: false });
   return app.synth().getStackByName(stack.stackName).template as Template;
 }
@@ -49,11 +51,15 @@ const LOCAL_ACCOUNT = '000000000000';
 
 export function localModel(template: Template, options: { bucketName?: string } = {}): LocalModel {
   const resources = template.Resources;
-  const buckets = Object.entries(resources).filter(
-    ([, r]) => r.Type === 'AWS::S3::Bucket' && r.Properties?.EventBridgeConfiguration,
-  );
-  if (buckets.length !== 1) throw new TemplateError(`expected one data bucket, found ${buckets.length}`);
-  const bucketLogicalId = buckets[0][0];
+  // the data bucket is the one the functions are told about in BUCKET_NAME
+  const bucketRefs = new Set<string>();
+  for (const r of Object.values(resources)) {
+    const vars = (r.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables;
+    const ref = vars?.BUCKET_NAME as { Ref?: string } | undefined;
+    if (r.Type === 'AWS::Lambda::Function' && ref?.Ref) bucketRefs.add(ref.Ref);
+  }
+  if (bucketRefs.size !== 1) throw new TemplateError(`expected one data bucket in BUCKET_NAME, found ${bucketRefs.size}`);
+  const [bucketLogicalId] = bucketRefs;
   const bucketName = options.bucketName ?? 'segmentation-local';
   const tables: LocalTable[] = Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')

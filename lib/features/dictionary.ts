@@ -13,6 +13,8 @@ export interface FeatureDefinition {
   sources: string[];
   /** transform applied before standardising: heavy-tailed money and counts get log1p */
   transform: 'none' | 'log1p';
+  /** 'cluster' features shape the segments; 'profile' features only describe them */
+  role: 'cluster' | 'profile';
 }
 
 export const FEATURES: readonly FeatureDefinition[] = [
@@ -24,6 +26,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
     windowDays: null,
     sources: ['customerId', 'timestamp'],
     transform: 'log1p',
+    role: 'cluster',
   },
   {
     name: 'frequency',
@@ -34,6 +37,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
     windowDays: null,
     sources: ['customerId', 'orderId', 'timestamp'],
     transform: 'log1p',
+    role: 'cluster',
   },
   {
     name: 'monetary',
@@ -43,6 +47,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
     windowDays: null,
     sources: ['customerId', 'amount', 'timestamp'],
     transform: 'log1p',
+    role: 'cluster',
   },
   {
     name: 'avgOrderValue',
@@ -52,6 +57,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
     windowDays: null,
     sources: ['amount', 'orderId'],
     transform: 'log1p',
+    role: 'cluster',
   },
   {
     name: 'tenureDays',
@@ -61,6 +67,7 @@ export const FEATURES: readonly FeatureDefinition[] = [
     windowDays: null,
     sources: ['customerId', 'timestamp'],
     transform: 'none',
+    role: 'cluster',
   },
   {
     name: 'discountShare',
@@ -70,15 +77,19 @@ export const FEATURES: readonly FeatureDefinition[] = [
     windowDays: null,
     sources: ['discount'],
     transform: 'none',
+    role: 'cluster',
   },
   {
     name: 'returnRate',
     label: 'return rate',
+    // profile only: in most exports a few percent of customers return anything, and a sparse
+    // feature like this pulls k-means into a tiny "returners" cluster instead of real behaviour
     definition: 'Returned or cancelled lines as a share of all purchase and return lines.',
     unit: 'share',
     windowDays: null,
     sources: ['quantity', 'amount', 'status'],
     transform: 'none',
+    role: 'profile',
   },
 ];
 

@@ -74,7 +74,7 @@ export function fitSegmentation(
   options: FitOptions,
 ): SegmentationModel {
   const merged = mergeSummaries(summaries);
-  const candidates = Object.keys(merged.stats).filter((n) => FEATURE_BY_NAME.has(n));
+  const candidates = Object.keys(merged.stats).filter((n) => FEATURE_BY_NAME.get(n)?.role === 'cluster');
   const dropped: { feature: string; reason: string }[] = [];
   const features: string[] = [];
   for (const name of candidates) {
