@@ -46,6 +46,44 @@ export class ClvInputError extends Error {
 // BG/NBD
 
 /**
+ * Customers collapsed to distinct (x, t_x, T) triples with a count each, sorted by x. The likelihood
+ * depends on a customer only through the triple, and Γ/ψ terms only through x, so fitting cost scales
+ * with the number of distinct triples and Γ is evaluated once per distinct x, not per customer.
+ */
+interface CompressedSummaries {
+  x: Float64Array;
+  tx: Float64Array;
+  T: Float64Array;
+  count: Float64Array;
+}
+
+function compressSummaries(x: Float64Array, tx: Float64Array, T: Float64Array): CompressedSummaries {
+  const n = x.length;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((i, j) => x[i] - x[j] || tx[i] - tx[j] || T[i] - T[j] || i - j);
+  const cx = new Float64Array(n);
+  const ctx = new Float64Array(n);
+  const cT = new Float64Array(n);
+  const count = new Float64Array(n);
+  let m = -1;
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    if (m >= 0 && x[i] === cx[m] && tx[i] === ctx[m] && T[i] === cT[m]) {
+      count[m]++;
+    } else {
+      m++;
+      cx[m] = x[i];
+      ctx[m] = tx[i];
+      cT[m] = T[i];
+      count[m] = 1;
+    }
+  }
+  const size = m + 1;
+  return { x: cx.slice(0, size), tx: ctx.slice(0, size), T: cT.slice(0, size), count: count.slice(0, size) };
+}
+
+/**
  * Total BG/NBD log-likelihood (eq. 6 of Fader, Hardie & Lee 2005), summed over customers, computed per
  * customer as A1 + A2 + log(exp(A3) + δ(x>0)·exp(A4)) with log-sum-exp so that large x never overflows.
  */
@@ -56,6 +94,16 @@ export function bgNbdLogLikelihood(
   T: Float64Array,
 ): number {
   checkSummaries(x, tx, T);
+  return weightedLogLikelihood(p, x, tx, T, null);
+}
+
+function weightedLogLikelihood(
+  p: BgNbdParams,
+  x: Float64Array,
+  tx: Float64Array,
+  T: Float64Array,
+  count: Float64Array | null,
+): number {
   const { r, alpha, a, b } = p;
   const lgR = logGamma(r);
   const rLogAlpha = r * Math.log(alpha);
@@ -63,42 +111,59 @@ export function bgNbdLogLikelihood(
   const lgB = logGamma(b);
   const logA = Math.log(a);
   let total = 0;
+  let lastX = Number.NaN;
+  let gammaTerms = 0;
+  let logBX1 = 0;
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
-    const rx = r + xi;
-    const a1 = logGamma(rx) - lgR + rLogAlpha;
-    const a2 = lgAB + logGamma(b + xi) - lgB - logGamma(a + b + xi);
-    const a3 = -rx * Math.log(alpha + T[i]);
-    if (xi > 0) {
-      const a4 = logA - Math.log(b + xi - 1) - rx * Math.log(alpha + tx[i]);
-      const m = Math.max(a3, a4);
-      total += a1 + a2 + m + Math.log(Math.exp(a3 - m) + Math.exp(a4 - m));
-    } else {
-      total += a1 + a2 + a3;
+    if (xi !== lastX) {
+      // Runs of equal x (always, after compressSummaries) share every Γ term.
+      lastX = xi;
+      gammaTerms = logGamma(r + xi) - lgR + rLogAlpha + lgAB + logGamma(b + xi) - lgB - logGamma(a + b + xi);
+      logBX1 = xi > 0 ? Math.log(b + xi - 1) : 0;
     }
+    const rx = r + xi;
+    const a3 = -rx * Math.log(alpha + T[i]);
+    let value = gammaTerms + a3;
+    if (xi > 0) {
+      const a4 = logA - logBX1 - rx * Math.log(alpha + tx[i]);
+      // log(e^a3 + e^a4) = a3 + log1p(e^(a4−a3)), arranged so the exponent is never positive.
+      value =
+        a4 > a3 ? gammaTerms + a4 + Math.log1p(Math.exp(a3 - a4)) : value + Math.log1p(Math.exp(a4 - a3));
+    }
+    total += count ? count[i] * value : value;
   }
   return total;
 }
 
 /** Gradient of the total log-likelihood with respect to (ln r, ln α, ln a, ln b), into out. */
-function bgNbdLogGradient(
-  p: BgNbdParams,
-  x: Float64Array,
-  tx: Float64Array,
-  T: Float64Array,
-  out: Float64Array,
-): void {
+function weightedLogGradient(p: BgNbdParams, data: CompressedSummaries, out: Float64Array): void {
+  const { x, tx, T, count } = data;
   const { r, alpha, a, b } = p;
   const psiR = digamma(r);
   const psiAB = digamma(a + b);
   const psiB = digamma(b);
   const logAlpha = Math.log(alpha);
+  const logA = Math.log(a);
   let gr = 0;
   let gAlpha = 0;
   let ga = 0;
   let gb = 0;
+  let lastX = Number.NaN;
+  let psiRX = 0;
+  let psiBX = 0;
+  let psiABX = 0;
+  let logBX1 = 0;
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
+    if (xi !== lastX) {
+      lastX = xi;
+      psiRX = digamma(r + xi);
+      psiBX = digamma(b + xi);
+      psiABX = digamma(a + b + xi);
+      logBX1 = xi > 0 ? Math.log(b + xi - 1) : 0;
+    }
+    const c = count[i];
     const rx = r + xi;
     const logAT = Math.log(alpha + T[i]);
     // w4 is the posterior weight of "dropped out right after the last purchase".
@@ -107,15 +172,14 @@ function bgNbdLogGradient(
     if (xi > 0) {
       logAtx = Math.log(alpha + tx[i]);
       const a3 = -rx * logAT;
-      const a4 = Math.log(a) - Math.log(b + xi - 1) - rx * logAtx;
+      const a4 = logA - logBX1 - rx * logAtx;
       w4 = 1 / (1 + Math.exp(a3 - a4));
     }
     const w3 = 1 - w4;
-    const psiABX = digamma(a + b + xi);
-    gr += digamma(rx) - psiR + logAlpha - w3 * logAT - (xi > 0 ? w4 * logAtx : 0);
-    gAlpha += r / alpha - w3 * (rx / (alpha + T[i])) - (xi > 0 ? w4 * (rx / (alpha + tx[i])) : 0);
-    ga += psiAB - psiABX + (xi > 0 ? w4 / a : 0);
-    gb += psiAB + digamma(b + xi) - psiB - psiABX - (xi > 0 ? w4 / (b + xi - 1) : 0);
+    gr += c * (psiRX - psiR + logAlpha - w3 * logAT - w4 * logAtx);
+    gAlpha += c * (r / alpha - w3 * (rx / (alpha + T[i])) - (xi > 0 ? w4 * (rx / (alpha + tx[i])) : 0));
+    ga += c * (psiAB - psiABX + w4 / a);
+    gb += c * (psiAB + psiBX - psiB - psiABX - (xi > 0 ? w4 / (b + xi - 1) : 0));
   }
   out[0] = gr * r;
   out[1] = gAlpha * alpha;
@@ -127,9 +191,10 @@ function bgNbdLogGradient(
  * Fit BG/NBD by maximum likelihood.
  *
  * Optimisation runs on log-parameters (so all four stay positive): Nelder–Mead from the initial point
- * (default r = α = a = b = 1, α rescaled to the mean age T) until the simplex's function spread is below
- * 1e-10 relative, then BFGS with the analytic gradient until ‖∂LL/∂ln θ‖∞ <= 1e-6·(customers), i.e. the
- * mean per-customer score is below 1e-6. `converged` reports the BFGS criterion.
+ * (default r = a = b = 1, α = mean T) until the simplex's function spread is below 1e-5 relative, then
+ * BFGS with the analytic gradient until ‖∂(LL/n)/∂ln θ‖∞ <= 1e-9, i.e. the mean per-customer score is
+ * below 1e-9. `converged` reports that BFGS criterion. Customers are first collapsed to distinct
+ * (x, t_x, T) triples (exact; see compressSummaries), so cost grows with distinct histories, not customers.
  *
  * `penalizer` (default 0) follows the `lifetimes` convention: the objective is the mean per-customer
  * log-likelihood minus penalizer·(r² + α² + a² + b²), which shrinks parameters on tiny data sets.
@@ -146,7 +211,13 @@ export function fitBgNbd(
   let repeaters = 0;
   let meanT = 0;
   for (let i = 0; i < n; i++) {
-    if (x[i] > 0) repeaters++;
+    const xi = x[i];
+    if (!(xi >= 0 && tx[i] >= 0 && T[i] >= tx[i])) {
+      throw new ClvInputError(
+        `Customer #${i} has x = ${xi}, t_x = ${tx[i]}, T = ${T[i]}; need x >= 0 and 0 <= t_x <= T. Check the calibration end date.`,
+      );
+    }
+    if (xi > 0) repeaters++;
     meanT += T[i] / n;
   }
   if (repeaters === 0) {
@@ -154,6 +225,7 @@ export function fitBgNbd(
       'BG/NBD needs some customers with repeat purchases; every customer bought once. Use a longer history.',
     );
   }
+  const data = compressSummaries(x, tx, T);
   const penalizer = options.penalizer ?? 0;
   const start = options.initial ?? { r: 1, alpha: Math.max(meanT, 1e-3), a: 1, b: 1 };
   const unpack = (theta: Float64Array): BgNbdParams => ({
@@ -165,23 +237,23 @@ export function fitBgNbd(
   // Scale by 1/n so tolerances mean the same thing for 100 and 1,000,000 customers.
   const objective = (theta: Float64Array): number => {
     const p = unpack(theta);
-    const ll = bgNbdLogLikelihood(p, x, tx, T) / n;
+    const ll = weightedLogLikelihood(p, data.x, data.tx, data.T, data.count) / n;
     return -ll + penalizer * (p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2);
   };
   const gradient = (theta: Float64Array, out: Float64Array): void => {
     const p = unpack(theta);
-    bgNbdLogGradient(p, x, tx, T, out);
+    weightedLogGradient(p, data, out);
     const values = [p.r, p.alpha, p.a, p.b];
     for (let k = 0; k < 4; k++) out[k] = -out[k] / n + penalizer * 2 * values[k] * values[k];
   };
   const theta0 = Float64Array.from([start.r, start.alpha, start.a, start.b].map(Math.log));
-  const coarse = nelderMead(objective, theta0, { fTol: 1e-10, xTol: 1e-6, maxIterations: 5000 });
-  const polished = bfgs(objective, gradient, coarse.x, { gradTol: 1e-6, maxIterations: 500 });
+  const coarse = nelderMead(objective, theta0, { fTol: 1e-5, xTol: 1e-2, maxIterations: 5000 });
+  const polished = bfgs(objective, gradient, coarse.x, { gradTol: 1e-9, maxIterations: 500 });
   const best = polished.value <= coarse.value ? polished : coarse;
   const params = unpack(best.x);
   return {
     ...params,
-    logLikelihood: bgNbdLogLikelihood(params, x, tx, T),
+    logLikelihood: weightedLogLikelihood(params, data.x, data.tx, data.T, data.count),
     iterations: coarse.iterations + polished.iterations,
     converged: polished.converged,
     customers: n,
@@ -251,22 +323,32 @@ export function gammaGammaLogLikelihood(
   frequency: Float64Array,
   meanSpend: Float64Array,
 ): number {
+  return gammaGammaLogLikelihoodWithLogs(params, frequency, meanSpend, meanSpend.map(Math.log));
+}
+
+// logMeanSpend is precomputed once per fit: Math.log dominates the per-customer cost.
+function gammaGammaLogLikelihoodWithLogs(
+  params: GammaGammaParams,
+  frequency: Float64Array,
+  meanSpend: Float64Array,
+  logMeanSpend: Float64Array,
+): number {
   const { p, q, gamma } = params;
   const lgQ = logGamma(q);
   const qLogGamma = q * Math.log(gamma);
   let total = 0;
+  let lastX = Number.NaN;
+  let perX = 0;
   for (let i = 0; i < frequency.length; i++) {
     const x = frequency[i];
-    const m = meanSpend[i];
     const px = p * x;
-    total +=
-      logGamma(px + q) -
-      logGamma(px) -
-      lgQ +
-      qLogGamma +
-      (px - 1) * Math.log(m) +
-      px * Math.log(x) -
-      (px + q) * Math.log(gamma + m * x);
+    if (x !== lastX) {
+      // Γ terms depend on x only; the fit sorts customers by x so each is evaluated once per distinct x.
+      lastX = x;
+      perX = logGamma(px + q) - logGamma(px) - lgQ + qLogGamma + px * Math.log(x);
+    }
+    const m = meanSpend[i];
+    total += perX + (px - 1) * logMeanSpend[i] - (px + q) * Math.log(gamma + m * x);
   }
   return total;
 }
@@ -275,6 +357,7 @@ function gammaGammaLogGradient(
   params: GammaGammaParams,
   frequency: Float64Array,
   meanSpend: Float64Array,
+  logMeanSpend: Float64Array,
   out: Float64Array,
 ): void {
   const { p, q, gamma } = params;
@@ -283,13 +366,22 @@ function gammaGammaLogGradient(
   let gp = 0;
   let gq = 0;
   let gg = 0;
+  let lastX = Number.NaN;
+  let psiPQ = 0;
+  let psiP = 0;
+  let logX = 0;
   for (let i = 0; i < frequency.length; i++) {
     const x = frequency[i];
-    const m = meanSpend[i];
     const px = p * x;
-    const psiPQ = digamma(px + q);
+    if (x !== lastX) {
+      lastX = x;
+      psiPQ = digamma(px + q);
+      psiP = digamma(px);
+      logX = Math.log(x);
+    }
+    const m = meanSpend[i];
     const logGMX = Math.log(gamma + m * x);
-    gp += x * (psiPQ - digamma(px) + Math.log(m) + Math.log(x) - logGMX);
+    gp += x * (psiPQ - psiP + logMeanSpend[i] + logX - logGMX);
     gq += psiPQ - psiQ + logGammaParam - logGMX;
     gg += q / gamma - (px + q) / (gamma + m * x);
   }
@@ -301,7 +393,7 @@ function gammaGammaLogGradient(
 /**
  * Fit the Gamma-Gamma spend model by maximum likelihood on customers with at least one repeat purchase
  * (`frequency` = x > 0, `meanSpend` = mean value of their repeat transactions, > 0). Same optimiser and
- * convergence criteria as fitBgNbd (Nelder–Mead then BFGS on log-parameters, mean score <= 1e-6).
+ * convergence criteria as fitBgNbd (Nelder–Mead then BFGS on log-parameters, mean score <= 1e-9).
  */
 export function fitGammaGamma(
   frequency: Float64Array,
@@ -327,6 +419,13 @@ export function fitGammaGamma(
     }
     meanM += meanSpend[i] / n;
   }
+  // Sorted by x so the likelihood evaluates each Γ/ψ term once per distinct purchase count.
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((i, j) => frequency[i] - frequency[j] || i - j);
+  const xs = Float64Array.from(order, (i) => frequency[i]);
+  const ms = Float64Array.from(order, (i) => meanSpend[i]);
+  const logMs = ms.map(Math.log);
   const start = options.initial ?? { p: 1, q: 1, gamma: meanM };
   const unpack = (theta: Float64Array): GammaGammaParams => ({
     p: Math.exp(theta[0]),
@@ -334,19 +433,19 @@ export function fitGammaGamma(
     gamma: Math.exp(theta[2]),
   });
   const objective = (theta: Float64Array): number =>
-    -gammaGammaLogLikelihood(unpack(theta), frequency, meanSpend) / n;
+    -gammaGammaLogLikelihoodWithLogs(unpack(theta), xs, ms, logMs) / n;
   const gradient = (theta: Float64Array, out: Float64Array): void => {
-    gammaGammaLogGradient(unpack(theta), frequency, meanSpend, out);
+    gammaGammaLogGradient(unpack(theta), xs, ms, logMs, out);
     for (let k = 0; k < 3; k++) out[k] = -out[k] / n;
   };
   const theta0 = Float64Array.from([start.p, start.q, start.gamma].map(Math.log));
-  const coarse = nelderMead(objective, theta0, { fTol: 1e-10, xTol: 1e-6, maxIterations: 5000 });
-  const polished = bfgs(objective, gradient, coarse.x, { gradTol: 1e-6, maxIterations: 500 });
+  const coarse = nelderMead(objective, theta0, { fTol: 1e-5, xTol: 1e-2, maxIterations: 5000 });
+  const polished = bfgs(objective, gradient, coarse.x, { gradTol: 1e-9, maxIterations: 500 });
   const best = polished.value <= coarse.value ? polished : coarse;
   const params = unpack(best.x);
   return {
     ...params,
-    logLikelihood: gammaGammaLogLikelihood(params, frequency, meanSpend),
+    logLikelihood: gammaGammaLogLikelihoodWithLogs(params, xs, ms, logMs),
     iterations: coarse.iterations + polished.iterations,
     converged: polished.converged,
     customers: n,

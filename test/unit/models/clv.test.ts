@@ -21,6 +21,7 @@ import {
   summariseTransactions,
 } from '../../../lib/models/clv.js';
 import { digamma, hyp2f1, logGamma } from '../../../lib/models/special.js';
+import { createRandom, type Random } from '../../../lib/util/random.js';
 
 const PAPER: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
 
@@ -108,6 +109,42 @@ function bruteForce(p: BgNbdParams, t: number, x: number, tx: number, T: number)
     return ((1 - q) ** (b - 1 + x) * gain) / q;
   });
   return { expected: numerator / denominator, alive: aliveMass / denominator };
+}
+
+/** Gamma(shape, 1) variate: Marsaglia–Tsang, with the u^(1/shape) boost for shape < 1. */
+function gammaVariate(random: Random, shape: number): number {
+  if (shape < 1) return gammaVariate(random, shape + 1) * random.next() ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z = random.normal();
+    const v = (1 + c * z) ** 3;
+    if (v <= 0) continue;
+    if (Math.log(random.next()) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** Customers simulated from the BG/NBD story itself: Poisson purchases, dropout after each repeat. */
+function simulateBgNbd(p: BgNbdParams, customers: number, seed: number) {
+  const random = createRandom(seed);
+  const x = new Float64Array(customers);
+  const tx = new Float64Array(customers);
+  const T = new Float64Array(customers);
+  for (let i = 0; i < customers; i++) {
+    const lambda = gammaVariate(random, p.r) / p.alpha;
+    const g = gammaVariate(random, p.a);
+    const dropout = g / (g + gammaVariate(random, p.b));
+    T[i] = 27 + 12 * random.next();
+    let t = 0;
+    for (;;) {
+      t += -Math.log(1 - random.next()) / lambda;
+      if (t > T[i]) break;
+      x[i]++;
+      tx[i] = t;
+      if (random.next() < dropout) break;
+    }
+  }
+  return { x, tx, T };
 }
 
 describe('CDNOW reference fit (Fader, Hardie & Lee 2005)', () => {
@@ -203,6 +240,45 @@ describe('CDNOW reference fit (Fader, Hardie & Lee 2005)', () => {
     const size = (p: BgNbdParams) => p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2;
     expect(size(shrunk)).toBeLessThan(size(free));
     expect(shrunk.logLikelihood).toBeLessThan(free.logLikelihood);
+  });
+});
+
+describe('BG/NBD on simulated customers', () => {
+  it('recovers the parameters it was simulated with (5,000 customers, seeded)', () => {
+    // Prepare
+    const { x, tx, T } = simulateBgNbd(PAPER, 5000, 21);
+    // Act
+    const fit = fitBgNbd(x, tx, T);
+    // Assess: within sampling error (about ±5% for r and α, ±15% for a and b at this size).
+    expect(fit.converged).toBe(true);
+    expect(Math.abs(fit.r / PAPER.r - 1)).toBeLessThan(0.1);
+    expect(Math.abs(fit.alpha / PAPER.alpha - 1)).toBeLessThan(0.15);
+    expect(Math.abs(fit.a / PAPER.a - 1)).toBeLessThan(0.25);
+    expect(Math.abs(fit.b / PAPER.b - 1)).toBeLessThan(0.25);
+  });
+
+  it('rejects impossible summaries with the customer and the fix named', () => {
+    // Act / Assess
+    expect(() => fitBgNbd(Float64Array.of(1, 2), Float64Array.of(5, 9), Float64Array.of(10, 8))).toThrow(
+      /Customer #1 .*t_x <= T/,
+    );
+  });
+});
+
+describe('summariseTransactions', () => {
+  it('merges same-day purchases, ignores purchases after the calibration end, and measures T to that day', () => {
+    // Prepare: customer 0 buys twice on day 0 and once on day 14; customer 1 buys on day 7 and day 40
+    // (after the end), customer 2 only after the end.
+    const customer = Int32Array.of(0, 0, 1, 0, 1, 2);
+    const day = Int32Array.of(0, 0, 7, 14, 40, 30);
+    const amount = Float64Array.of(10, 5, 20, 8, 99, 1);
+    // Act
+    const s = summariseTransactions(customer, day, amount, { customers: 3, calibrationEndDay: 28 });
+    // Assess
+    expect(s.activeCustomers).toBe(2);
+    expect([s.x[0], s.tx[0], s.T[0], s.meanRepeatSpend[0]]).toEqual([1, 2, 4, 8]);
+    expect([s.x[1], s.tx[1], s.T[1], s.meanRepeatSpend[1]]).toEqual([0, 0, 3, 0]);
+    expect(s.x[2]).toBeNaN();
   });
 });
 
