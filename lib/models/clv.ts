@@ -471,7 +471,8 @@ export function expectedAverageSpend(p: GammaGammaParams, x: number, meanSpend: 
  * Discounted expected revenue over the next `horizonPeriods` (in the time unit of t_x and T):
  *   Σ_k E[M] · (E[Y(k·h)] − E[Y((k−1)·h)]) / (1 + d)^(k·h),  h = 1/stepsPerPeriod,
  * i.e. purchases expected in each step are discounted at the step's end. d = discountRatePerPeriod
- * (default 0), stepsPerPeriod default 1.
+ * (default 0), stepsPerPeriod default 1; the horizon is rounded to whole steps. Cost: one E[Y(t)]
+ * (≈ 2 µs) per step, or a single one when d = 0.
  */
 export function customerLifetimeValue(
   bg: BgNbdParams,
@@ -491,6 +492,8 @@ export function customerLifetimeValue(
   const spend = expectedAverageSpend(gg, c.x, c.meanSpend);
   const totalSteps = Math.round(options.horizonPeriods * steps);
   const h = 1 / steps;
+  // Without discounting the step sum telescopes: one 2F1 evaluation instead of one per step.
+  if (d === 0) return totalSteps === 0 ? 0 : spend * expectedPurchases(bg, totalSteps * h, c.x, c.tx, c.T);
   const logDiscount = Math.log1p(d);
   let previous = 0;
   let value = 0;
@@ -501,6 +504,60 @@ export function customerLifetimeValue(
     previous = current;
   }
   return value * spend;
+}
+
+export interface ClvScores {
+  /** E[Y(horizon) | x, t_x, T]: expected repeat purchases over the horizon. */
+  expectedPurchases: Float64Array;
+  probabilityAlive: Float64Array;
+  /** Gamma-Gamma posterior mean value per purchase. */
+  expectedAverageSpend: Float64Array;
+  /** customerLifetimeValue with the same options. */
+  clv: Float64Array;
+}
+
+/**
+ * customerLifetimeValue and its ingredients for every customer of a shard, as typed arrays. Customers
+ * whose summary is NaN (no purchase in the calibration period) get NaN throughout.
+ */
+export function scoreClv(
+  bg: BgNbdParams,
+  gg: GammaGammaParams,
+  summary: { x: Float64Array; tx: Float64Array; T: Float64Array; meanSpend: Float64Array },
+  options: { horizonPeriods: number; discountRatePerPeriod?: number; stepsPerPeriod?: number },
+): ClvScores {
+  const { x, tx, T, meanSpend } = summary;
+  checkSummaries(x, tx, T);
+  const n = x.length;
+  if (meanSpend.length !== n) {
+    throw new ClvInputError(`meanSpend has ${meanSpend.length} entries for ${n} customers.`);
+  }
+  const result: ClvScores = {
+    expectedPurchases: new Float64Array(n),
+    probabilityAlive: new Float64Array(n),
+    expectedAverageSpend: new Float64Array(n),
+    clv: new Float64Array(n),
+  };
+  const horizon = options.horizonPeriods;
+  const customer = { x: 0, tx: 0, T: 0, meanSpend: 0 }; // reused: no per-row allocation
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(x[i]) || Number.isNaN(T[i])) {
+      result.expectedPurchases[i] = Number.NaN;
+      result.probabilityAlive[i] = Number.NaN;
+      result.expectedAverageSpend[i] = Number.NaN;
+      result.clv[i] = Number.NaN;
+      continue;
+    }
+    customer.x = x[i];
+    customer.tx = tx[i];
+    customer.T = T[i];
+    customer.meanSpend = meanSpend[i];
+    result.expectedPurchases[i] = horizon > 0 ? expectedPurchases(bg, horizon, x[i], tx[i], T[i]) : 0;
+    result.probabilityAlive[i] = probabilityAlive(bg, x[i], tx[i], T[i]);
+    result.expectedAverageSpend[i] = expectedAverageSpend(gg, x[i], meanSpend[i]);
+    result.clv[i] = customerLifetimeValue(bg, gg, customer, options);
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import {
   fitGammaGamma,
   type GammaGammaParams,
   probabilityAlive,
+  scoreClv,
   summariseTransactions,
 } from '../../../lib/models/clv.js';
 import { digamma, hyp2f1, logGamma } from '../../../lib/models/special.js';
@@ -402,6 +403,28 @@ describe('Gamma-Gamma spend and CLV', () => {
     }
     expect(discounted).toBeCloseTo(spend * manual, 10);
     expect(discounted).toBeLessThan(flat);
+  });
+
+  it('scoreClv returns the per-customer pieces as typed arrays, NaN for customers without history', () => {
+    // Prepare
+    const summary = {
+      x: Float64Array.of(2, 0, Number.NaN),
+      tx: Float64Array.of(30.43, 0, Number.NaN),
+      T: Float64Array.of(38.86, 20, Number.NaN),
+      meanSpend: Float64Array.of(30, 0, 0),
+    };
+    const options = { horizonPeriods: 26, discountRatePerPeriod: 0.002 };
+    // Act
+    const scores = scoreClv(PAPER, gg, summary, options);
+    // Assess
+    expect(scores.expectedPurchases[0]).toBeCloseTo(expectedPurchases(PAPER, 26, 2, 30.43, 38.86), 14);
+    expect(scores.probabilityAlive[1]).toBe(1);
+    expect(scores.expectedAverageSpend[1]).toBeCloseTo(expectedAverageSpend(gg, 0, 0), 14);
+    expect(scores.clv[0]).toBeCloseTo(
+      customerLifetimeValue(PAPER, gg, { x: 2, tx: 30.43, T: 38.86, meanSpend: 30 }, options),
+      12,
+    );
+    expect(scores.clv[2]).toBeNaN();
   });
 
   it('rejects inputs a marketer must fix, with named errors', () => {
