@@ -279,29 +279,74 @@ export function probabilityAlive(p: BgNbdParams, x: number, tx: number, T: numbe
  * The product (1−z)^(r+x)·2F1(r+x, b+x; c; z) is evaluated through Euler's transformation as
  * (1−z)^(a−1)·2F1(a+b−1−r, a−1; a+b+x−1; z): the first two parameters no longer grow with x, so nothing
  * overflows for frequent buyers, and the series converges faster the more purchases a customer has.
- * 2F1 itself switches to the 1−z transformation when z is close to 1 (long horizons), see special.ts.
- * The factor 1/(a−1) has a removable singularity at a = 1, bridged by evaluating at a = 1 ± 1e-6.
+ * For z <= 0.9 the series is summed in a rearranged form with no cancellation at all (see
+ * expectedPurchasesSeries), which is also exact at a = 1. For z > 0.9 (horizons beyond 9·(α+T)) 2F1
+ * switches to its 1−z transformation (special.ts); there the removable singularities at a = 1 and at
+ * a + b + x − 1 = 0 are bridged by interpolation. Accuracy against mpmath: ~1e-11 relative typically.
  */
 export function expectedPurchases(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
   if (!(t >= 0)) throw new ClvInputError(`The prediction horizon must be >= 0, got ${t}.`);
   if (t === 0) return 0;
-  if (Math.abs(p.a - 1) < 1e-6) {
-    const lo = expectedPurchasesRaw({ ...p, a: 1 - 1e-6 }, t, x, tx, T);
-    const hi = expectedPurchasesRaw({ ...p, a: 1 + 1e-6 }, t, x, tx, T);
-    return lo + ((p.a - (1 - 1e-6)) * (hi - lo)) / 2e-6;
+  const z = t / (p.alpha + T + t);
+  if (z <= 0.9) return expectedPurchasesSeries(p, z, x) * probabilityAlive(p, x, tx, T);
+  // Long horizons: 2F1 through its 1−z transformation. The removable singularities at a = 1 and at
+  // a + b + x − 1 = 0 are bridged by cubic interpolation through nodes 1e-3 and 2e-3 either side.
+  const c = p.a + p.b + x - 1;
+  if (Math.abs(p.a - 1) < BRIDGE) {
+    return bridge(p.a - 1, (shift) => expectedPurchasesHyp2f1({ ...p, a: 1 + shift }, t, x, tx, T));
   }
-  return expectedPurchasesRaw(p, t, x, tx, T);
+  if (Math.abs(c) < BRIDGE) {
+    return bridge(c, (shift) => expectedPurchasesHyp2f1({ ...p, b: p.b - c + shift }, t, x, tx, T));
+  }
+  return expectedPurchasesHyp2f1(p, t, x, tx, T);
 }
 
-function expectedPurchasesRaw(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+const BRIDGE = 1e-3;
+
+/** f(target) from f at ±BRIDGE, ±2·BRIDGE by cubic Lagrange interpolation (|target| < BRIDGE). */
+function bridge(target: number, f: (shift: number) => number): number {
+  const nodes = [-2 * BRIDGE, -BRIDGE, BRIDGE, 2 * BRIDGE];
+  let value = 0;
+  for (let i = 0; i < 4; i++) {
+    let weight = 1;
+    for (let j = 0; j < 4; j++) if (j !== i) weight *= (target - nodes[j]) / (nodes[i] - nodes[j]);
+    value += weight * f(nodes[i]);
+  }
+  return value;
+}
+
+/**
+ * E[Y(t)] / P(alive) for z <= 0.9, written so that nothing cancels: with ε = a − 1, c' = a+b−1−r,
+ * c = a+b+x−1 and L = ln(1−z), the bracket 1 − (1−z)^ε·2F1(c', ε; c; z) divided by ε equals
+ * −expm1(εL)/ε − e^(εL)·S, S = Σ_{n≥1} (c')_n (1+ε)_(n−1) / ((c)_n n!) z^n. Multiplying by c inside the
+ * sum (c/(c)_n = 1/(c+1)_(n−1)) also removes the pole at c = 0. Exact at a = 1, no bridging needed.
+ */
+function expectedPurchasesSeries(p: BgNbdParams, z: number, x: number): number {
+  const { r, a, b } = p;
+  const eps = a - 1;
+  const cPrime = a + b - 1 - r;
+  const c = a + b + x - 1;
+  const L = Math.log1p(-z);
+  const growth = eps === 0 ? -L : -Math.expm1(eps * L) / eps;
+  // cS = Σ_{n≥1} z^n (c')_n (1+ε)_(n−1) / ((c+1)_(n−1) n!)
+  let term = cPrime * z;
+  let cS = term;
+  for (let n = 1; n < 100_000; n++) {
+    term *= ((cPrime + n) * (eps + n) * z) / ((c + n) * (n + 1));
+    cS += term;
+    if (Math.abs(term) <= 1e-17 * Math.abs(cS) || term === 0) break;
+  }
+  return c * growth - Math.exp(eps * L) * cS;
+}
+
+function expectedPurchasesHyp2f1(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
   const { r, alpha, a, b } = p;
   const z = t / (alpha + T + t);
   const c = a + b + x - 1;
-  // (1−z)^(a−1) = exp((a−1)·log1p(−z)); 1 − that·F computed as −expm1(·) when F ≈ 1 keeps precision for
-  // short horizons, where the bracket is tiny.
   const f = hyp2f1(a + b - 1 - r, a - 1, c, z);
   const logPart = (a - 1) * Math.log1p(-z);
-  const bracket = -Math.expm1(logPart + Math.log(f));
+  // f < 0 is possible when a + b + x − 1 < 0 (x = 0 and a + b < 1); then there is no cancellation.
+  const bracket = f > 0 ? -Math.expm1(logPart + Math.log(f)) : 1 - Math.exp(logPart) * f;
   return (c / (a - 1)) * bracket * probabilityAlive(p, x, tx, T);
 }
 
@@ -311,7 +356,9 @@ export function expectedPurchasesNewCustomer(p: BgNbdParams, t: number): number 
   const z = t / (alpha + t);
   // ((α/(α+t))^r)·2F1(r, b; a+b−1; z) = (1−z)^(a−1)·2F1(a+b−1−r, a−1; a+b−1; z) by Euler, as above.
   const f = hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z);
-  return ((a + b - 1) / (a - 1)) * -Math.expm1((a - 1) * Math.log1p(-z) + Math.log(f));
+  const logPart = (a - 1) * Math.log1p(-z);
+  const bracket = f > 0 ? -Math.expm1(logPart + Math.log(f)) : 1 - Math.exp(logPart) * f;
+  return ((a + b - 1) / (a - 1)) * bracket;
 }
 
 // ---------------------------------------------------------------------------------------------------

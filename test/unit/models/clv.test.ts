@@ -327,6 +327,31 @@ describe('BG/NBD conditional expectations', () => {
     expect(e1).toBeCloseTo(2.186638419143009, 12);
   });
 
+  it.each([
+    // Reference: eq. 10 evaluated literally (original 2F1, no transformations) by mpmath at 60 digits.
+    {
+      p: { r: 0.5, alpha: 3, a: 1.0000001, b: 2 },
+      t: 0.05,
+      x: 3,
+      tx: 10,
+      T: 30,
+      ref: 0.000705226822374498,
+    },
+    { p: { r: 0.5, alpha: 3, a: 1.0000001, b: 2 }, t: 5000, x: 3, tx: 25, T: 30, ref: 16.02223946040097 },
+    { p: { r: 0.3, alpha: 2, a: 0.4, b: 0.6000002 }, t: 20, x: 0, tx: 0, T: 25, ref: 0.190995409943056 },
+    { p: { r: 0.3, alpha: 2, a: 0.4, b: 0.6000002 }, t: 3000, x: 0, tx: 0, T: 25, ref: 6.6275446279537 },
+    { p: PAPER, t: 20000, x: 1000, tx: 38.9, T: 39, ref: 12292.5585875674 },
+    { p: PAPER, t: 0.001, x: 2, tx: 30.43, T: 38.86, ref: 3.766017595015737e-5 },
+  ])(
+    'is accurate near its removable singularities and extremes (a=$p.a, b=$p.b, t=$t, x=$x)',
+    ({ p, t, x, tx, T, ref }) => {
+      // Act
+      const value = expectedPurchases(p, t, x, tx, T);
+      // Assess
+      expect(Math.abs(value - ref) / ref).toBeLessThan(1e-9);
+    },
+  );
+
   it('P(alive) is exactly 1 with no repeat purchase and falls as the customer goes quiet', () => {
     // Act
     const never = probabilityAlive(PAPER, 0, 0, 38);
