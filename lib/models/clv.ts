@@ -350,15 +350,12 @@ function expectedPurchasesHyp2f1(p: BgNbdParams, t: number, x: number, tx: numbe
   return (c / (a - 1)) * bracket * probabilityAlive(p, x, tx, T);
 }
 
-/** Expected repeat purchases in (0, t] for a brand-new customer (eq. 7), the population curve. */
+/**
+ * Expected repeat purchases in (0, t] for a brand-new customer (eq. 7), the population curve. It is
+ * eq. 10 with x = t_x = T = 0, so it shares that evaluation (and its accuracy near a = 1).
+ */
 export function expectedPurchasesNewCustomer(p: BgNbdParams, t: number): number {
-  const { r, alpha, a, b } = p;
-  const z = t / (alpha + t);
-  // ((α/(α+t))^r)·2F1(r, b; a+b−1; z) = (1−z)^(a−1)·2F1(a+b−1−r, a−1; a+b−1; z) by Euler, as above.
-  const f = hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z);
-  const logPart = (a - 1) * Math.log1p(-z);
-  const bracket = f > 0 ? -Math.expm1(logPart + Math.log(f)) : 1 - Math.exp(logPart) * f;
-  return ((a + b - 1) / (a - 1)) * bracket;
+  return expectedPurchases(p, t, 0, 0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
