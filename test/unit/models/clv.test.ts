@@ -21,7 +21,7 @@ import {
   scoreClv,
   summariseTransactions,
 } from '../../../lib/models/clv.js';
-import { digamma, hyp2f1, logGamma } from '../../../lib/models/special.js';
+import { bfgs, digamma, hyp2f1, logGamma, nelderMead } from '../../../lib/models/special.js';
 import { createRandom, type Random } from '../../../lib/util/random.js';
 
 const PAPER: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
@@ -485,6 +485,25 @@ describe('special functions', () => {
       const exact = -Math.log1p(-z) / z;
       expect(Math.abs(hyp2f1(1, 1, 2, z) - exact) / exact).toBeLessThan(1e-9);
     }
+  });
+
+  it('Nelder–Mead and BFGS both find the Rosenbrock minimum at (1, 1) and say they converged', () => {
+    // Prepare
+    const f = (v: Float64Array) => 100 * (v[1] - v[0] ** 2) ** 2 + (1 - v[0]) ** 2;
+    const grad = (v: Float64Array, out: Float64Array) => {
+      out[0] = -400 * v[0] * (v[1] - v[0] ** 2) - 2 * (1 - v[0]);
+      out[1] = 200 * (v[1] - v[0] ** 2);
+    };
+    // Act
+    const simplex = nelderMead(f, Float64Array.of(-1.2, 1), { fTol: 1e-14, xTol: 1e-9 });
+    const quasiNewton = bfgs(f, grad, Float64Array.of(-1.2, 1), { gradTol: 1e-10 });
+    // Assess
+    expect(simplex.converged).toBe(true);
+    expect(simplex.x[0]).toBeCloseTo(1, 6);
+    expect(simplex.x[1]).toBeCloseTo(1, 6);
+    expect(quasiNewton.converged).toBe(true);
+    expect(quasiNewton.x[0]).toBeCloseTo(1, 8);
+    expect(quasiNewton.x[1]).toBeCloseTo(1, 8);
   });
 
   it('logGamma and digamma match known values', () => {
