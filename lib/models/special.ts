@@ -93,7 +93,9 @@ export function digamma(x: number): number {
  *   2,000 terms (enough whenever c is large against a and b, e.g. frequent buyers) and otherwise use the
  *   linear transformation to 1−z (Abramowitz & Stegun 15.3.6), whose two series converge like 0.1^n.
  *   That formula has poles when c−a−b is an integer; within 1e-3 of one we evaluate it at
- *   c−a−b = k ± 1e-3, k ± 2e-3 and interpolate (cubic) in c, which keeps ~1e-11 relative accuracy.
+ *   c−a−b = k ± 1e-3, k ± 2e-3 and interpolate (cubic) in c.
+ * Measured against mpmath (30 digits): ~1e-15 relative for z <= 0.9, 1e-9 or better above (worst at
+ * integer c−a−b with z = 0.99999).
  * Overflow is possible for extreme parameters (|a|, |b| in the thousands with z near 1); callers in this
  * package pass parameters where the result is of moderate size (see the BG/NBD expectation).
  */
@@ -141,7 +143,7 @@ function hyp2f1Series(a: number, b: number, c: number, z: number, maxTerms: numb
     sum += term;
     // A terminating series (a or b a non-positive integer) hits an exact zero term.
     if (term === 0) return { value: sum, converged: true };
-    // Require two consecutive small terms' worth of decay: stop only once terms are shrinking.
+    // Stop on a negligible term only once terms are shrinking (next ratio < 1), not on an early dip.
     if (
       Math.abs(term) <= 1e-16 * Math.abs(sum) &&
       Math.abs((a + n + 1) * (b + n + 1) * z) < Math.abs((c + n + 1) * (n + 2))
