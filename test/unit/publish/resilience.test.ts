@@ -27,10 +27,12 @@ const SECRETS: Record<string, string> = {
   'arn:webhook': 'webhook-signing-secret',
 };
 
-function makeDeps(sleeps: number[] = []): ConnectorDeps {
+// Generous timeouts except where a test is about timeouts: two cores running test files in parallel can
+// stall a local request for a few hundred ms.
+function makeDeps(sleeps: number[] = [], timeoutMs = 5_000): ConnectorDeps {
   return {
     getSecret: async (arn) => SECRETS[arn] ?? Promise.reject(new Error(`no secret ${arn}`)),
-    retry: { baseDelayMs: 1, maxDelayMs: 30_000, timeoutMs: 300, maxAttempts: 4 },
+    retry: { baseDelayMs: 1, maxDelayMs: 30_000, timeoutMs, maxAttempts: 4 },
     // Record waits instead of sleeping: Retry-After of seconds costs no test time.
     sleep: async (ms) => void sleeps.push(ms),
   };
@@ -149,7 +151,7 @@ describe('retries', () => {
     const c = createConnector(
       'hook',
       { type: 'webhook', url: hook.url, signingSecretArn: 'arn:webhook', batchSize: 10 },
-      makeDeps(),
+      makeDeps([], 1_000),
     );
     // Act
     const result = await c.push(delta('hook', makePeople(20).hashed), {
@@ -168,7 +170,7 @@ describe('retries', () => {
     const c = createConnector(
       'hook',
       { type: 'webhook', url: hook.url, signingSecretArn: 'arn:webhook' },
-      makeDeps(),
+      makeDeps([], 300),
     );
     await expect(
       c.push(delta('hook', makePeople(2).hashed), { checkpoints: new MemoryCheckpointStore() }),
