@@ -388,8 +388,16 @@ describe('privacy', () => {
     // Assess
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const receivers = [meta, google, tiktok, linkedin, hook];
+    // Meta bodies are form-encoded: decode them too, or an encoded '%40' would hide a leaked email.
+    const decode = (t: string): string => {
+      try {
+        return decodeURIComponent(t.replace(/\+/g, ' '));
+      } catch {
+        return t;
+      }
+    };
     const wire = receivers.flatMap((r) =>
-      r.requests.map((q) => `${q.path}\n${JSON.stringify(q.headers)}\n${q.body}`),
+      r.requests.map((q) => `${q.path}\n${JSON.stringify(q.headers)}\n${q.body}\n${decode(q.body)}`),
     );
     expect(wire.length).toBeGreaterThan(15);
     const forbidden = [...adds.raw, ...removes.raw];
@@ -397,7 +405,7 @@ describe('privacy', () => {
     const leaks = (texts: string[]): string[] => forbidden.filter((f) => texts.some((t) => t.includes(f)));
     expect(leaks(wire)).toEqual([]);
     expect(leaks(logs)).toEqual([]);
-    expect(receivers.flatMap((r) => r.requests).filter((q) => q.body.includes('@'))).toEqual([]);
+    expect(receivers.flatMap((r) => r.requests).filter((q) => decode(q.body).includes('@'))).toEqual([]);
     // Customer ids stay in the account; tokens only ever travel in their auth header, never in logs.
     const ids = [...adds.hashed, ...removes.hashed].map((h) => `"${h.customerId}"`);
     expect(ids.filter((id) => wire.some((t) => t.includes(id)))).toEqual([]);
