@@ -89,6 +89,9 @@ export class GoogleConnector extends BaseConnector {
           body: JSON.stringify({
             job: {
               type: 'CUSTOMER_MATCH_USER_LIST',
+              // OfflineUserDataJob.external_id ("user specified job ID", int64 as a JSON string) ties the
+              // job in the Ads UI and reports back to this run/audience/op.
+              externalId: BigInt(`0x${jobKey.slice(6, 21)}`).toString(),
               customerMatchUserListMetadata: {
                 userList: `customers/${this.customerId}/userLists/${this.config.userListId}`,
                 consent,

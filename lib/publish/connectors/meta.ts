@@ -91,20 +91,24 @@ export class MetaConnector extends BaseConnector {
       context,
       stats,
       send: async (batch, info) => {
-        const body = JSON.stringify({
-          payload: metaPayload(batch),
-          session: {
+        // Form-encoded `payload=<json>&session=<json>`, exactly as the reference example sends it.
+        const body = new URLSearchParams({
+          payload: JSON.stringify(metaPayload(batch)),
+          session: JSON.stringify({
             session_id: sessionId,
             batch_seq: info.index + 1,
             last_batch_flag: info.index === info.count - 1,
             estimated_num_total: total,
-          },
-        });
+          }),
+        }).toString();
         const res = await this.request(
           {
             url,
             method: op === 'add' ? 'POST' : 'DELETE',
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            headers: {
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/x-www-form-urlencoded',
+            },
             body,
           },
           context,

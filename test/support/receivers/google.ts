@@ -43,6 +43,9 @@ export async function startGoogleReceiver(opts: {
           }
         | undefined;
       if (job?.type !== 'CUSTOMER_MATCH_USER_LIST') problem('job.type must be CUSTOMER_MATCH_USER_LIST');
+      const externalId = (job as { externalId?: unknown } | undefined)?.externalId;
+      if (externalId !== undefined && (typeof externalId !== 'string' || !/^\d{1,19}$/.test(externalId)))
+        problem('job.externalId must be an int64 in a JSON string');
       const meta = job?.customerMatchUserListMetadata;
       if (!meta?.userList || !new RegExp(`^customers/${create[1]}/userLists/\\d+$`).test(meta.userList))
         problem('customerMatchUserListMetadata.userList must be customers/{id}/userLists/{id}');

@@ -1,7 +1,25 @@
 // Local stand-in for the Graph API /{custom_audience_id}/users edge: checks method (POST add, DELETE
 // remove), bearer token, the {payload: {schema, data}, session} shape, SHA-256 hex values and the
 // 10,000-record limit; answers like Meta ({audience_id, session_id, num_received, num_invalid_entries}).
-import { expectBearer, HEX64, parseJson, type Receiver, startReceiver } from './server.js';
+import { expectBearer, HEX64, type IncomingRequest, type Receiver, startReceiver } from './server.js';
+
+/** The Graph API takes form-encoded parameters whose values are JSON (payload=…&session=…). */
+function parseForm(
+  req: IncomingRequest,
+  problem: (msg: string) => void,
+): Record<string, unknown> | undefined {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
+    problem('content-type is not application/x-www-form-urlencoded');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(req.body)) {
+    try {
+      out[k] = JSON.parse(v);
+    } catch {
+      problem(`parameter ${k} is not JSON`);
+    }
+  }
+  return out;
+}
 
 export interface MetaBatch {
   method: string;
@@ -24,7 +42,7 @@ export async function startMetaReceiver(opts: { token: string; apiVersion?: stri
     if (req.method !== 'POST' && req.method !== 'DELETE')
       problem(`method ${req.method} (adds are POST, removes DELETE)`);
     expectBearer(req, opts.token, problem);
-    const body = parseJson(req, problem) as Partial<{
+    const body = parseForm(req, problem) as Partial<{
       payload: { schema: unknown; data: unknown };
       session: MetaBatch['session'];
     }>;

@@ -27,7 +27,7 @@ const SECRETS: Record<string, string> = {
 };
 const deps: ConnectorDeps = {
   getSecret: async (arn) => SECRETS[arn] ?? Promise.reject(new Error(`no secret ${arn}`)),
-  retry: { baseDelayMs: 1, maxDelayMs: 50, timeoutMs: 2000 },
+  retry: { baseDelayMs: 1, maxDelayMs: 50, timeoutMs: 10_000 },
 };
 
 const open: Receiver[] = [];
