@@ -7,7 +7,8 @@ import { escapeHtml } from './escape.js';
 import { formatCompact, formatCount, formatNumber, formatPercent } from './format.js';
 
 /** Colour-blind-safe categorical palette (Okabe–Ito without yellow, which vanishes on white). */
-export const CATEGORICAL = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000'];
+// Ordered so the first five (typical k) avoid the close blue / sky-blue pair.
+export const CATEGORICAL = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#000000'];
 /** Above / below the population (blue / vermillion: distinguishable with every common colour deficiency). */
 export const ABOVE = '#0072B2';
 export const BELOW = '#D55E00';

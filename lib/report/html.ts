@@ -191,12 +191,12 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
     tile(
       'rows accepted',
       formatCount(ing.rowsAccepted),
-      formatPercent(share(ing.rowsAccepted, ing.rowsRead)),
+      `${formatPercent(share(ing.rowsAccepted, ing.rowsRead))} of rows read`,
     ),
     tile(
       'rows rejected',
       formatCount(ing.rowsRejected),
-      formatPercent(share(ing.rowsRejected, ing.rowsRead), 2),
+      `${formatPercent(share(ing.rowsRejected, ing.rowsRead), 2)} of rows read`,
     ),
   ].join('');
   const parts = [`<div class="tiles">${tiles}</div>`];
@@ -208,13 +208,15 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
       )} rejected ≠ ${esc(formatCount(ing.rowsRead))} read. Check the ingest step's error report.</p>`,
     );
 
+  // Segment sizes and rejection reasons side by side on wide screens: the two questions asked first.
+  const side: string[] = [];
   const reasons = [...ing.rejectionReasons]
     .sort((a, b) => b.rows - a.rows || a.reason.localeCompare(b.reason))
     .slice(0, TOP_REJECTION_REASONS);
   if (reasons.length > 0) {
     const more = ing.rejectionReasons.length - reasons.length;
-    parts.push(
-      `<h3>Top rejection reasons</h3>\n${renderTable({
+    side.push(
+      `<div class="reasons"><h3>Top rejection reasons</h3>\n${renderTable({
         head: ['Reason', 'Rows', 'Share of rejected'],
         rows: reasons.map((r) => [
           r.reason,
@@ -223,7 +225,7 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
         ]),
         numeric: [1, 2],
         caption: more > 0 ? `${reasons.length} largest of ${ing.rejectionReasons.length} reasons` : undefined,
-      })}`,
+      })}</div>`,
     );
   }
 
@@ -235,13 +237,14 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
       color: r.color,
     }));
     const largest = [...refs].sort((a, b) => b.segment.size - a.segment.size)[0].segment;
-    parts.push(
+    side.unshift(
       figure({
         id: 'fig-segment-sizes',
         caption: 'Segment sizes',
         svg: horizontalBarChart({
           id: 'chart-segment-sizes',
           title: 'Segment sizes',
+          width: 500,
           desc: `Customers per segment. ${refs.length} segments cover ${formatCount(model.customers)} customers; the largest is ${largest.name} with ${formatCount(largest.size)} (${formatPercent(share(largest.size, model.customers))}).`,
           bars,
         }),
@@ -257,6 +260,7 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
       }),
     );
   }
+  if (side.length > 0) parts.push(`<div class="overview-row">${side.join('\n')}</div>`);
   return section('overview', 'Overview', parts.join('\n'));
 }
 
@@ -796,6 +800,8 @@ svg.chart{display:block;max-width:100%;height:auto;font-family:inherit}
 .note{color:var(--muted);font-size:13px;margin:4px 0}
 details{margin-top:6px;font-size:14px}
 summary{cursor:pointer;color:var(--accent);font-size:13px}
+.overview-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px 32px;align-items:start}
+.reasons h3{font-size:15px;margin:18px 0 8px}
 .fig-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px 32px}
 .cards{display:grid;grid-template-columns:minmax(0,1fr);gap:18px}
 .card{border:1px solid var(--line);border-top:5px solid var(--accent);border-radius:10px;padding:16px 20px;break-inside:avoid}
@@ -835,10 +841,12 @@ footer{max-width:1120px;margin:0 auto;padding:0 20px 32px;color:var(--muted);fon
   figure,.card,.tile,table{break-inside:avoid}
   h2,h3{break-after:avoid}
   *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-  summary{display:none}
+  /* Paper cannot be clicked: print the tables behind the charts open, without the toggle. */
+  summary{list-style:none;font-size:0;height:0;margin:0;overflow:hidden}
+  .table-wrap{overflow:visible}
   details>*{display:block}
   details::details-content{content-visibility:visible;display:block}
-  .card-grid{grid-template-columns:1fr 1fr}
+  .card-grid{grid-template-columns:minmax(0,1fr)}
 }
 `;
 

@@ -86,7 +86,7 @@ describe('renderReport: sections follow the model', () => {
     // Assess
     expect(html).toContain('<div class="tile-value">48,213</div>');
     expect(html).toContain('<div class="tile-value">612,480</div>');
-    expect(html).toContain('<div class="tile-sub">99.7\u00a0%</div>');
+    expect(html).toContain('<div class="tile-sub">99.7\u00a0% of rows read</div>');
     expect(html).toContain('6,912 · 14.3\u00a0%');
     expect(html).toContain('data as of <strong>21 Nov 2026</strong>');
     expect(html).toContain('mean $318');
