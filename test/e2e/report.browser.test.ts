@@ -22,17 +22,18 @@ function sampleModel(): ReportModel {
 }
 
 describe('report in headless Chromium', () => {
-  let browser: Browser;
+  let launched: Promise<Browser> | undefined;
   let dir: string;
 
-  beforeAll(async () => {
+  // Launched lazily from each test (not beforeAll) so a missing browser FAILS every test with the
+  // fix in the message, rather than vitest reporting the tests as skipped.
+  function browser(): Promise<Browser> {
     if (!existsSync(CHROMIUM))
       throw new Error(
         `${CHROMIUM} is missing: install the browser with \`apt-get update && apt-get install -y chromium\`.`,
       );
-    dir = mkdtempSync(join(tmpdir(), 'report-e2e-'));
     // launch() already gives Chromium a fresh throwaway profile directory of its own.
-    browser = await chromium.launch({
+    launched ??= chromium.launch({
       executablePath: CHROMIUM,
       args: [
         '--headless',
@@ -45,18 +46,23 @@ describe('report in headless Chromium', () => {
         '--disable-sync',
       ],
     });
+    return launched;
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'report-e2e-'));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    if (launched !== undefined) await (await launched).close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('renders the sample report with every chart drawn and no errors or requests', async () => {
     // Prepare
     const file = join(dir, 'report.html');
     writeFileSync(file, renderReport(sampleModel()));
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await (await browser()).newPage({ viewport: { width: 1280, height: 900 } });
     const consoleErrors: string[] = [];
     const requests: string[] = [];
     const failed: string[] = [];
@@ -127,7 +133,7 @@ describe('report in headless Chromium', () => {
     model.config = { note: '<script>window.__pwned = true</script>' };
     const file = join(dir, 'hostile.html');
     writeFileSync(file, renderReport(model));
-    const page = await browser.newPage();
+    const page = await (await browser()).newPage();
     const consoleErrors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
