@@ -205,7 +205,7 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
     parts.push(
       `<p class="callout warn">Row accounting does not add up: ${esc(formatCount(ing.rowsAccepted))} accepted + ${esc(
         formatCount(ing.rowsRejected),
-      )} rejected ≠ ${esc(formatCount(ing.rowsRead))} read. Check the ingest step's error report.</p>`,
+      )} rejected ≠ ${esc(formatCount(ing.rowsRead))} read. Check the ingest step’s error report.</p>`,
     );
 
   // Segment sizes and rejection reasons side by side on wide screens: the two questions asked first.
@@ -358,7 +358,7 @@ function segmentCard(model: ReportModel, ref: SegmentRef, feature: ReturnType<ty
         svg: profileChart({
           id: `${ref.anchor}-profile-chart`,
           title: `${s.name}: profile against all customers`,
-          desc: `Index of the segment's average against all customers' average for ${entries.length} features, on a log scale where 100 means the same as all customers. ${standout === '' ? '' : `Stands out most on ${standout}.`}`,
+          desc: `Index of the segment’s average against all customers’ average for ${entries.length} features, on a log scale where 100 means the same as all customers. ${standout === '' ? '' : `Stands out most on ${standout}.`}`,
           items: entries.map((e) => ({ label: e.label, index: e.index })),
         }),
         table: {
@@ -429,7 +429,7 @@ function heatmapSection(model: ReportModel, refs: SegmentRef[]): string | undefi
   const svg = heatmap({
     id: 'chart-profile-heatmap',
     title: 'Feature profile heatmap',
-    desc: `Index of each segment's average against all customers for ${labels.length} features and ${cols.length} segments; blue is above all customers, orange below. The strongest difference is ${labels[extreme.r]} in ${cols[extreme.c]} at index ${formatNumber(extreme.v, 0)}.`,
+    desc: `Index of each segment’s average against all customers for ${labels.length} features and ${cols.length} segments; blue is above all customers, orange below. The strongest difference is ${labels[extreme.r]} in ${cols[extreme.c]} at index ${formatNumber(extreme.v, 0)}.`,
     rows: labels,
     cols,
     values,
@@ -469,7 +469,7 @@ function rfmSection(model: ReportModel, refs: SegmentRef[]): string | undefined 
   const svg = crossTabChart({
     id: 'chart-rfm-crosstab',
     title: 'Learned segments against RFM groups',
-    desc: `Share of each segment's customers in each of ${rfm.groups.length} RFM groups, with counts. Largest group per segment: ${dominant.join('; ')}.`,
+    desc: `Share of each segment’s customers in each of ${rfm.groups.length} RFM groups, with counts. Largest group per segment: ${dominant.join('; ')}.`,
     rows,
     cols: rfm.groups,
     counts,
@@ -668,11 +668,13 @@ function historySection(model: ReportModel, refs: SegmentRef[]): string | undefi
         id: 'chart-history-sizes',
         title: 'Segment sizes over runs',
         desc: `Customers per segment in each of the last ${runs.length} runs. ${refs
-          .map((r) => {
-            const first = series.find((s) => s.name === r.segment.name)?.values.find((v) => v !== null);
-            return first === undefined || first === null
-              ? `${r.segment.name} is new`
-              : `${r.segment.name} went from ${formatCount(first)} to ${formatCount(r.segment.size)}`;
+          .map((r, i) => {
+            const firstRun = series[i].values.findIndex((v) => v !== null);
+            const first = series[i].values[firstRun];
+            if (firstRun === runs.length - 1 || first === null || first === undefined)
+              return `${r.segment.name} is new in this run`;
+            const since = firstRun === 0 ? '' : ` since it appeared on ${runs[firstRun].label}`;
+            return `${r.segment.name} went from ${formatCount(first)} to ${formatCount(r.segment.size)}${since}`;
           })
           .join('; ')}.`,
         xLabels,

@@ -79,6 +79,25 @@ describe('renderReport: sections follow the model', () => {
     expect(b).toContain('id="fig-history-sizes"');
   });
 
+  it('draws a segment that is new in this run as a single point, and says so', () => {
+    // Prepare
+    const model = sample();
+    for (const run of model.history?.pastRuns ?? []) delete run.segmentSizes['seg-new'];
+
+    // Act
+    const html = renderReport(model);
+    const fig = html.slice(html.indexOf('<figure id="fig-history-sizes"'));
+    const svg = fig.slice(0, fig.indexOf('</svg>'));
+
+    // Assess
+    expect(svg).toContain('New customers is new in this run.');
+    expect(svg.match(/class="mark line"/g)).toHaveLength(5);
+    expect(svg.match(/class="mark point"/g)).toHaveLength(4 * 4 + 1);
+    expect(fig).toMatch(
+      /<td>New customers<\/td><td class="num">—<\/td><td class="num">—<\/td><td class="num">—<\/td><td class="num">7,696<\/td>/,
+    );
+  });
+
   it('shows the overview figures formatted for people', () => {
     // Act
     const html = renderReport(sample());
