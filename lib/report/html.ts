@@ -208,6 +208,12 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
       )} rejected ≠ ${esc(formatCount(ing.rowsRead))} read. Check the ingest step’s error report.</p>`,
     );
 
+  const attention = attentionItems(model, refs);
+  if (attention.length > 0)
+    parts.push(
+      `<div class="callout attention" role="note"><strong>Needs attention</strong><ul>\n${attention.join('\n')}\n</ul></div>`,
+    );
+
   // Segment sizes and rejection reasons side by side on wide screens: the two questions asked first.
   const side: string[] = [];
   const reasons = [...ing.rejectionReasons]
@@ -262,6 +268,30 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
   }
   if (side.length > 0) parts.push(`<div class="overview-row">${side.join('\n')}</div>`);
   return section('overview', 'Overview', parts.join('\n'));
+}
+
+/** Failed or warning checks and failed destinations, linked to their cards: what to look at first. */
+function attentionItems(model: ReportModel, refs: SegmentRef[]): string[] {
+  const items: string[] = [];
+  for (const r of refs) {
+    const link = `<a href="#${r.anchor}">${esc(r.segment.name)}</a>`;
+    for (const c of r.segment.validation ?? []) {
+      if (c.verdict === 'pass') continue;
+      const threshold =
+        c.threshold === undefined ? '' : ` (threshold ${formatValue(c.threshold, c.format, model.currency)})`;
+      items.push(
+        `<li>${verdictBadge(c.verdict)} ${link}: ${esc(c.check)} ${esc(formatValue(c.value, c.format, model.currency))}${esc(threshold)}</li>`,
+      );
+    }
+    for (const d of r.segment.destinations ?? []) {
+      if (d.status !== 'failed') continue;
+      const note = d.note === undefined ? '' : `: ${d.note}`;
+      items.push(
+        `<li><span class="verdict fail"><span aria-hidden="true">✕</span> Failed</span> ${link}: ${esc(`${d.name} (${d.kind}) was not published${note}`)}</li>`,
+      );
+    }
+  }
+  return items;
 }
 
 const VERDICT_TEXT: Record<Verdict, [string, string]> = {
@@ -786,6 +816,10 @@ section{background:var(--card);border:1px solid var(--line);border-radius:10px;p
 .tile-label{color:var(--muted);font-size:13px}
 .tile-sub{font-size:13px;color:var(--ink);margin-top:2px}
 .callout{border-left:4px solid var(--warn);background:#fff8eb;padding:8px 12px;border-radius:4px}
+.callout.attention{margin:14px 0 4px;font-size:14px}
+.callout ul{margin:4px 0 0;padding:0;list-style:none}
+.callout li{margin:3px 0}
+.callout a{color:var(--ink)}
 .table-wrap{overflow-x:auto}
 table.data{border-collapse:collapse;width:100%;font-size:14px;margin:4px 0 8px}
 table.data caption{caption-side:bottom;text-align:left;color:var(--muted);font-size:12px;padding-top:4px}

@@ -133,6 +133,22 @@ describe('renderReport: sections follow the model', () => {
     );
   });
 
+  it('lists failed or warning checks and failed destinations under "Needs attention", linked to the cards', () => {
+    // Act
+    const html = renderReport(sample());
+    const box = html.slice(html.indexOf('<div class="callout attention"'));
+    const items = box.slice(0, box.indexOf('</ul>')).match(/<li>.*<\/li>/g) ?? [];
+
+    // Assess
+    expect(items).toHaveLength(3);
+    expect(items[0]).toContain(
+      '<a href="#seg-seg-lapsed">Lapsed</a>: Reachable with consent 44.0\u00a0% (threshold 50.0\u00a0%)',
+    );
+    expect(items[1]).toContain('Win-back journey (Webhook (Braze)) was not published: HTTP 429');
+    expect(items[2]).toContain('<a href="#seg-seg-new">New customers</a>: Stability 71.0\u00a0%');
+    expect(renderReport(minimal())).not.toContain('Needs attention');
+  });
+
   it('warns when the row accounting does not add up', () => {
     const model = minimal();
     model.ingest.rowsRejected = 5;
