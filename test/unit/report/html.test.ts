@@ -250,6 +250,28 @@ describe('renderReport: safety and determinism', () => {
     expect(first).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?!Z-)/);
   });
 
+  it('never prints NaN, Infinity or undefined for degenerate inputs', () => {
+    // Prepare
+    const empty: ReportModel = {
+      ...minimal(),
+      customers: 0,
+      segments: [],
+      ingest: { rowsRead: 0, rowsAccepted: 0, rowsRejected: 0, rejectionReasons: [] },
+    };
+    const zeroPopulation = sample();
+    zeroPopulation.segments[0].profile = [{ feature: 'recencyDays', segmentValue: 5, populationValue: 0 }];
+    const noOutcomes = sample();
+    if (noOutcomes.propensity !== undefined) noOutcomes.propensity.baseRate = 0;
+
+    // Act
+    const outputs = [empty, zeroPopulation, noOutcomes].map(renderReport);
+
+    // Assess
+    for (const html of outputs) expect(html).not.toMatch(/NaN|Infinity|undefined/);
+    expect(outputs[0]).not.toContain('<section id="segments"');
+    expect(outputs[1]).toContain('>n/a</text>');
+  });
+
   it('rejects a cross-tab that does not match the segments, with a message saying what to fix', () => {
     // Prepare
     const unknown = sample();
