@@ -124,8 +124,10 @@ interface SegmentRef {
 function segmentRefs(model: ReportModel): SegmentRef[] {
   const used = new Set<string>();
   return model.segments.map((segment, i) => {
-    let anchor = `seg-${toIdFragment(segment.id)}`;
-    if (used.has(anchor)) anchor = `${anchor}-${i + 1}`;
+    // Distinct ids can slug to the same fragment ("A b" and "a-b"): suffix until unique.
+    const base = `seg-${toIdFragment(segment.id)}`;
+    let anchor = base;
+    for (let k = 2; used.has(anchor); k++) anchor = `${base}-${k}`;
     used.add(anchor);
     return { segment, anchor, color: CATEGORICAL[i % CATEGORICAL.length] };
   });

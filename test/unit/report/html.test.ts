@@ -227,6 +227,24 @@ describe('renderReport: safety and determinism', () => {
     expect(html).toContain('id="seg-script-1-script"');
   });
 
+  it('keeps ids unique when segment ids slug to the same anchor', () => {
+    // Prepare
+    const model = minimal();
+    model.segments = [
+      { id: 'A b', name: 'One', description: '.', size: 1 },
+      { id: 'a-b', name: 'Two', description: '.', size: 1 },
+      { id: 'a_b', name: 'Three', description: '.', size: 1 },
+    ];
+
+    // Act
+    const html = renderReport(model);
+    const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+
+    // Assess
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(['seg-a-b', 'seg-a-b-2', 'seg-a-b-3']));
+  });
+
   it('is self-contained: no script, no external resource, a CSP that forbids loading any', () => {
     const html = renderReport(sample());
     expect(html).not.toMatch(/<script|<link|<iframe|@import|url\(\s*['"]?http/i);
