@@ -812,9 +812,9 @@ nav a{color:var(--accent);text-decoration:none}
 nav a:hover{text-decoration:underline}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:22px 24px;margin:18px 0}
 .intro{color:var(--muted);margin:0 0 14px;max-width:75ch}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin:8px 0 6px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px;margin:8px 0 6px}
 .tile{border:1px solid var(--line);border-radius:8px;padding:12px 14px}
-.tile-value{font-size:26px;font-weight:650;line-height:1.15}
+.tile-value{font-size:clamp(20px,5vw,26px);font-weight:650;line-height:1.15}
 .tile-label{color:var(--muted);font-size:13px}
 .tile-sub{font-size:13px;color:var(--ink);margin-top:2px}
 .callout{border-left:4px solid var(--warn);background:#fff8eb;padding:8px 12px;border-radius:4px}
@@ -838,9 +838,9 @@ svg.chart{display:block;max-width:100%;height:auto;font-family:inherit}
 .note{color:var(--muted);font-size:13px;margin:4px 0}
 details{margin-top:6px;font-size:14px}
 summary{cursor:pointer;color:var(--accent);font-size:13px}
-.overview-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px 32px;align-items:start}
+.overview-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(340px,100%),1fr));gap:8px 32px;align-items:start}
 .reasons h3{font-size:15px;margin:18px 0 8px}
-.fig-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px 32px}
+.fig-row{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(340px,100%),1fr));gap:8px 32px}
 .cards{display:grid;grid-template-columns:minmax(0,1fr);gap:18px}
 .card{border:1px solid var(--line);border-top:5px solid var(--accent);border-radius:10px;padding:16px 20px;break-inside:avoid}
 .card-header{display:flex;align-items:center;gap:10px;flex-wrap:wrap}
