@@ -20,4 +20,5 @@ if (typeof P.withResolvers !== 'function') {
 
 // The AWS SDK warns on Node 20 at every client construction; Lambda itself runs Node 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export {};

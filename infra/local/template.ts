@@ -58,7 +58,8 @@ export function localModel(template: Template, options: { bucketName?: string } 
     const ref = vars?.BUCKET_NAME as { Ref?: string } | undefined;
     if (r.Type === 'AWS::Lambda::Function' && ref?.Ref) bucketRefs.add(ref.Ref);
   }
-  if (bucketRefs.size !== 1) throw new TemplateError(`expected one data bucket in BUCKET_NAME, found ${bucketRefs.size}`);
+  if (bucketRefs.size !== 1)
+    throw new TemplateError(`expected one data bucket in BUCKET_NAME, found ${bucketRefs.size}`);
   const [bucketLogicalId] = bucketRefs;
   const bucketName = options.bucketName ?? 'segmentation-local';
   const tables: LocalTable[] = Object.entries(resources)

@@ -1,18 +1,69 @@
-// Turns a run summary into the self-contained report.html marketers open.
+// Turns a run summary into the report model and renders the self-contained report.html.
 import type { RunSummary } from '../pipeline/summary.js';
+import { renderReport } from './html.js';
+import type { ConfigValue, FeatureUnit, ReportModel, ValidationCheck, ValueFormat } from './model.js';
 
-const esc = (s: unknown): string =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+const UNIT: Record<string, FeatureUnit> = { days: 'days', orders: 'count', count: 'count', currency: 'currency', share: 'share' };
+
+const CHECK_FORMAT: Record<string, ValueFormat> = {
+  'minimum size': 'count',
+  'minimum share': 'percent',
+};
+
+export function reportModel(summary: RunSummary): ReportModel {
+  const labels = new Map(summary.featureDictionary.map((f) => [f.name, f.label]));
+  const profiled = summary.featureDictionary.map((f) => f.name).filter((n) => n in summary.validation.population);
+  const reasons = new Map<string, number>();
+  for (const f of summary.files) for (const [code, n] of Object.entries(f.rejectedByCode)) reasons.set(code, (reasons.get(code) ?? 0) + n);
+  return {
+    dataset: summary.dataset,
+    runId: summary.runId,
+    asOf: summary.asOf ?? '',
+    currency: summary.config.currency,
+    customers: summary.customers,
+    ingest: {
+      rowsRead: summary.rows.read,
+      rowsAccepted: summary.rows.accepted,
+      rowsRejected: summary.rows.rejected,
+      files: summary.files.length,
+      rejectionReasons: [...reasons].sort((a, b) => b[1] - a[1]).map(([reason, rows]) => ({ reason, rows })),
+    },
+    segments: summary.segments.map((s) => ({
+      id: s.id,
+      name: s.name,
+      description: s.description,
+      size: s.size,
+      holdoutShare: summary.config.segments.holdoutShare,
+      profile: profiled.map((f) => ({
+        feature: labels.get(f) ?? f,
+        segmentValue: s.profile[f] ?? 0,
+        populationValue: summary.validation.population[f] ?? 0,
+      })),
+      validation: s.checks.map(
+        (c): ValidationCheck => ({
+          check: c.name,
+          verdict: c.verdict,
+          value: typeof c.value === 'number' ? c.value : c.verdict === 'pass' ? 1 : 0,
+          ...(typeof c.threshold === 'number' ? { threshold: c.threshold } : {}),
+          format: CHECK_FORMAT[c.name] ?? 'count',
+          note: c.reason,
+        }),
+      ),
+      destinations: summary.audiences
+        .filter((a) => a.segment === s.id)
+        .map((a) => ({ name: a.destination, kind: 'file', status: 'published' as const, members: a.members })),
+    })),
+    features: summary.featureDictionary.map((f) => ({
+      name: f.name,
+      label: f.label,
+      description: f.definition,
+      unit: UNIT[f.unit] ?? 'number',
+      ...(f.windowDays ? { windowDays: f.windowDays } : {}),
+    })),
+    config: summary.config as unknown as ConfigValue,
+  };
+}
 
 export function renderRunReport(summary: RunSummary): string {
-  const rows = summary.segments
-    .map(
-      (s) =>
-        `<tr><td>${esc(s.name)}</td><td>${s.size.toLocaleString('en-US')}</td><td>${(s.share * 100).toFixed(1)} %</td><td>${esc(s.description)}</td><td>${esc(s.status)}</td></tr>`,
-    )
-    .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Segments: ${esc(summary.dataset)}</title></head><body><h1>Segments for ${esc(summary.dataset)}</h1><p>Run ${esc(summary.runId)}, as of ${esc(summary.asOf)}; ${summary.rows.read} rows read, ${summary.rows.accepted} accepted, ${summary.rows.rejected} rejected; ${summary.customers} customers.</p><table><thead><tr><th>Segment</th><th>Customers</th><th>Share</th><th>Description</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table></body></html>`;
+  return renderReport(reportModel(summary));
 }

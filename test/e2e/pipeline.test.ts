@@ -1,7 +1,12 @@
 // The whole state machine, locally: the synthesized definition on the embedded stand-ins, on the
 // committed sample generated from planted archetypes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectInputs, type LocalEnvironment, type LocalRunResult, runLocal } from '../../infra/local/runner.js';
+import {
+  collectInputs,
+  type LocalEnvironment,
+  type LocalRunResult,
+  runLocal,
+} from '../../infra/local/runner.js';
 import { adjustedRandIndex } from '../../lib/models/metrics.js';
 import { localEnvironment, parseCsv, plantedArchetypes, readText } from '../support/local.js';
 
@@ -28,7 +33,8 @@ afterAll(async () => {
 describe('local pipeline on the planted sample', () => {
   it('succeeds through every state of the synthesized definition', () => {
     expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
-    for (const s of ['Ingest', 'BuildFeatures', 'Fit', 'Score', 'Validate', 'Publish', 'Report']) expect(states).toContain(s);
+    for (const s of ['Ingest', 'BuildFeatures', 'Fit', 'Score', 'Validate', 'Publish', 'Report'])
+      expect(states).toContain(s);
   });
 
   it('accounts for every row', () => {
@@ -78,11 +84,24 @@ describe('local pipeline on the planted sample', () => {
 
   it('writes a run summary with the documented names, and hashed audiences only', async () => {
     const s = result.summary!;
-    expect(Object.keys(s)).toEqual(expect.arrayContaining(['runId', 'dataset', 'rows', 'customers', 'segments', 'models', 'validation', 'outputs']));
+    expect(Object.keys(s)).toEqual(
+      expect.arrayContaining([
+        'runId',
+        'dataset',
+        'rows',
+        'customers',
+        'segments',
+        'models',
+        'validation',
+        'outputs',
+      ]),
+    );
     expect(s.segments.length).toBeGreaterThanOrEqual(3);
     expect(s.segments.length).toBeLessThanOrEqual(5);
     for (const seg of s.segments) {
-      expect(Object.keys(seg)).toEqual(expect.arrayContaining(['id', 'name', 'description', 'size', 'share', 'status']));
+      expect(Object.keys(seg)).toEqual(
+        expect.arrayContaining(['id', 'name', 'description', 'size', 'share', 'status']),
+      );
       expect(seg.description).toMatch(/\.$/);
     }
     expect(s.audiences.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 // Handlers: input parsing, wiring and the SDK failure paths (aws-sdk-client-mock).
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,9 @@ const event = (key: string) => ({
 describe('starter handler', () => {
   it('starts an execution named from the snapshot, reading the triggering object version', async () => {
     // Prepare
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'incoming/shop/orders.csv', Size: 10, ETag: '"abc"' }] });
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [{ Key: 'incoming/shop/orders.csv', Size: 10, ETag: '"abc"' }],
+    });
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
     const { main } = await import('../../functions/starter/handler.js');
     // Act
@@ -49,15 +52,21 @@ describe('starter handler', () => {
   });
 
   it('treats a duplicate delivery (ExecutionAlreadyExists) as success', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'incoming/shop/orders.csv', Size: 10, ETag: '"abc"' }] });
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [{ Key: 'incoming/shop/orders.csv', Size: 10, ETag: '"abc"' }],
+    });
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     const { main } = await import('../../functions/starter/handler.js');
-    await expect(main(event('incoming/shop/orders.csv'), context)).resolves.toMatchObject({ status: 'already-exists' });
+    await expect(main(event('incoming/shop/orders.csv'), context)).resolves.toMatchObject({
+      status: 'already-exists',
+    });
   });
 
   it('surfaces other start failures so EventBridge retries them', async () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
     const { main } = await import('../../functions/starter/handler.js');
     await expect(main(event('incoming/shop/orders.csv'), context)).rejects.toThrow('throttled');
   });

@@ -1,11 +1,11 @@
 // S3 and DynamoDB behaviour over the real wire protocol, on the embedded stand-ins.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStandIns, type StandIns } from '../../infra/local/standins.js';
+import { type StandIns, startStandIns } from '../../infra/local/standins.js';
 import { createDocumentClient, createS3Client } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
@@ -29,7 +29,11 @@ describe('S3 on s3rver', () => {
     // Act: a streamed body of unknown length, as the SDK's Upload sends it
     await new Upload({
       client: s3,
-      params: { Bucket: 'wire-test', Key: 'incoming/ds/big.bin', Body: Readable.from([payload.subarray(0, 400_000), payload.subarray(400_000)]) },
+      params: {
+        Bucket: 'wire-test',
+        Key: 'incoming/ds/big.bin',
+        Body: Readable.from([payload.subarray(0, 400_000), payload.subarray(400_000)]),
+      },
       partSize: 5 * 1024 * 1024,
     }).done();
     const res = await s3.send(new GetObjectCommand({ Bucket: 'wire-test', Key: 'incoming/ds/big.bin' }));
@@ -44,7 +48,10 @@ describe('S3 on s3rver', () => {
     await store.put('runs/ds/r1/a.json', '{"a":1}');
     await store.put('runs/ds/r1/b.json', '{"b":2}');
     await store.copy('runs/ds/r1/a.json', 'rejected/ds/a.json');
-    expect((await store.list('runs/ds/r1/')).map((o) => o.key)).toEqual(['runs/ds/r1/a.json', 'runs/ds/r1/b.json']);
+    expect((await store.list('runs/ds/r1/')).map((o) => o.key)).toEqual([
+      'runs/ds/r1/a.json',
+      'runs/ds/r1/b.json',
+    ]);
     expect(new TextDecoder().decode(await store.get('rejected/ds/a.json'))).toBe('{"a":1}');
     await store.delete(['runs/ds/r1/a.json']);
     expect(await store.getIfExists('runs/ds/r1/a.json')).toBeUndefined();
@@ -81,8 +88,18 @@ describe('DynamoDB on dynalite', () => {
         ],
       }),
     );
-    const store = new DynamoSegmentStore(createDocumentClient(), { catalog: 'x', memberships: 'wire-memberships', runs: 'y' });
-    const items = Array.from({ length: 60 }, (_, i) => ({ customerId: `C${i}`, segmentId: i % 2 ? 'seg-1' : 'seg-2', runId: 'r1', holdout: i % 10 === 0, distance: 0.5 }));
+    const store = new DynamoSegmentStore(createDocumentClient(), {
+      catalog: 'x',
+      memberships: 'wire-memberships',
+      runs: 'y',
+    });
+    const items = Array.from({ length: 60 }, (_, i) => ({
+      customerId: `C${i}`,
+      segmentId: i % 2 ? 'seg-1' : 'seg-2',
+      runId: 'r1',
+      holdout: i % 10 === 0,
+      distance: 0.5,
+    }));
     // Act
     const calls = await store.putMemberships('shop', 'clusters', items);
     // a customer who moves segment is overwritten, not duplicated

@@ -25,7 +25,12 @@ describe('dataset configuration', () => {
   });
 
   it('matches file settings by pattern', () => {
-    const c = parseConfig({ files: [{ match: 'orders/*.csv', kind: 'transactions' }, { match: '*.txt', format: 'whitespace' }] });
+    const c = parseConfig({
+      files: [
+        { match: 'orders/*.csv', kind: 'transactions' },
+        { match: '*.txt', format: 'whitespace' },
+      ],
+    });
     expect(settingsForFile(c, 'orders/2026.csv')?.kind).toBe('transactions');
     expect(settingsForFile(c, 'CDNOW_sample.txt')?.format).toBe('whitespace');
     expect(settingsForFile(c, 'customers.csv')).toBeUndefined();

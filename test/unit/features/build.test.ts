@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { computeFeatures, selectSample, summariseFeatures, type TransactionColumns } from '../../../lib/features/build.js';
+import {
+  computeFeatures,
+  selectSample,
+  summariseFeatures,
+  type TransactionColumns,
+} from '../../../lib/features/build.js';
 import { mergeSamples, mergeSummaries } from '../../../lib/models/segmentation.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
-function tx(rows: { c: string; day: number; amount: number; order?: string; ret?: boolean; discount?: number; event?: string }[]): TransactionColumns {
+function tx(
+  rows: {
+    c: string;
+    day: number;
+    amount: number;
+    order?: string;
+    ret?: boolean;
+    discount?: number;
+    event?: string;
+  }[],
+): TransactionColumns {
   return {
     customerId: rows.map((r) => r.c),
     orderId: rows.map((r) => r.order ?? ''),
@@ -41,7 +56,15 @@ describe('computeFeatures', () => {
     expect(v('tenureDays')).toEqual([60, 10]);
     expect(v('discountShare')).toEqual([0.5, 0]);
     expect(v('returnRate')[0]).toBeCloseTo(1 / 4);
-    expect(f.names).toEqual(['recencyDays', 'frequency', 'monetary', 'avgOrderValue', 'tenureDays', 'discountShare', 'returnRate']);
+    expect(f.names).toEqual([
+      'recencyDays',
+      'frequency',
+      'monetary',
+      'avgOrderValue',
+      'tenureDays',
+      'discountShare',
+      'returnRate',
+    ]);
   });
 
   it('ignores every event at or after the as-of time', () => {
@@ -52,11 +75,18 @@ describe('computeFeatures', () => {
     const after = computeFeatures(tx(late), asOf);
     // Assess
     expect(after.customerId).toEqual(before.customerId);
-    for (const name of before.names) expect(Array.from(after.values[name])).toEqual(Array.from(before.values[name]));
+    for (const name of before.names)
+      expect(Array.from(after.values[name])).toEqual(Array.from(before.values[name]));
   });
 
   it('leaves out features whose inputs are absent instead of zero-filling them', () => {
-    const f = computeFeatures(tx([{ c: 'A', day: 1, amount: 5 }, { c: 'B', day: 2, amount: 7 }]), asOf);
+    const f = computeFeatures(
+      tx([
+        { c: 'A', day: 1, amount: 5 },
+        { c: 'B', day: 2, amount: 7 },
+      ]),
+      asOf,
+    );
     expect(f.names).not.toContain('discountShare');
     expect(f.names).not.toContain('returnRate');
   });
@@ -66,14 +96,22 @@ describe('sharded statistics and samples', () => {
   it('merging shard summaries and samples equals computing on one shard', () => {
     // Prepare: 400 customers split across 3 shards by id
     const all: { c: string; day: number; amount: number }[] = [];
-    for (let i = 0; i < 400; i++) for (let k = 0; k <= i % 5; k++) all.push({ c: `C${i}`, day: (i * 7 + k * 11) % 300, amount: 10 + ((i * 13 + k) % 90) });
+    for (let i = 0; i < 400; i++)
+      for (let k = 0; k <= i % 5; k++)
+        all.push({ c: `C${i}`, day: (i * 7 + k * 11) % 300, amount: 10 + ((i * 13 + k) % 90) });
     const asOf = T0 + 400 * DAY;
     const whole = computeFeatures(tx(all), asOf);
-    const shards = [0, 1, 2].map((s) => computeFeatures(tx(all.filter((r) => Number(r.c.slice(1)) % 3 === s)), asOf));
+    const shards = [0, 1, 2].map((s) =>
+      computeFeatures(tx(all.filter((r) => Number(r.c.slice(1)) % 3 === s)), asOf),
+    );
     // Act
     const merged = mergeSummaries(shards.map(summariseFeatures));
     const single = summariseFeatures(whole);
-    const sampleMerged = mergeSamples(shards.map((f) => selectSample(f, 50, 9)), 50, whole.names);
+    const sampleMerged = mergeSamples(
+      shards.map((f) => selectSample(f, 50, 9)),
+      50,
+      whole.names,
+    );
     const sampleSingle = mergeSamples([selectSample(whole, 50, 9)], 50, whole.names);
     // Assess
     expect(merged.customers).toBe(400);
@@ -83,6 +121,8 @@ describe('sharded statistics and samples', () => {
       expect(merged.stats[name].sumSq).toBeCloseTo(single.stats[name].sumSq, 6);
     }
     expect(sampleMerged.customerId).toEqual(sampleSingle.customerId);
-    expect(Array.from(sampleMerged.monetary as Float64Array)).toEqual(Array.from(sampleSingle.monetary as Float64Array));
+    expect(Array.from(sampleMerged.monetary as Float64Array)).toEqual(
+      Array.from(sampleSingle.monetary as Float64Array),
+    );
   });
 });

@@ -8,11 +8,16 @@ describe('segment names and descriptions', () => {
   it('describes what distinguishes a segment with real units', () => {
     // Act
     const text = describeSegment(
-      { means: { recencyDays: 9.4, frequency: 12.4, monetary: 1736, avgOrderValue: 140, tenureDays: 500 }, z: { frequency: 1.8, avgOrderValue: 0.6, monetary: 1.5, recencyDays: -1.2, tenureDays: 0.4 } },
+      {
+        means: { recencyDays: 9.4, frequency: 12.4, monetary: 1736, avgOrderValue: 140, tenureDays: 500 },
+        z: { frequency: 1.8, avgOrderValue: 0.6, monetary: 1.5, recencyDays: -1.2, tenureDays: 0.4 },
+      },
       population,
     );
     // Assess
-    expect(text).toBe('Ordered 3.1× as often as average, spent 40% more per order, last ordered 9 days ago on average.');
+    expect(text).toBe(
+      'Ordered 3.1× as often as average, spent 40% more per order, last ordered 9 days ago on average.',
+    );
   });
 
   it('names segments from their profile and keeps names unique', () => {
@@ -29,7 +34,10 @@ describe('segment names and descriptions', () => {
   });
 
   it('is deterministic', () => {
-    const p = { means: { recencyDays: 50, frequency: 2, avgOrderValue: 80 }, z: { frequency: -0.6, avgOrderValue: -0.3 } };
+    const p = {
+      means: { recencyDays: 50, frequency: 2, avgOrderValue: 80 },
+      z: { frequency: -0.6, avgOrderValue: -0.3 },
+    };
     expect(describeSegment(p, population)).toBe(describeSegment(structuredClone(p), population));
   });
 });

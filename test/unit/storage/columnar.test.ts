@@ -31,7 +31,7 @@ describe('columnar shards', () => {
   });
 
   it('rejects columns of unequal length and foreign bytes with named errors', () => {
-    expect(() => encodeColumns({ a: [ 'x' ], b: Float64Array.from([1, 2]) })).toThrow(ShardFormatError);
+    expect(() => encodeColumns({ a: ['x'], b: Float64Array.from([1, 2]) })).toThrow(ShardFormatError);
     expect(() => decodeColumns(new TextEncoder().encode('customer_id,amount\n'))).toThrow(/bad magic/);
   });
 });

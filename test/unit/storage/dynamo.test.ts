@@ -1,6 +1,7 @@
 // Failure paths dynalite cannot produce: UnprocessedItems and throttling (aws-sdk-client-mock).
-import { DynamoDBDocumentClient, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { BatchWriteError, batchWriteAll, type WriteRequest } from '../../../lib/storage/dynamo.js';
@@ -29,8 +30,15 @@ describe('batchWriteAll', () => {
   it('splits into requests of at most 25 items', async () => {
     const mock = mockClient(doc);
     mock.on(BatchWriteCommand).resolves({});
-    await batchWriteAll(doc, 't', Array.from({ length: 60 }, (_, i) => put(i)), noSleep);
-    expect(mock.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems!.t.length)).toEqual([25, 25, 10]);
+    await batchWriteAll(
+      doc,
+      't',
+      Array.from({ length: 60 }, (_, i) => put(i)),
+      noSleep,
+    );
+    expect(mock.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems!.t.length)).toEqual([
+      25, 25, 10,
+    ]);
     mock.restore();
   });
 
@@ -42,7 +50,11 @@ describe('batchWriteAll', () => {
       .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }))
       .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
       .resolves({});
-    const calls = await batchWriteAll(doc, 't', [put(1)], { sleep: async (ms) => void delays.push(ms), random: () => 1, baseDelayMs: 100 });
+    const calls = await batchWriteAll(doc, 't', [put(1)], {
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 1,
+      baseDelayMs: 100,
+    });
     expect(calls).toBe(3);
     expect(delays).toEqual([100, 200]); // exponential, full jitter at its maximum
     mock.restore();
@@ -51,7 +63,9 @@ describe('batchWriteAll', () => {
   it('fails clearly when items stay unprocessed, and never swallows other errors', async () => {
     const mock = mockClient(doc);
     mock.on(BatchWriteCommand).resolves({ UnprocessedItems: { t: [put(1)] } });
-    await expect(batchWriteAll(doc, 't', [put(1)], { ...noSleep, maxAttempts: 3 })).rejects.toThrow(BatchWriteError);
+    await expect(batchWriteAll(doc, 't', [put(1)], { ...noSleep, maxAttempts: 3 })).rejects.toThrow(
+      BatchWriteError,
+    );
     mock.reset();
     mock.on(BatchWriteCommand).rejects(Object.assign(new Error('bad'), { name: 'ValidationException' }));
     await expect(batchWriteAll(doc, 't', [put(1)], noSleep)).rejects.toThrow('bad');
