@@ -140,11 +140,14 @@ export function kmeansPlusPlus(
   const first = random.int(n);
   centers.set(data.subarray(first * d, first * d + d), 0);
   const closest = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  for (let b = 0; b < n; b += BLOCK)
-    trialBlock(data, d, first * d, b, Math.min(n, b + BLOCK), closest, closest);
+  for (let b = 0; b < n; b += BLOCK) closestBlock(data, d, first * d, b, Math.min(n, b + BLOCK), closest);
   const cumulative = new Float64Array(n);
-  let best = new Float64Array(n);
-  let work = new Float64Array(n);
+  // All candidates of a round are scored in one pass, block by block, so each block of rows comes from
+  // memory once and is reused from cache for the other candidates.
+  const ids = new Int32Array(nTrials);
+  const candidates = new Float64Array(nTrials * d);
+  const work = new Float64Array(nTrials * n);
+  const potentials = new Float64Array(nTrials);
   for (let c = 1; c < k; c++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -152,46 +155,65 @@ export function kmeansPlusPlus(
       cumulative[i] = total;
     }
     if (!Number.isFinite(total)) throwNonFinite(data, n, d);
-    let bestPotential = Number.POSITIVE_INFINITY;
-    let bestId = -1;
     for (let t = 0; t < nTrials; t++) {
-      const id = total > 0 ? searchAbove(cumulative, random.next() * total) : random.int(n);
-      let potential = 0;
-      for (let b = 0; b < n; b += BLOCK) {
-        potential += trialBlock(data, d, id * d, b, Math.min(n, b + BLOCK), closest, work);
-      }
-      if (potential < bestPotential) {
-        bestPotential = potential;
-        bestId = id;
-        const swap = best;
-        best = work;
-        work = swap;
-      }
+      ids[t] = total > 0 ? searchAbove(cumulative, random.next() * total) : random.int(n);
+      candidates.set(data.subarray(ids[t] * d, ids[t] * d + d), t * d);
     }
-    centers.set(data.subarray(bestId * d, bestId * d + d), c * d);
-    closest.set(best);
+    potentials.fill(0);
+    for (let b = 0; b < n; b += BLOCK) {
+      trialsBlock(data, n, d, candidates, nTrials, b, Math.min(n, b + BLOCK), closest, work, potentials);
+    }
+    let bestT = 0;
+    for (let t = 1; t < nTrials; t++) if (potentials[t] < potentials[bestT]) bestT = t;
+    centers.set(candidates.subarray(bestT * d, bestT * d + d), c * d);
+    closest.set(work.subarray(bestT * n, bestT * n + n));
   }
   return centers;
 }
 
-/** out[i] = min(closest[i], ‖x_i − data[xo..]‖²) for the block; returns the block's sum of out. */
-function trialBlock(
+/** closest[i] = min(closest[i], ‖x_i − data[xo..]‖²) for the block. */
+function closestBlock(
   data: Float64Array,
   d: number,
   xo: number,
   start: number,
   end: number,
   closest: Float64Array,
-  out: Float64Array,
-): number {
-  let potential = 0;
+): void {
   for (let i = start; i < end; i++) {
     const s = sqDistAt(data, i * d, data, xo, d);
-    const m = Math.min(s, closest[i]);
-    out[i] = m;
-    potential += m;
+    if (s < closest[i]) closest[i] = s;
   }
-  return potential;
+}
+
+/**
+ * For each candidate t: work[t·n + i] = min(closest[i], ‖x_i − candidate_t‖²), and its block sum is
+ * added to potentials[t].
+ */
+function trialsBlock(
+  data: Float64Array,
+  n: number,
+  d: number,
+  candidates: Float64Array,
+  nTrials: number,
+  start: number,
+  end: number,
+  closest: Float64Array,
+  work: Float64Array,
+  potentials: Float64Array,
+): void {
+  for (let t = 0; t < nTrials; t++) {
+    let potential = 0;
+    const wo = t * n;
+    const co = t * d;
+    for (let i = start; i < end; i++) {
+      const s = sqDistAt(data, i * d, candidates, co, d);
+      const m = Math.min(s, closest[i]);
+      work[wo + i] = m;
+      potential += m;
+    }
+    potentials[t] += potential;
+  }
 }
 
 /** First index whose cumulative weight exceeds r, so zero-weight rows (existing centres) are never drawn. */
