@@ -414,6 +414,9 @@ interface Work {
   lower: Float64Array;
   sums: Float64Array;
   counts: Float64Array;
+  /** Reference point (the first row) and, per cluster, Σ‖x − ref‖²: inertia without another pass. */
+  ref: Float64Array;
+  sq: Float64Array;
   drift: Float64Array;
   half: Float64Array;
   /** Elkan only: lower bound of the distance from row i to centroid j at [i·k + j]. */
@@ -430,7 +433,7 @@ interface Work {
  * block's sum of squared distances to the initial centroids (used for the data's variance).
  */
 function firstBlock(data: Float64Array, w: Work, start: number, end: number): number {
-  const { d, k, kernel, sc, centroids, labels, upper, lower, lowerK, sums, counts } = w;
+  const { d, k, kernel, sc, centroids, labels, upper, lower, lowerK, sums, counts, ref, sq } = w;
   const m = end - start;
   for (let r = 0; r < m; r++) sc.rows[r] = start + r;
   kernel(data, centroids, sc.rows, m, sc.outJ, sc.outB1, sc.outB2, sc.outAll);
@@ -449,6 +452,7 @@ function firstBlock(data: Float64Array, w: Work, start: number, end: number): nu
     const io = i * d;
     const jo = j1 * d;
     for (let t = 0; t < d; t++) sums[jo + t] += data[io + t];
+    sq[j1] += sqDistAt(data, io, ref, 0, d);
   }
   return total;
 }
@@ -457,25 +461,10 @@ function firstBlock(data: Float64Array, w: Work, start: number, end: number): nu
  * Hamerly's assignment step for a block: upper[i] bounds the distance to the own centroid, lower[i]
  * the distance to every other one; both are first moved by the centroid drifts of the last update. A
  * row goes to the kernel only when the bounds cannot prove its centroid is still the nearest. Returns
- * the number of rows whose label changed; when moveSums, the cluster sums follow the moves.
+ * the number of rows whose label changed; the cluster statistics follow the moves.
  */
-function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number, moveSums: boolean): number {
-  const {
-    d,
-    kernel,
-    sc,
-    centroids,
-    labels,
-    upper,
-    lower,
-    sums,
-    counts,
-    drift,
-    half,
-    maxDriftJ,
-    maxDrift,
-    secondDrift,
-  } = w;
+function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { kernel, sc, centroids, labels, upper, lower, drift, half, maxDriftJ, maxDrift, secondDrift } = w;
   const pending = sc.rows;
   let m = 0;
   for (let i = start; i < end; i++) {
@@ -506,18 +495,7 @@ function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number, m
     if (j1 !== a) {
       labels[i] = j1;
       changed++;
-      if (moveSums) {
-        counts[a] -= 1;
-        counts[j1] += 1;
-        const io = i * d;
-        const ao = a * d;
-        const bo = j1 * d;
-        for (let t = 0; t < d; t++) {
-          const v = data[io + t];
-          sums[ao + t] -= v;
-          sums[bo + t] += v;
-        }
-      }
+      moveRow(data, w, i, a, j1);
     }
   }
   return changed;
@@ -539,8 +517,8 @@ function sqDistSeq(a: Float64Array, ao: number, b: Float64Array, bo: number, d: 
  * half its distance to the current centroid proves it farther; exact comparisons break ties towards
  * the lower index, as plain Lloyd does. Returns the number of label changes.
  */
-function elkanBlock(data: Float64Array, w: Work, start: number, end: number, moveSums: boolean): number {
-  const { d, k, centroids, labels, upper, lowerK, pairHalf, sums, counts, drift, half } = w;
+function elkanBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { d, k, centroids, labels, upper, lowerK, pairHalf, drift, half } = w;
   let changed = 0;
   for (let i = start; i < end; i++) {
     const lo = i * k;
@@ -581,17 +559,7 @@ function elkanBlock(data: Float64Array, w: Work, start: number, end: number, mov
     if (a !== old) {
       labels[i] = a;
       changed++;
-      if (moveSums) {
-        counts[old] -= 1;
-        counts[a] += 1;
-        const ao = old * d;
-        const bo = a * d;
-        for (let t = 0; t < d; t++) {
-          const v = data[io + t];
-          sums[ao + t] -= v;
-          sums[bo + t] += v;
-        }
-      }
+      moveRow(data, w, i, old, a);
     }
   }
   return changed;
@@ -614,25 +582,61 @@ function plainBlock(data: Float64Array, w: Work, start: number, end: number): nu
 }
 
 function accumulateBlock(data: Float64Array, w: Work, start: number, end: number): void {
-  const { d, labels, sums, counts } = w;
+  const { d, labels, sums, counts, ref, sq } = w;
   for (let i = start; i < end; i++) {
     const jo = labels[i] * d;
     const io = i * d;
     counts[labels[i]] += 1;
     for (let t = 0; t < d; t++) sums[jo + t] += data[io + t];
+    sq[labels[i]] += sqDistAt(data, io, ref, 0, d);
   }
 }
 
-function inertiaBlock(data: Float64Array, w: Work, start: number, end: number): number {
-  const { d, centroids, labels } = w;
-  let s = 0;
-  for (let i = start; i < end; i++) s += sqDistAt(data, i * d, centroids, labels[i] * d, d);
-  return s;
+/** Move row i from cluster `from` to `to`, keeping sums, counts and Σ‖x − ref‖² in step. */
+function moveRow(data: Float64Array, w: Work, i: number, from: number, to: number): void {
+  const { d, sums, counts, ref, sq } = w;
+  const io = i * d;
+  counts[from] -= 1;
+  counts[to] += 1;
+  const q = sqDistAt(data, io, ref, 0, d);
+  sq[from] -= q;
+  sq[to] += q;
+  const fo = from * d;
+  const to2 = to * d;
+  for (let t = 0; t < d; t++) {
+    const v = data[io + t];
+    sums[fo + t] -= v;
+    sums[to2 + t] += v;
+  }
+}
+
+/**
+ * Inertia from per-cluster statistics instead of one more pass over the data: for cluster j with mean
+ * m_j and centroid c_j, Σ‖x − c_j‖² = Σ‖x − ref‖² − n_j‖m_j − ref‖² + n_j‖m_j − c_j‖². Taking ref
+ * inside the data (its first row) keeps the cancellation small, as in a shifted-variance formula.
+ */
+function inertiaFromStats(w: Work): number {
+  const { d, k, sums, counts, ref, sq, centroids } = w;
+  let inertia = 0;
+  for (let j = 0; j < k; j++) {
+    const nj = counts[j];
+    if (nj === 0) continue;
+    let toRef = 0;
+    let toCentroid = 0;
+    for (let t = 0; t < d; t++) {
+      const mj = sums[j * d + t] / nj;
+      toRef += (mj - ref[t]) ** 2;
+      toCentroid += (mj - centroids[j * d + t]) ** 2;
+    }
+    inertia += Math.max(0, sq[j] - nj * toRef) + nj * toCentroid;
+  }
+  return inertia;
 }
 
 function recomputeSums(data: Float64Array, n: number, w: Work): void {
   w.sums.fill(0);
   w.counts.fill(0);
+  w.sq.fill(0);
   for (let b = 0; b < n; b += BLOCK) accumulateBlock(data, w, b, Math.min(n, b + BLOCK));
 }
 
@@ -696,6 +700,8 @@ function lloyd(
     lower: new Float64Array(n),
     sums: new Float64Array(k * d),
     counts: new Float64Array(k),
+    ref: Float64Array.from(data.subarray(0, d)),
+    sq: new Float64Array(k),
     drift: new Float64Array(k),
     half: new Float64Array(k),
     lowerK: new Float64Array(elkan ? n * k : 0),
@@ -714,7 +720,6 @@ function lloyd(
   let iterations = 1;
   let changed = n;
   let converged = false;
-  let exactSums = true;
 
   for (;;) {
     changed += relocateEmpty(data, n, w);
@@ -765,25 +770,17 @@ function lloyd(
     changed = 0;
     for (let b = 0; b < n; b += BLOCK) {
       const end = Math.min(n, b + BLOCK);
-      if (elkan) changed += elkanBlock(data, w, b, end, !stop);
-      else if (mode === 'hamerly') changed += hamerlyBlock(data, w, b, end, !stop);
+      if (elkan) changed += elkanBlock(data, w, b, end);
+      else if (mode === 'hamerly') changed += hamerlyBlock(data, w, b, end);
       else changed += plainBlock(data, w, b, end);
     }
     if (stop) break;
     iterations++;
     if (mode === 'lloyd') recomputeSums(data, n, w);
-    else if (changed > 0) exactSums = false;
   }
-  if (converged && changed === 0 && !exactSums) {
-    // Incremental sums drift by a few ulps over many moves; take exact means of the final labels.
-    recomputeSums(data, n, w);
-    for (let j = 0; j < k; j++) {
-      if (counts[j] === 0) continue;
-      for (let t = 0; t < d; t++) centroids[j * d + t] = sums[j * d + t] / counts[j];
-    }
-  }
-  let inertia = 0;
-  for (let b = 0; b < n; b += BLOCK) inertia += inertiaBlock(data, w, b, Math.min(n, b + BLOCK));
+  // Plain Lloyd's final relabelling does not maintain the statistics; the accelerated paths do.
+  if (mode === 'lloyd' && changed > 0) recomputeSums(data, n, w);
+  const inertia = inertiaFromStats(w);
   return { centroids, labels: w.labels, iterations, converged, inertia };
 }
 
@@ -810,14 +807,10 @@ function relocateEmpty(data: Float64Array, n: number, w: Work): number {
       }
     }
     // n ≥ k guarantees some cluster holds two rows while another is empty.
-    const from = labels[pick];
-    const io = pick * d;
-    for (let t = 0; t < d; t++) {
-      sums[from * d + t] -= data[io + t];
-      sums[j * d + t] = data[io + t];
-    }
-    counts[from] -= 1;
-    counts[j] = 1;
+    moveRow(data, w, pick, labels[pick], j);
+    // The cluster was empty: its statistics are exactly this row's (no leftover rounding from moves).
+    sums.set(data.subarray(pick * d, pick * d + d), j * d);
+    w.sq[j] = sqDistAt(data, pick * d, w.ref, 0, d);
     labels[pick] = j;
     far[pick] = -1;
     upper[pick] = Number.POSITIVE_INFINITY;

@@ -183,6 +183,21 @@ describe('kmeans recovers planted structure', () => {
     expect(result.inertia).toBeCloseTo(check.inertia, 6);
   });
 
+  it('keeps inertia exact for features far from zero (e.g. spend in cents)', () => {
+    // Prepare: blobs shifted by 1e6 in every feature; inertia is kept from per-cluster statistics.
+    const n = 5000;
+    const { data } = blobs(n, 3, 4, 2, 33);
+    for (let i = 0; i < data.length; i++) data[i] += 1e6;
+
+    // Act
+    const result = kmeans(data, n, 3, { k: 4, seed: 5 });
+    const check = assignNearest(data, n, 3, result.centroids, 4);
+
+    // Assess: cluster sums of values near 1e6 carry ~1e-16 relative rounding, i.e. ~1e-9 of this inertia.
+    expect(result.labels).toEqual(check.labels);
+    expect(Math.abs(result.inertia - check.inertia) / check.inertia).toBeLessThan(1e-7);
+  });
+
   it('with k=1 the centroid is the mean', () => {
     // Prepare
     const data = Float64Array.from([1, 2, 3, 4, 5, 9]);
