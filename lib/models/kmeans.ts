@@ -674,9 +674,10 @@ function meanVarianceFromFirstPass(
 
 /**
  * One Lloyd run from given centroids. Iteration = assignment step then centroid update. Stops when no
- * label changes (centroids are then exact means of their members), when the summed squared centroid
- * shift is ≤ tol × mean feature variance, or at maxIter; in the last two cases labels are refreshed against the final
- * centroids (as sklearn), so labels are always the nearest centroid.
+ * label changes (centroids are then the means of their members; the sums behind them are kept
+ * incrementally, within ~1e-13 relative of a fresh sum), when the summed squared centroid shift is
+ * ≤ tol × mean feature variance, or at maxIter; in the last two cases labels are refreshed against the
+ * final centroids (as sklearn), so labels are always the nearest centroid.
  */
 function lloyd(
   data: Float64Array,
@@ -727,7 +728,7 @@ function lloyd(
       converged = true;
       break;
     }
-    // Centroid update: sum / count (not sum × 1/count) so means match other implementations bit for bit.
+    // Centroid update: sum / count (not sum × 1/count), as other implementations do.
     let shift = 0;
     w.maxDrift = 0;
     w.secondDrift = 0;
