@@ -32,10 +32,13 @@ export interface KMeansOptions {
   /** k×d initial centroids (row-major): skips k-means++ and forces nInit = 1. */
   init?: Float64Array;
   /**
-   * 'hamerly' (default) skips distance computations with bounds; 'lloyd' is the plain reference
-   * implementation, kept to verify the accelerated one gives the same answer.
+   * 'hamerly' (default) keeps one upper and one lower bound per row and sends a row to the distance
+   * kernel only when they cannot prove its centroid is still the nearest; 'elkan' keeps a lower bound
+   * per row and centroid (n×k values) and computes single distances instead: on the 1M×12, k=5 bench it
+   * used more CPU than Hamerly, so it is opt-in. 'lloyd' is the plain reference, kept to verify that the
+   * accelerated ones give the same answer.
    */
-  algorithm?: 'hamerly' | 'lloyd';
+  algorithm?: 'elkan' | 'hamerly' | 'lloyd';
 }
 
 export interface KMeansResult {
@@ -137,57 +140,80 @@ export function kmeansPlusPlus(
   const first = random.int(n);
   centers.set(data.subarray(first * d, first * d + d), 0);
   const closest = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  for (let b = 0; b < n; b += BLOCK)
-    trialBlock(data, d, first * d, b, Math.min(n, b + BLOCK), closest, closest);
+  for (let b = 0; b < n; b += BLOCK) closestBlock(data, d, first * d, b, Math.min(n, b + BLOCK), closest);
   const cumulative = new Float64Array(n);
-  let best = new Float64Array(n);
-  let work = new Float64Array(n);
+  // All candidates of a round are scored in one pass, block by block, so each block of rows comes from
+  // memory once and is reused from cache for the other candidates.
+  const ids = new Int32Array(nTrials);
+  const candidates = new Float64Array(nTrials * d);
+  const work = new Float64Array(nTrials * n);
+  const potentials = new Float64Array(nTrials);
   for (let c = 1; c < k; c++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
       total += closest[i];
       cumulative[i] = total;
     }
-    let bestPotential = Number.POSITIVE_INFINITY;
-    let bestId = -1;
+    if (!Number.isFinite(total)) throwNonFinite(data, n, d);
     for (let t = 0; t < nTrials; t++) {
-      const id = total > 0 ? searchAbove(cumulative, random.next() * total) : random.int(n);
-      let potential = 0;
-      for (let b = 0; b < n; b += BLOCK) {
-        potential += trialBlock(data, d, id * d, b, Math.min(n, b + BLOCK), closest, work);
-      }
-      if (potential < bestPotential) {
-        bestPotential = potential;
-        bestId = id;
-        const swap = best;
-        best = work;
-        work = swap;
-      }
+      ids[t] = total > 0 ? searchAbove(cumulative, random.next() * total) : random.int(n);
+      candidates.set(data.subarray(ids[t] * d, ids[t] * d + d), t * d);
     }
-    centers.set(data.subarray(bestId * d, bestId * d + d), c * d);
-    closest.set(best);
+    potentials.fill(0);
+    for (let b = 0; b < n; b += BLOCK) {
+      trialsBlock(data, n, d, candidates, nTrials, b, Math.min(n, b + BLOCK), closest, work, potentials);
+    }
+    let bestT = 0;
+    for (let t = 1; t < nTrials; t++) if (potentials[t] < potentials[bestT]) bestT = t;
+    centers.set(candidates.subarray(bestT * d, bestT * d + d), c * d);
+    closest.set(work.subarray(bestT * n, bestT * n + n));
   }
   return centers;
 }
 
-/** out[i] = min(closest[i], ‖x_i − data[xo..]‖²) for the block; returns the block's sum of out. */
-function trialBlock(
+/** closest[i] = min(closest[i], ‖x_i − data[xo..]‖²) for the block. */
+function closestBlock(
   data: Float64Array,
   d: number,
   xo: number,
   start: number,
   end: number,
   closest: Float64Array,
-  out: Float64Array,
-): number {
-  let potential = 0;
+): void {
   for (let i = start; i < end; i++) {
     const s = sqDistAt(data, i * d, data, xo, d);
-    const m = Math.min(s, closest[i]);
-    out[i] = m;
-    potential += m;
+    if (s < closest[i]) closest[i] = s;
   }
-  return potential;
+}
+
+/**
+ * For each candidate t: work[t·n + i] = min(closest[i], ‖x_i − candidate_t‖²), and its block sum is
+ * added to potentials[t].
+ */
+function trialsBlock(
+  data: Float64Array,
+  n: number,
+  d: number,
+  candidates: Float64Array,
+  nTrials: number,
+  start: number,
+  end: number,
+  closest: Float64Array,
+  work: Float64Array,
+  potentials: Float64Array,
+): void {
+  for (let t = 0; t < nTrials; t++) {
+    let potential = 0;
+    const wo = t * n;
+    const co = t * d;
+    for (let i = start; i < end; i++) {
+      const s = sqDistAt(data, i * d, candidates, co, d);
+      const m = Math.min(s, closest[i]);
+      work[wo + i] = m;
+      potential += m;
+    }
+    potentials[t] += potential;
+  }
 }
 
 /** First index whose cumulative weight exceeds r, so zero-weight rows (existing centres) are never drawn. */
@@ -202,6 +228,125 @@ function searchAbove(cumulative: Float64Array, r: number): number {
   return lo;
 }
 
+/**
+ * Nearest and second-nearest centroid of listed rows: writes the nearest index and both squared
+ * distances. This is where k-means spends its time, so for each (d, k) a straight-line kernel is
+ * generated once (row values held in locals, loops unrolled), about a quarter faster than nested loops
+ * in V8. Every assignment path uses the same kernel, so plain Lloyd and Hamerly see identical distances;
+ * ties go to the lowest centroid index.
+ */
+type NearestKernel = (
+  data: Float64Array,
+  centroids: Float64Array,
+  rows: Int32Array,
+  m: number,
+  outJ: Int32Array,
+  outB1: Float64Array,
+  outB2: Float64Array,
+  outAll: Float64Array,
+) => void;
+
+const kernels = new Map<string, NearestKernel>();
+// Past this many unrolled terms the generated source stops paying for itself.
+const MAX_UNROLLED = 2048;
+// Up to six centroids' sums fit in registers alongside the row; beyond that, groups of four.
+const kernelGroup = (k: number): number => (k <= 6 ? k : 4);
+
+/** With `all`, the kernel also writes every squared distance to outAll[r·k + j] (Elkan's bounds need them). */
+function nearestKernel(d: number, k: number, all: boolean): NearestKernel {
+  const key = `${d}x${k}${all ? 'a' : ''}`;
+  let kernel = kernels.get(key);
+  if (!kernel) {
+    kernel = d * k <= MAX_UNROLLED ? generateKernel(d, k, all) : loopKernel(d, k, all);
+    kernels.set(key, kernel);
+  }
+  return kernel;
+}
+
+function generateKernel(d: number, k: number, all: boolean): NearestKernel {
+  const lines: string[] = ['for (let r = 0; r < m; r++) {', `const io = rows[r] * ${d};`];
+  for (let t = 0; t < d; t++) lines.push(`const x${t} = data[io + ${t}];`);
+  lines.push('let b1 = Infinity; let b2 = Infinity; let j1 = 0;');
+  // Centroids are interleaved in small groups: each distance is still summed in feature order (so it is
+  // bit-identical to sqDistSeq), but independent addition chains hide the floating-point latency
+  // that a single chain is bound by.
+  const size = kernelGroup(k);
+  for (let g = 0; g < k; g += size) {
+    const group = Array.from({ length: Math.min(size, k - g) }, (_, q) => g + q);
+    lines.push('{');
+    for (const j of group) lines.push(`let s${j} = 0;`);
+    for (let t = 0; t < d; t++) {
+      for (const j of group)
+        lines.push(`const e${j}_${t} = x${t} - centroids[${j * d + t}]; s${j} += e${j}_${t} * e${j}_${t};`);
+    }
+    for (const j of group) {
+      if (all) lines.push(`outAll[r * ${k} + ${j}] = s${j};`);
+      lines.push(`if (s${j} < b1) { b2 = b1; b1 = s${j}; j1 = ${j}; } else if (s${j} < b2) b2 = s${j};`);
+    }
+    lines.push('}');
+  }
+  lines.push('outJ[r] = j1; outB1[r] = b1; outB2[r] = b2;', '}');
+  return new Function(
+    'data',
+    'centroids',
+    'rows',
+    'm',
+    'outJ',
+    'outB1',
+    'outB2',
+    'outAll',
+    lines.join('\n'),
+  ) as NearestKernel;
+}
+
+/** Same arithmetic, in the same order, as the generated kernel, for very wide inputs. */
+function loopKernel(d: number, k: number, all: boolean): NearestKernel {
+  return (data, centroids, rows, m, outJ, outB1, outB2, outAll) => {
+    for (let r = 0; r < m; r++) {
+      const io = rows[r] * d;
+      let b1 = Number.POSITIVE_INFINITY;
+      let b2 = Number.POSITIVE_INFINITY;
+      let j1 = 0;
+      for (let j = 0; j < k; j++) {
+        const co = j * d;
+        let s = 0;
+        for (let t = 0; t < d; t++) {
+          const e = data[io + t] - centroids[co + t];
+          s += e * e;
+        }
+        if (all) outAll[r * k + j] = s;
+        if (s < b1) {
+          b2 = b1;
+          b1 = s;
+          j1 = j;
+        } else if (s < b2) b2 = s;
+      }
+      outJ[r] = j1;
+      outB1[r] = b1;
+      outB2[r] = b2;
+    }
+  };
+}
+
+/** Per-block scratch for the kernel. */
+interface Scratch {
+  rows: Int32Array;
+  outJ: Int32Array;
+  outB1: Float64Array;
+  outB2: Float64Array;
+  outAll: Float64Array;
+}
+
+function newScratch(k: number, all: boolean): Scratch {
+  return {
+    rows: new Int32Array(BLOCK),
+    outJ: new Int32Array(BLOCK),
+    outB1: new Float64Array(BLOCK),
+    outB2: new Float64Array(BLOCK),
+    outAll: new Float64Array(all ? BLOCK * k : 0),
+  };
+}
+
 /** Exhaustive nearest-centroid assignment (lowest index on exact ties); distances are squared. */
 export function assignNearest(
   data: Float64Array,
@@ -213,90 +358,40 @@ export function assignNearest(
   distancesOut?: Float64Array,
 ): { labels: Int32Array; distances: Float64Array; inertia: number } {
   validateShape(data, n, d);
+  if (!Number.isInteger(k) || k < 1) {
+    throw new KMeansInputError(`The number of centroids k must be a whole number ≥ 1, got ${k}.`);
+  }
   if (centroids.length < k * d) {
     throw new KMeansInputError(`Expected ${k}×${d} centroid values, got ${centroids.length}.`);
   }
   const labels = labelsOut ?? new Int32Array(n);
   const distances = distancesOut ?? new Float64Array(n);
+  const kernel = nearestKernel(d, k, false);
+  const sc = newScratch(k, false);
   let inertia = 0;
   for (let b = 0; b < n; b += BLOCK) {
-    inertia += nearestBlock(data, d, k, centroids, b, Math.min(n, b + BLOCK), labels, distances);
+    const m = Math.min(n, b + BLOCK) - b;
+    for (let r = 0; r < m; r++) sc.rows[r] = b + r;
+    kernel(data, centroids, sc.rows, m, sc.outJ, sc.outB1, sc.outB2, sc.outAll);
+    for (let r = 0; r < m; r++) {
+      labels[b + r] = sc.outJ[r];
+      distances[b + r] = sc.outB1[r];
+      inertia += sc.outB1[r];
+    }
   }
   return { labels, distances, inertia };
 }
 
-function nearestBlock(
-  data: Float64Array,
-  d: number,
-  k: number,
-  centroids: Float64Array,
-  start: number,
-  end: number,
-  labels: Int32Array,
-  distances: Float64Array,
-): number {
-  let inertia = 0;
-  for (let i = start; i < end; i++) {
-    const io = i * d;
-    let bestD = Number.POSITIVE_INFINITY;
-    let bestJ = 0;
-    for (let j = 0; j < k; j++) {
-      const s = sqDistAt(data, io, centroids, j * d, d);
-      if (s < bestD) {
-        bestD = s;
-        bestJ = j;
-      }
-    }
-    labels[i] = bestJ;
-    distances[i] = bestD;
-    inertia += bestD;
-  }
-  return inertia;
-}
-
-/**
- * One pass: rejects non-finite values (naming the row and feature) and returns the mean over features
- * of the population feature variance, the scale sklearn's relative tol refers to. Moments are taken
- * around the first row, which keeps the one-pass formula accurate for features far from zero.
- */
-function meanVarianceChecked(data: Float64Array, n: number, d: number): number {
-  const s1 = new Float64Array(d);
-  const s2 = new Float64Array(d);
-  for (let b = 0; b < n; b += BLOCK) momentsBlock(data, d, b, Math.min(n, b + BLOCK), s1, s2);
-  let v = 0;
-  for (let t = 0; t < d; t++) {
-    const m = s1[t] / n;
-    v += Math.max(0, s2[t] / n - m * m);
-  }
-  if (!Number.isFinite(v)) {
-    for (let i = 0; i < n * d; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new KMeansInputError(
-          `Feature ${i % d} of row ${Math.floor(i / d)} is ${data[i]}; k-means needs finite numbers, so impute or drop missing values before clustering.`,
-        );
-      }
-    }
-    throw new KMeansInputError('The features are too large to cluster without overflow; scale them first.');
-  }
-  return v / d;
-}
-
-function momentsBlock(
-  data: Float64Array,
-  d: number,
-  start: number,
-  end: number,
-  s1: Float64Array,
-  s2: Float64Array,
-): void {
-  for (let i = start; i < end; i++) {
-    const io = i * d;
-    for (let t = 0; t < d; t++) {
-      const v = data[io + t] - data[t];
-      s1[t] += v;
-      s2[t] += v * v;
+/** Name the first non-finite value, or say the values overflow when squared. */
+function throwNonFinite(data: Float64Array, n: number, d: number): never {
+  for (let i = 0; i < n * d; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new KMeansInputError(
+        `Feature ${i % d} of row ${Math.floor(i / d)} is ${data[i]}; k-means needs finite numbers, so impute or drop missing values before clustering.`,
+      );
     }
   }
+  throw new KMeansInputError('The features are too large to cluster without overflow; scale them first.');
 }
 
 interface FitState {
@@ -311,112 +406,160 @@ interface FitState {
 interface Work {
   d: number;
   k: number;
+  kernel: NearestKernel;
+  sc: Scratch;
   centroids: Float64Array;
   labels: Int32Array;
   upper: Float64Array;
   lower: Float64Array;
   sums: Float64Array;
   counts: Float64Array;
+  /** Reference point (the first row) and, per cluster, Σ‖x − ref‖²: inertia without another pass. */
+  ref: Float64Array;
+  sq: Float64Array;
   drift: Float64Array;
   half: Float64Array;
+  /** Elkan only: lower bound of the distance from row i to centroid j at [i·k + j]. */
+  lowerK: Float64Array;
+  /** Elkan only: half the distance between centroids j and j2 at [j·k + j2]. */
+  pairHalf: Float64Array;
   maxDriftJ: number;
   maxDrift: number;
   secondDrift: number;
 }
 
-/** Exhaustive assignment that also seeds Hamerly's bounds and accumulates cluster sums. */
-function firstBlock(data: Float64Array, w: Work, start: number, end: number): void {
-  const { d, k, centroids, labels, upper, lower, sums, counts } = w;
-  for (let i = start; i < end; i++) {
-    const io = i * d;
-    let b1 = Number.POSITIVE_INFINITY;
-    let b2 = Number.POSITIVE_INFINITY;
-    let j1 = 0;
-    for (let j = 0; j < k; j++) {
-      const s = sqDistAt(data, io, centroids, j * d, d);
-      if (s < b1) {
-        b2 = b1;
-        b1 = s;
-        j1 = j;
-      } else if (s < b2) b2 = s;
-    }
+/**
+ * Exhaustive first assignment: seeds Hamerly's bounds, accumulates cluster sums and returns the
+ * block's sum of squared distances to the initial centroids (used for the data's variance).
+ */
+function firstBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { d, k, kernel, sc, centroids, labels, upper, lower, lowerK, sums, counts, ref, sq } = w;
+  const m = end - start;
+  for (let r = 0; r < m; r++) sc.rows[r] = start + r;
+  kernel(data, centroids, sc.rows, m, sc.outJ, sc.outB1, sc.outB2, sc.outAll);
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    const i = start + r;
+    const j1 = sc.outJ[r];
     labels[i] = j1;
-    upper[i] = Math.sqrt(b1) * (1 + SLACK);
-    lower[i] = Math.sqrt(b2) * (1 - SLACK);
+    upper[i] = Math.sqrt(sc.outB1[r]) * (1 + SLACK);
+    lower[i] = Math.sqrt(sc.outB2[r]) * (1 - SLACK);
+    if (lowerK.length > 0) {
+      for (let j = 0; j < k; j++) lowerK[i * k + j] = Math.sqrt(sc.outAll[r * k + j]) * (1 - SLACK);
+    }
+    total += sc.outB1[r];
     counts[j1] += 1;
+    const io = i * d;
     const jo = j1 * d;
     for (let t = 0; t < d; t++) sums[jo + t] += data[io + t];
+    sq[j1] += sqDistAt(data, io, ref, 0, d);
   }
+  return total;
 }
 
 /**
  * Hamerly's assignment step for a block: upper[i] bounds the distance to the own centroid, lower[i]
  * the distance to every other one; both are first moved by the centroid drifts of the last update. A
- * row is recomputed only when the bounds cannot prove its centroid is still the nearest. Returns the
- * number of rows whose label changed; when moveSums, the cluster sums follow the moves.
+ * row goes to the kernel only when the bounds cannot prove its centroid is still the nearest. Returns
+ * the number of rows whose label changed; the cluster statistics follow the moves.
  */
-function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number, moveSums: boolean): number {
-  const {
-    d,
-    k,
-    centroids,
-    labels,
-    upper,
-    lower,
-    sums,
-    counts,
-    drift,
-    half,
-    maxDriftJ,
-    maxDrift,
-    secondDrift,
-  } = w;
-  let changed = 0;
+function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { kernel, sc, centroids, labels, upper, lower, drift, half, maxDriftJ, maxDrift, secondDrift } = w;
+  const pending = sc.rows;
+  let m = 0;
   for (let i = start; i < end; i++) {
     const a = labels[i];
-    let u = upper[i] + drift[a];
+    const u = upper[i] + drift[a];
     const l = lower[i] - (a === maxDriftJ ? secondDrift : maxDrift);
     const h = half[a];
-    const m = Math.max(h, l);
-    if (u < m) {
-      upper[i] = u;
-      lower[i] = l;
+    const bound = Math.max(h, l);
+    // Textbook Hamerly first tightens u with one exact distance; with the interleaved kernel, computing
+    // all k distances for the row is cheaper overall (measured: −5% CPU on separated blobs, −13% on
+    // overlapping ones).
+    if (u >= bound) {
+      pending[m++] = i;
       continue;
     }
-    const io = i * d;
-    u = Math.sqrt(sqDistAt(data, io, centroids, a * d, d)) * (1 + SLACK);
-    if (u < m) {
-      upper[i] = u;
-      lower[i] = l;
-      continue;
-    }
-    let b1 = Number.POSITIVE_INFINITY;
-    let b2 = Number.POSITIVE_INFINITY;
-    let j1 = 0;
-    for (let j = 0; j < k; j++) {
-      const s = sqDistAt(data, io, centroids, j * d, d);
-      if (s < b1) {
-        b2 = b1;
-        b1 = s;
-        j1 = j;
-      } else if (s < b2) b2 = s;
-    }
-    upper[i] = Math.sqrt(b1) * (1 + SLACK);
-    lower[i] = Math.sqrt(b2) * (1 - SLACK);
+    upper[i] = u;
+    lower[i] = l;
+  }
+  if (m === 0) return 0;
+  kernel(data, centroids, pending, m, sc.outJ, sc.outB1, sc.outB2, sc.outAll);
+  let changed = 0;
+  for (let r = 0; r < m; r++) {
+    const i = pending[r];
+    const a = labels[i];
+    const j1 = sc.outJ[r];
+    upper[i] = Math.sqrt(sc.outB1[r]) * (1 + SLACK);
+    lower[i] = Math.sqrt(sc.outB2[r]) * (1 - SLACK);
     if (j1 !== a) {
       labels[i] = j1;
       changed++;
-      if (moveSums) {
-        counts[a] -= 1;
-        counts[j1] += 1;
-        const ao = a * d;
-        const bo = j1 * d;
-        for (let t = 0; t < d; t++) {
-          const v = data[io + t];
-          sums[ao + t] -= v;
-          sums[bo + t] += v;
-        }
+      moveRow(data, w, i, a, j1);
+    }
+  }
+  return changed;
+}
+
+/** Squared distance summed in feature order: bit-identical to the generated kernel's. */
+function sqDistSeq(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
+  let s = 0;
+  for (let t = 0; t < d; t++) {
+    const e = a[ao + t] - b[bo + t];
+    s += e * e;
+  }
+  return s;
+}
+
+/**
+ * Elkan's assignment step for a block: besides the upper bound, a lower bound per (row, centroid),
+ * each lowered by that centroid's drift. Centroid j is examined only if neither its lower bound nor
+ * half its distance to the current centroid proves it farther; exact comparisons break ties towards
+ * the lower index, as plain Lloyd does. Returns the number of label changes.
+ */
+function elkanBlock(data: Float64Array, w: Work, start: number, end: number): number {
+  const { d, k, centroids, labels, upper, lowerK, pairHalf, drift, half } = w;
+  let changed = 0;
+  for (let i = start; i < end; i++) {
+    const lo = i * k;
+    for (let j = 0; j < k; j++) lowerK[lo + j] -= drift[j];
+    const old = labels[i];
+    let a = old;
+    let u = upper[i] + drift[a];
+    if (u < half[a]) {
+      upper[i] = u;
+      continue;
+    }
+    const io = i * d;
+    let tight = false;
+    let da2 = 0;
+    for (let j = 0; j < k; j++) {
+      if (j === a) continue;
+      const lj = lowerK[lo + j];
+      const hj = pairHalf[a * k + j];
+      if (u < lj || u < hj) continue;
+      if (!tight) {
+        da2 = sqDistSeq(data, io, centroids, a * d, d);
+        const da = Math.sqrt(da2);
+        u = da * (1 + SLACK);
+        lowerK[lo + a] = da * (1 - SLACK);
+        tight = true;
+        if (u < lj || u < hj) continue;
       }
+      const dj2 = sqDistSeq(data, io, centroids, j * d, d);
+      const dj = Math.sqrt(dj2);
+      lowerK[lo + j] = dj * (1 - SLACK);
+      if (dj2 < da2 || (dj2 === da2 && j < a)) {
+        a = j;
+        da2 = dj2;
+        u = dj * (1 + SLACK);
+      }
+    }
+    upper[i] = u;
+    if (a !== old) {
+      labels[i] = a;
+      changed++;
+      moveRow(data, w, i, old, a);
     }
   }
   return changed;
@@ -424,21 +567,14 @@ function hamerlyBlock(data: Float64Array, w: Work, start: number, end: number, m
 
 /** Plain Lloyd assignment for a block (the reference): every row against every centroid. */
 function plainBlock(data: Float64Array, w: Work, start: number, end: number): number {
-  const { d, k, centroids, labels } = w;
+  const { kernel, sc, centroids, labels } = w;
+  const m = end - start;
+  for (let r = 0; r < m; r++) sc.rows[r] = start + r;
+  kernel(data, centroids, sc.rows, m, sc.outJ, sc.outB1, sc.outB2, sc.outAll);
   let changed = 0;
-  for (let i = start; i < end; i++) {
-    const io = i * d;
-    let bestD = Number.POSITIVE_INFINITY;
-    let bestJ = 0;
-    for (let j = 0; j < k; j++) {
-      const s = sqDistAt(data, io, centroids, j * d, d);
-      if (s < bestD) {
-        bestD = s;
-        bestJ = j;
-      }
-    }
-    if (labels[i] !== bestJ) {
-      labels[i] = bestJ;
+  for (let r = 0; r < m; r++) {
+    if (labels[start + r] !== sc.outJ[r]) {
+      labels[start + r] = sc.outJ[r];
       changed++;
     }
   }
@@ -446,33 +582,102 @@ function plainBlock(data: Float64Array, w: Work, start: number, end: number): nu
 }
 
 function accumulateBlock(data: Float64Array, w: Work, start: number, end: number): void {
-  const { d, labels, sums, counts } = w;
+  const { d, labels, sums, counts, ref, sq } = w;
   for (let i = start; i < end; i++) {
     const jo = labels[i] * d;
     const io = i * d;
     counts[labels[i]] += 1;
     for (let t = 0; t < d; t++) sums[jo + t] += data[io + t];
+    sq[labels[i]] += sqDistAt(data, io, ref, 0, d);
   }
 }
 
-function inertiaBlock(data: Float64Array, w: Work, start: number, end: number): number {
-  const { d, centroids, labels } = w;
-  let s = 0;
-  for (let i = start; i < end; i++) s += sqDistAt(data, i * d, centroids, labels[i] * d, d);
-  return s;
+/** Move row i from cluster `from` to `to`, keeping sums, counts and Σ‖x − ref‖² in step. */
+function moveRow(data: Float64Array, w: Work, i: number, from: number, to: number): void {
+  const { d, sums, counts, ref, sq } = w;
+  const io = i * d;
+  counts[from] -= 1;
+  counts[to] += 1;
+  const q = sqDistAt(data, io, ref, 0, d);
+  sq[from] -= q;
+  sq[to] += q;
+  const fo = from * d;
+  const to2 = to * d;
+  for (let t = 0; t < d; t++) {
+    const v = data[io + t];
+    sums[fo + t] -= v;
+    sums[to2 + t] += v;
+  }
+}
+
+/**
+ * Inertia from per-cluster statistics instead of one more pass over the data: for cluster j with mean
+ * m_j and centroid c_j, Σ‖x − c_j‖² = Σ‖x − ref‖² − n_j‖m_j − ref‖² + n_j‖m_j − c_j‖². Taking ref
+ * inside the data (its first row) keeps the cancellation small, as in a shifted-variance formula.
+ */
+function inertiaFromStats(w: Work): number {
+  const { d, k, sums, counts, ref, sq, centroids } = w;
+  let inertia = 0;
+  for (let j = 0; j < k; j++) {
+    const nj = counts[j];
+    if (nj === 0) continue;
+    let toRef = 0;
+    let toCentroid = 0;
+    for (let t = 0; t < d; t++) {
+      const mj = sums[j * d + t] / nj;
+      toRef += (mj - ref[t]) ** 2;
+      toCentroid += (mj - centroids[j * d + t]) ** 2;
+    }
+    inertia += Math.max(0, sq[j] - nj * toRef) + nj * toCentroid;
+  }
+  return inertia;
 }
 
 function recomputeSums(data: Float64Array, n: number, w: Work): void {
   w.sums.fill(0);
   w.counts.fill(0);
+  w.sq.fill(0);
   for (let b = 0; b < n; b += BLOCK) accumulateBlock(data, w, b, Math.min(n, b + BLOCK));
 }
 
 /**
+ * Mean over features of the population feature variance (the scale of sklearn's relative tol), from
+ * the first assignment pass instead of an extra pass over the data: with m_j the mean of cluster j and
+ * c_j its initial centroid, Σ‖x − μ‖² = Σ‖x − c_j‖² − Σ n_j‖m_j − c_j‖² + Σ n_j‖m_j − μ‖².
+ */
+function meanVarianceFromFirstPass(
+  n: number,
+  d: number,
+  k: number,
+  firstSS: number,
+  sums: Float64Array,
+  counts: Float64Array,
+  init: Float64Array,
+): number {
+  const mu = new Float64Array(d);
+  for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) mu[t] += sums[j * d + t];
+  for (let t = 0; t < d; t++) mu[t] /= n;
+  let total = firstSS;
+  for (let j = 0; j < k; j++) {
+    if (counts[j] === 0) continue;
+    let toInit = 0;
+    let toMean = 0;
+    for (let t = 0; t < d; t++) {
+      const mj = sums[j * d + t] / counts[j];
+      toInit += (mj - init[j * d + t]) ** 2;
+      toMean += (mj - mu[t]) ** 2;
+    }
+    total += counts[j] * (toMean - toInit);
+  }
+  return Math.max(0, total) / (n * d);
+}
+
+/**
  * One Lloyd run from given centroids. Iteration = assignment step then centroid update. Stops when no
- * label changes (centroids are then exact means of their members), when the summed squared centroid
- * shift is ≤ tolAbs, or at maxIter; in the last two cases labels are refreshed against the final
- * centroids (as sklearn), so labels are always the nearest centroid.
+ * label changes (centroids are then the means of their members; the sums behind them are kept
+ * incrementally, within ~1e-13 relative of a fresh sum), when the summed squared centroid shift is
+ * ≤ tol × mean feature variance, or at maxIter; in the last two cases labels are refreshed against the
+ * final centroids (as sklearn), so labels are always the nearest centroid.
  */
 function lloyd(
   data: Float64Array,
@@ -481,32 +686,41 @@ function lloyd(
   k: number,
   init: Float64Array,
   maxIter: number,
-  tolAbs: number,
-  accelerated: boolean,
+  tol: number,
+  mode: 'elkan' | 'hamerly' | 'lloyd',
 ): FitState {
+  const elkan = mode === 'elkan';
   const w: Work = {
     d,
     k,
+    kernel: nearestKernel(d, k, elkan),
+    sc: newScratch(k, elkan),
     centroids: Float64Array.from(init.subarray(0, k * d)),
     labels: new Int32Array(n),
     upper: new Float64Array(n),
     lower: new Float64Array(n),
     sums: new Float64Array(k * d),
     counts: new Float64Array(k),
+    ref: Float64Array.from(data.subarray(0, d)),
+    sq: new Float64Array(k),
     drift: new Float64Array(k),
     half: new Float64Array(k),
+    lowerK: new Float64Array(elkan ? n * k : 0),
+    pairHalf: new Float64Array(k * k),
     maxDriftJ: 0,
     maxDrift: 0,
     secondDrift: 0,
   };
-  const { centroids, sums, counts, drift, half } = w;
+  const { centroids, sums, counts, drift, half, pairHalf } = w;
   const next = new Float64Array(k * d);
 
-  for (let b = 0; b < n; b += BLOCK) firstBlock(data, w, b, Math.min(n, b + BLOCK));
+  let firstSS = 0;
+  for (let b = 0; b < n; b += BLOCK) firstSS += firstBlock(data, w, b, Math.min(n, b + BLOCK));
+  if (!Number.isFinite(firstSS)) throwNonFinite(data, n, d);
+  const tolAbs = tol * meanVarianceFromFirstPass(n, d, k, firstSS, sums, counts, centroids);
   let iterations = 1;
   let changed = n;
   let converged = false;
-  let exactSums = true;
 
   for (;;) {
     changed += relocateEmpty(data, n, w);
@@ -514,7 +728,7 @@ function lloyd(
       converged = true;
       break;
     }
-    // Centroid update: sum / count (not sum × 1/count) so means match other implementations bit for bit.
+    // Centroid update: sum / count (not sum × 1/count), as other implementations do.
     let shift = 0;
     w.maxDrift = 0;
     w.secondDrift = 0;
@@ -548,6 +762,7 @@ function lloyd(
       for (let j2 = 0; j2 < k; j2++) {
         if (j2 === j) continue;
         const s = sqDistAt(centroids, j * d, centroids, j2 * d, d);
+        pairHalf[j * k + j2] = 0.5 * Math.sqrt(s) * (1 - SLACK);
         if (s < m) m = s;
       }
       half[j] = 0.5 * Math.sqrt(m) * (1 - SLACK);
@@ -556,24 +771,17 @@ function lloyd(
     changed = 0;
     for (let b = 0; b < n; b += BLOCK) {
       const end = Math.min(n, b + BLOCK);
-      changed += accelerated ? hamerlyBlock(data, w, b, end, !stop) : plainBlock(data, w, b, end);
+      if (elkan) changed += elkanBlock(data, w, b, end);
+      else if (mode === 'hamerly') changed += hamerlyBlock(data, w, b, end);
+      else changed += plainBlock(data, w, b, end);
     }
     if (stop) break;
     iterations++;
-    if (accelerated) {
-      if (changed > 0) exactSums = false;
-    } else recomputeSums(data, n, w);
+    if (mode === 'lloyd') recomputeSums(data, n, w);
   }
-  if (converged && changed === 0 && !exactSums) {
-    // Incremental sums drift by a few ulps over many moves; take exact means of the final labels.
-    recomputeSums(data, n, w);
-    for (let j = 0; j < k; j++) {
-      if (counts[j] === 0) continue;
-      for (let t = 0; t < d; t++) centroids[j * d + t] = sums[j * d + t] / counts[j];
-    }
-  }
-  let inertia = 0;
-  for (let b = 0; b < n; b += BLOCK) inertia += inertiaBlock(data, w, b, Math.min(n, b + BLOCK));
+  // Plain Lloyd's final relabelling does not maintain the statistics; the accelerated paths do.
+  if (mode === 'lloyd' && changed > 0) recomputeSums(data, n, w);
+  const inertia = inertiaFromStats(w);
   return { centroids, labels: w.labels, iterations, converged, inertia };
 }
 
@@ -583,7 +791,7 @@ function lloyd(
  * That row's bounds are reset so the next step recomputes it exactly. Returns the rows moved.
  */
 function relocateEmpty(data: Float64Array, n: number, w: Work): number {
-  const { d, k, centroids, labels, counts, sums, upper, lower } = w;
+  const { d, k, centroids, labels, counts, sums, upper, lower, lowerK } = w;
   let empty = 0;
   for (let j = 0; j < k; j++) if (counts[j] === 0) empty++;
   if (empty === 0) return 0;
@@ -600,18 +808,15 @@ function relocateEmpty(data: Float64Array, n: number, w: Work): number {
       }
     }
     // n ≥ k guarantees some cluster holds two rows while another is empty.
-    const from = labels[pick];
-    const io = pick * d;
-    for (let t = 0; t < d; t++) {
-      sums[from * d + t] -= data[io + t];
-      sums[j * d + t] = data[io + t];
-    }
-    counts[from] -= 1;
-    counts[j] = 1;
+    moveRow(data, w, pick, labels[pick], j);
+    // The cluster was empty: its statistics are exactly this row's (no leftover rounding from moves).
+    sums.set(data.subarray(pick * d, pick * d + d), j * d);
+    w.sq[j] = sqDistAt(data, pick * d, w.ref, 0, d);
     labels[pick] = j;
     far[pick] = -1;
     upper[pick] = Number.POSITIVE_INFINITY;
     lower[pick] = 0;
+    if (lowerK.length > 0) lowerK.fill(0, pick * k, pick * k + k);
   }
   return empty;
 }
@@ -630,9 +835,7 @@ export function kmeans(data: Float64Array, n: number, d: number, options: KMeans
     throw new KMeansInputError(`maxIter must be a whole number ≥ 1, got ${maxIter}.`);
   }
   if (!(tol >= 0)) throw new KMeansInputError(`tol must be ≥ 0, got ${tol}.`);
-  const accelerated = (options.algorithm ?? 'hamerly') === 'hamerly';
-  const meanVar = meanVarianceChecked(data, n, d);
-  const tolAbs = tol * meanVar;
+  const mode = options.algorithm ?? 'hamerly';
 
   let nInit = options.nInit ?? 4;
   if (options.init) {
@@ -656,7 +859,7 @@ export function kmeans(data: Float64Array, n: number, d: number, options: KMeans
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
     const init = options.init ?? kmeansPlusPlus(data, n, d, k, random);
-    const fit = lloyd(data, n, d, k, init, maxIter, tolAbs, accelerated);
+    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode);
     const inertia = fit.inertia;
     if (best === null || inertia < best.inertia) {
       best = {

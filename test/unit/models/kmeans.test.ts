@@ -57,7 +57,7 @@ const datasets = [
 
 describe('kmeans agrees with ml-kmeans from the same initial centroids', () => {
   for (const ds of datasets) {
-    for (const algorithm of ['hamerly', 'lloyd'] as const) {
+    for (const algorithm of ['elkan', 'hamerly', 'lloyd'] as const) {
       it(`${ds.name} (${algorithm}): centroids within 1e-9, identical labels`, () => {
         // Prepare
         const data = ds.make();
@@ -105,26 +105,50 @@ describe('kmeans agrees with ml-kmeans from the same initial centroids', () => {
   });
 });
 
-describe('Hamerly bounds give the same answer as plain Lloyd', () => {
+describe('Elkan and Hamerly bounds give the same answer as plain Lloyd', () => {
   for (const tol of [0, 1e-4]) {
-    it(`20,000×8, k=7, overlapping blobs, tol=${tol}`, () => {
-      // Prepare
-      const n = 20_000;
-      const d = 8;
-      const { data } = blobs(n, d, 7, 1.0, 21);
+    for (const algorithm of ['elkan', 'hamerly'] as const) {
+      it(`${algorithm}: 20,000×8, k=7, overlapping blobs, tol=${tol}`, () => {
+        // Prepare
+        const n = 20_000;
+        const d = 8;
+        const { data } = blobs(n, d, 7, 1.0, 21);
 
-      // Act
-      const fast = kmeans(data, n, d, { k: 7, seed: 3, nInit: 2, tol, algorithm: 'hamerly' });
-      const plain = kmeans(data, n, d, { k: 7, seed: 3, nInit: 2, tol, algorithm: 'lloyd' });
+        // Act
+        const fast = kmeans(data, n, d, { k: 7, seed: 3, nInit: 2, tol, algorithm });
+        const plain = kmeans(data, n, d, { k: 7, seed: 3, nInit: 2, tol, algorithm: 'lloyd' });
 
-      // Assess
-      expect(fast.iterations).toBe(plain.iterations);
-      expect(fast.iterations).toBeGreaterThan(5);
-      expect(fast.labels).toEqual(plain.labels);
-      expect(maxAbsDiff(fast.centroids, plain.centroids)).toBeLessThan(1e-9);
-      expect(Math.abs(fast.inertia - plain.inertia) / plain.inertia).toBeLessThan(1e-12);
-    });
+        // Assess
+        expect(fast.iterations).toBe(plain.iterations);
+        expect(fast.iterations).toBeGreaterThan(5);
+        expect(fast.labels).toEqual(plain.labels);
+        expect(maxAbsDiff(fast.centroids, plain.centroids)).toBeLessThan(1e-9);
+        expect(Math.abs(fast.inertia - plain.inertia) / plain.inertia).toBeLessThan(1e-12);
+      });
+    }
   }
+
+  it('all three agree on heavily duplicated integer data, where exact distance ties are common', () => {
+    // Prepare: a 6×6 grid of integer points, each repeated, so rows sit exactly between centroids.
+    const n = 720;
+    const data = new Float64Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      data[i * 2] = i % 6;
+      data[i * 2 + 1] = Math.floor(i / 6) % 6;
+    }
+    const init = Float64Array.from([0, 0, 2, 2, 4, 4, 1, 5, 5, 1]);
+
+    // Act
+    const results = (['elkan', 'hamerly', 'lloyd'] as const).map((algorithm) =>
+      kmeans(data, n, 2, { k: 5, init, tol: 0, algorithm }),
+    );
+
+    // Assess
+    expect(results[0].labels).toEqual(results[2].labels);
+    expect(results[1].labels).toEqual(results[2].labels);
+    expect(results[0].centroids).toEqual(results[2].centroids);
+    expect(results[1].centroids).toEqual(results[2].centroids);
+  });
 });
 
 describe('kmeans recovers planted structure', () => {
@@ -157,6 +181,21 @@ describe('kmeans recovers planted structure', () => {
     // Assess
     expect(result.labels).toEqual(check.labels);
     expect(result.inertia).toBeCloseTo(check.inertia, 6);
+  });
+
+  it('keeps inertia exact for features far from zero (e.g. spend in cents)', () => {
+    // Prepare: blobs shifted by 1e6 in every feature; inertia is kept from per-cluster statistics.
+    const n = 5000;
+    const { data } = blobs(n, 3, 4, 2, 33);
+    for (let i = 0; i < data.length; i++) data[i] += 1e6;
+
+    // Act
+    const result = kmeans(data, n, 3, { k: 4, seed: 5 });
+    const check = assignNearest(data, n, 3, result.centroids, 4);
+
+    // Assess: cluster sums of values near 1e6 carry ~1e-16 relative rounding, i.e. ~1e-9 of this inertia.
+    expect(result.labels).toEqual(check.labels);
+    expect(Math.abs(result.inertia - check.inertia) / check.inertia).toBeLessThan(1e-7);
   });
 
   it('with k=1 the centroid is the mean', () => {
