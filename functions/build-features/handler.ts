@@ -1,5 +1,5 @@
 // BuildFeatures: one shard's point-in-time behavioural features, statistics and fitting sample.
-import { buildFeatures } from '../../lib/pipeline/stages.js';
+import { buildFeatures } from '../../lib/pipeline/features.js';
 import { handler, shardTask, store } from '../shared/runtime.js';
 
 export const main = handler(shardTask, (event) => buildFeatures(store(), event));

@@ -1,5 +1,5 @@
 // Ingest: validate and map the dropped files, partition accepted rows into shards.
-import { ingest } from '../../lib/pipeline/stages.js';
+import { ingest } from '../../lib/pipeline/ingest.js';
 import { handler, logger, runInput, store } from '../shared/runtime.js';
 
 export const main = handler(runInput, async (event) => {

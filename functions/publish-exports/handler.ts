@@ -1,5 +1,5 @@
 // Publish (exports): per-segment CSV files under exports/<dataset>/latest/.
-import { publishExports } from '../../lib/pipeline/stages.js';
+import { publishExports } from '../../lib/pipeline/publish.js';
 import { handler, shardedRun, store } from '../shared/runtime.js';
 
 export const main = handler(shardedRun, (event) => publishExports(store(), event));

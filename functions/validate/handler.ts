@@ -1,5 +1,5 @@
 // Validate: name, describe and check the segments; decide which are published.
-import { validate } from '../../lib/pipeline/stages.js';
+import { validate } from '../../lib/pipeline/validate.js';
 import { handler, shardedRun, store } from '../shared/runtime.js';
 
 export const main = handler(shardedRun, (event) => validate(store(), event));

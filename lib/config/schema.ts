@@ -39,7 +39,10 @@ export const configSchema = z
     /** shards for BuildFeatures/Score; 0 = derive from input size */
     shards: z.number().int().min(0).max(10_000).default(0),
     /** ISO 4217 currency of the amounts, for reports */
-    currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .default('USD'),
     /** score "as of" this instant (ISO 8601); default: the latest event in the data */
     asOf: z.string().datetime({ offset: true }).optional(),
     features: z

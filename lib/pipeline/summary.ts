@@ -7,8 +7,8 @@ import type { SegmentationModel } from '../models/segmentation.js';
 import type { Check } from '../segments/validate.js';
 import { type BlobStore, getJson, getJsonIfExists } from '../storage/blob.js';
 import { keys } from '../storage/keys.js';
-import type { ValidationResult } from './stages.js';
 import type { RunRef } from './types.js';
+import type { ValidationResult } from './validate.js';
 
 export interface RunSummary {
   runId: string;

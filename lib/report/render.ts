@@ -3,7 +3,13 @@ import type { RunSummary } from '../pipeline/summary.js';
 import { renderReport } from './html.js';
 import type { ConfigValue, FeatureUnit, ReportModel, ValidationCheck, ValueFormat } from './model.js';
 
-const UNIT: Record<string, FeatureUnit> = { days: 'days', orders: 'count', count: 'count', currency: 'currency', share: 'share' };
+const UNIT: Record<string, FeatureUnit> = {
+  days: 'days',
+  orders: 'count',
+  count: 'count',
+  currency: 'currency',
+  share: 'share',
+};
 
 const CHECK_FORMAT: Record<string, ValueFormat> = {
   'minimum size': 'count',
@@ -12,9 +18,12 @@ const CHECK_FORMAT: Record<string, ValueFormat> = {
 
 export function reportModel(summary: RunSummary): ReportModel {
   const labels = new Map(summary.featureDictionary.map((f) => [f.name, f.label]));
-  const profiled = summary.featureDictionary.map((f) => f.name).filter((n) => n in summary.validation.population);
+  const profiled = summary.featureDictionary
+    .map((f) => f.name)
+    .filter((n) => n in summary.validation.population);
   const reasons = new Map<string, number>();
-  for (const f of summary.files) for (const [code, n] of Object.entries(f.rejectedByCode)) reasons.set(code, (reasons.get(code) ?? 0) + n);
+  for (const f of summary.files)
+    for (const [code, n] of Object.entries(f.rejectedByCode)) reasons.set(code, (reasons.get(code) ?? 0) + n);
   return {
     dataset: summary.dataset,
     runId: summary.runId,
@@ -51,7 +60,12 @@ export function reportModel(summary: RunSummary): ReportModel {
       ),
       destinations: summary.audiences
         .filter((a) => a.segment === s.id)
-        .map((a) => ({ name: a.destination, kind: 'file', status: 'published' as const, members: a.members })),
+        .map((a) => ({
+          name: a.destination,
+          kind: 'file',
+          status: 'published' as const,
+          members: a.members,
+        })),
     })),
     features: summary.featureDictionary.map((f) => ({
       name: f.name,
