@@ -1,0 +1,245 @@
+// `npm run bench [-- --rows N]`: the local main job against a pandas + scikit-learn reference on the
+// same generated file, side by side in one run; plus Lambda bundle sizes and cold-start import times.
+// Not part of `npm test`. The last line is `end-to-end ratio (ours/reference): <number>`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { generate, orderLine, TRANSACTIONS_HEADER } from '../../events/data/generate.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '5000000' },
+    k: { type: 'string', default: '5' },
+    'no-reference': { type: 'boolean', default: false },
+    'no-bundles': { type: 'boolean', default: false },
+  },
+});
+const targetRows = Number(values.rows);
+const k = Number(values.k);
+const root = process.cwd();
+const dataDir = join(root, 'test/bench/.data');
+mkdirSync(dataDir, { recursive: true });
+
+/** ~12.8 order lines per generated customer on the default archetype mix. Written synchronously. */
+function ensureData(rows: number): string {
+  const file = join(dataDir, `transactions-${rows}.csv`);
+  if (existsSync(file)) return file;
+  process.stderr.write(`generating ~${rows.toLocaleString('en-US')} rows → ${file}\n`);
+  const fd = openSync(`${file}.tmp`, 'w');
+  writeSync(fd, TRANSACTIONS_HEADER);
+  let buffer = '';
+  let pending: Parameters<typeof orderLine>[0][] = [];
+  generate(
+    { customers: Math.ceil(rows / 12.8), seed: 11 },
+    (o) => pending.push(o),
+    (c) => {
+      for (const o of pending) buffer += orderLine(o, c.email);
+      pending = [];
+      if (buffer.length > 1 << 22) {
+        writeSync(fd, buffer);
+        buffer = '';
+      }
+    },
+  );
+  writeSync(fd, buffer);
+  closeSync(fd);
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+interface Measured {
+  stages: Record<string, number>;
+  total: number;
+  peakRssMb: number;
+  inertia?: number;
+  customers?: number;
+}
+
+function timeV(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const t0 = performance.now();
+  const res = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const seconds = (performance.now() - t0) / 1000;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(res.stderr)?.[1];
+  if (res.status !== 0) throw new Error(`${cmd} failed (${res.status}):\n${res.stderr.slice(-3000)}`);
+  return {
+    seconds,
+    stdout: res.stdout,
+    stderr: res.stderr,
+    peakRssMb: rss ? Number(rss) / 1024 : Number.NaN,
+  };
+}
+
+function runOurs(file: string): Measured {
+  const out = mkdtempSync(join(os.tmpdir(), 'bench-ours-'));
+  const config = join(out, 'config.json');
+  writeFileSync(config, JSON.stringify({ segments: { kMin: k, kMax: k, nInit: 4 } }));
+  const res = timeV(process.execPath, [
+    '--import',
+    'tsx',
+    'infra/local/cli.ts',
+    file,
+    '--dataset',
+    'bench',
+    '--out',
+    out,
+    '--config',
+    config,
+    '--json',
+  ]);
+  const stages: Record<string, number> = {};
+  for (const m of res.stderr.matchAll(/✓ (\w+) ([\d.]+) s/g)) stages[m[1]] = Number(m[2]);
+  const memberships = readFileSync(join(out, 'memberships.csv'), 'utf8').split('\n').slice(1).filter(Boolean);
+  let inertia = 0;
+  for (const line of memberships) inertia += Number(line.slice(line.lastIndexOf(',') + 1));
+  rmSync(out, { recursive: true, force: true });
+  return {
+    stages: {
+      parse: stages.Ingest ?? Number.NaN,
+      features: stages.BuildFeatures ?? Number.NaN,
+      fit: stages.Fit ?? Number.NaN,
+      score: stages.Score ?? Number.NaN,
+      publish: (stages.Validate ?? 0) + (stages.Publish ?? 0) + (stages.Report ?? 0),
+    },
+    total: res.seconds,
+    peakRssMb: res.peakRssMb,
+    inertia,
+    customers: memberships.length,
+  };
+}
+
+function ensurePython(): boolean {
+  const ok = () =>
+    spawnSync('/usr/bin/python3', ['-c', 'import pandas, sklearn'], { stdio: 'ignore' }).status === 0;
+  if (ok()) return true;
+  process.stderr.write('installing python3-pandas and python3-sklearn (Debian) for the reference…\n');
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'python3-pandas', 'python3-sklearn'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  return ok();
+}
+
+function runReference(file: string): Measured {
+  const out = join(mkdtempSync(join(os.tmpdir(), 'bench-ref-')), 'memberships.csv');
+  const res = timeV('/usr/bin/python3', ['test/bench/reference.py', file, out, String(k)]);
+  const r = JSON.parse(res.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  return {
+    stages: { parse: r.parse, features: r.features, fit: r.fit, score: r.score, publish: r.publish },
+    total: res.seconds,
+    peakRssMb: res.peakRssMb,
+    inertia: r.inertia,
+    customers: r.customers,
+  };
+}
+
+async function bundles(): Promise<{ name: string; zippedKb: number; importMs: number }[]> {
+  // inside the repo so the external AWS SDK resolves from node_modules, as the Lambda runtime provides it
+  const dir = join(root, 'test/bench/.results/bundles');
+  const rows: { name: string; zippedKb: number; importMs: number }[] = [];
+  for (const name of readdirSync('functions').filter((f) => existsSync(join('functions', f, 'handler.ts')))) {
+    const outfile = join(dir, name, 'index.mjs');
+    await build({
+      entryPoints: [join('functions', name, 'handler.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      outfile,
+      external: ['@aws-sdk/*'],
+      mainFields: ['module', 'main'],
+      banner: {
+        js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);",
+      },
+      logLevel: 'silent',
+    });
+    const zipped = gzipSync(readFileSync(outfile)).length;
+    const env = {
+      ...process.env,
+      BUCKET_NAME: 'b',
+      CATALOG_TABLE: 't',
+      MEMBERSHIPS_TABLE: 't',
+      RUNS_TABLE: 't',
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
+      AWS_REGION: 'us-east-1',
+    };
+    const importMs = Number(
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const t=performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now()-t)`,
+        ],
+        { env, cwd: root, encoding: 'utf8' },
+      ).trim(),
+    );
+    rows.push({ name, zippedKb: zipped / 1024, importMs });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+const file = ensureData(targetRows);
+const rows = readFileSync(file).reduce((n, b) => n + (b === 10 ? 1 : 0), 0) - 1;
+const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+console.log(
+  `machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+);
+console.log(
+  `data: ${file} (${rows.toLocaleString('en-US')} rows, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB), k=${k}`,
+);
+console.log(`reproduce: npm run bench -- --rows ${targetRows}\n`);
+
+const ours = runOurs(file);
+const ref = !values['no-reference'] && ensurePython() ? runReference(file) : null;
+console.log('stage      ours (s)   reference (s)   ratio ours/ref');
+for (const stage of ['parse', 'features', 'fit', 'score', 'publish'] as const) {
+  const a = ours.stages[stage];
+  const b = ref?.stages[stage] ?? Number.NaN;
+  console.log(
+    `${stage.padEnd(10)} ${fmt(a).padStart(8)}   ${fmt(b).padStart(13)}   ${fmt(a / b).padStart(14)}`,
+  );
+}
+console.log(
+  `${'end-to-end'.padEnd(10)} ${fmt(ours.total).padStart(8)}   ${fmt(ref?.total ?? Number.NaN).padStart(13)}   ${fmt(ours.total / (ref?.total ?? Number.NaN)).padStart(14)}`,
+);
+console.log(
+  `peak RSS   ${fmt(ours.peakRssMb, 0).padStart(6)} MB   ${fmt(ref?.peakRssMb ?? Number.NaN, 0).padStart(10)} MB   ${fmt(ours.peakRssMb / (ref?.peakRssMb ?? Number.NaN)).padStart(14)}`,
+);
+console.log(
+  `parse + features: ${fmt(rows / (ours.stages.parse + ours.stages.features) / 1e6)} M rows/s (per core: ${fmt(rows / (ours.stages.parse + ours.stages.features) / 1e6 / os.cpus().length)})`,
+);
+if (ref?.inertia !== undefined && ours.inertia !== undefined) {
+  console.log(
+    `k-means inertia over all ${ours.customers} customers: ours ${fmt(ours.inertia, 1)}, reference ${fmt(ref.inertia, 1)} (difference ${fmt((100 * (ours.inertia - ref.inertia)) / ref.inertia)} %)`,
+  );
+}
+if (!values['no-bundles']) {
+  console.log('\nLambda bundles (esbuild, minified ESM, AWS SDK external):');
+  for (const b of await bundles())
+    console.log(
+      `  ${b.name.padEnd(22)} ${fmt(b.zippedKb, 0).padStart(6)} KiB gzipped   import ${fmt(b.importMs, 0)} ms`,
+    );
+}
+console.log(`\nend-to-end ratio (ours/reference): ${fmt(ours.total / (ref?.total ?? Number.NaN), 3)}`);
