@@ -1,0 +1,51 @@
+// Step Functions caps a state's input/output at 256 KiB: every pointer the stages pass must stay far
+// below it whatever the input size, because bulky data lives in S3.
+import { describe, expect, it } from 'vitest';
+import { shardCountFor } from '../../../lib/ingest/stage.js';
+import type { IngestOutput, RunInput } from '../../../lib/pipeline/types.js';
+
+const LIMIT = 256 * 1024;
+const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+describe('state payloads', () => {
+  it('stay under 256 KiB for a 100M-customer input', () => {
+    // Prepare: 100M customers × 12 order lines × ~80 bytes a line
+    const bytes = 100e6 * 12 * 80;
+    const shardCount = shardCountFor(bytes, 0);
+    const run: RunInput = {
+      dataset: 'a-dataset-name-of-sixty-four-characters-long-xxxxxxxxxxxxxxxxxx',
+      runId: 'r0123456789abcdef',
+      objects: Array.from({ length: 500 }, (_, i) => ({
+        key: `incoming/a-dataset/orders/part-${String(i).padStart(5, '0')}.csv.gz`,
+        size: bytes / 500,
+        etag: 'd41d8cd98f00b204e9800998ecf8427e',
+        versionId: 'Wc2KZhnHb8FtP4fTRgNj.TBPtLIBmSaP',
+      })),
+    };
+    const ingest: IngestOutput = {
+      shardCount,
+      shards: Array.from({ length: shardCount }, (_, index) => ({ index })),
+      asOfMs: Date.now(),
+      rows: { read: 1.2e9, accepted: 1.2e9, rejected: 0 },
+    };
+    // Act: the largest state the workflow carries is the run input plus every step's result
+    const state = {
+      ...run,
+      ingest,
+      fit: { dataset: run.dataset, runId: run.runId, stage: 'fit', k: 5, customers: 100e6 },
+      validate: { stage: 'validate', segments: 5, published: 5 },
+      publish: [{ stage: 'a' }, { stage: 'b' }, { stage: 'c' }],
+      // a Distributed Map's collected results: each child returns its shard index only
+      mapResults: Array.from({ length: shardCount }, (_, i) => i),
+    };
+    // Assess
+    expect(shardCount).toBe(1000);
+    expect(size(state)).toBeLessThan(LIMIT / 2);
+  });
+
+  it('derives the shard count from input size, within the configured bounds', () => {
+    expect(shardCountFor(1000, 0)).toBe(1);
+    expect(shardCountFor(100 * 2 ** 20, 0)).toBe(4);
+    expect(shardCountFor(100 * 2 ** 20, 7)).toBe(7);
+  });
+});
