@@ -1,5 +1,6 @@
 // Handlers: input parsing, wiring and the SDK failure paths (aws-sdk-client-mock).
 
+import { readFileSync } from 'node:fs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
@@ -24,10 +25,11 @@ afterEach(() => {
   s3.reset();
 });
 
+// the sample EventBridge event in events/ (also what the docs show)
+const sample = JSON.parse(readFileSync('events/eventbridge/object-created.json', 'utf8'));
 const event = (key: string) => ({
-  'detail-type': 'Object Created',
-  source: 'aws.s3',
-  detail: { bucket: { name: 'data-bucket' }, object: { key, size: 10, etag: 'abc', 'version-id': 'v2' } },
+  ...sample,
+  detail: { ...sample.detail, object: { ...sample.detail.object, key } },
 });
 
 describe('starter handler', () => {
