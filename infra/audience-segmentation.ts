@@ -8,7 +8,13 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SegmentationObservability } from './constructs/observability.js';
@@ -188,8 +194,14 @@ export class AudienceSegmentation extends Construct {
         'alarmed); a function-level DLQ would only see the same events again.',
     });
     Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the S3 → starter trigger.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself a dead-letter queue; it has no redrive target.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter queue of the S3 → starter trigger.',
+      },
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason: 'This queue is itself a dead-letter queue; it has no redrive target.',
+      },
     );
     new Rule(this, 'ExportDropped', {
       description: 'A marketer dropped an export under incoming/: start a run for the dataset snapshot',
@@ -215,7 +227,13 @@ export class AudienceSegmentation extends Construct {
         // the rule's own ARN would make a cycle (key → rule → bucket → key): scope to this account's rules
         conditions: {
           StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) },
+          ArnLike: {
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: '*',
+            }),
+          },
         },
       }),
     );
@@ -241,11 +259,18 @@ export class AudienceSegmentation extends Construct {
 }
 
 function validateProps(props: AudienceSegmentationProps): void {
-  const wholeAtLeast = (name: keyof AudienceSegmentationProps, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+  const wholeAtLeast = (
+    name: keyof AudienceSegmentationProps,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): void => {
     const value = props[name];
     if (value === undefined || Token.isUnresolved(value)) return;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+      const range =
+        max === Number.MAX_SAFE_INTEGER
+          ? `a whole number of at least ${min}`
+          : `a whole number from ${min} to ${max}`;
       throw new AudienceSegmentationPropsError(`${name} must be ${range}, got ${String(value)}`);
     }
   };
@@ -261,12 +286,20 @@ function validateProps(props: AudienceSegmentationProps): void {
       `logRetention must be one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, … days), got ${props.logRetention}`,
     );
   }
-  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
-    throw new AudienceSegmentationPropsError(`alarmEmail must be an email address, got "${props.alarmEmail}"`);
+  if (
+    props.alarmEmail !== undefined &&
+    !Token.isUnresolved(props.alarmEmail) &&
+    !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)
+  ) {
+    throw new AudienceSegmentationPropsError(
+      `alarmEmail must be an email address, got "${props.alarmEmail}"`,
+    );
   }
   for (const arn of props.destinationSecretArns ?? []) {
     if (!Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/.test(arn)) {
-      throw new AudienceSegmentationPropsError(`destinationSecretArns must hold Secrets Manager secret ARNs, got "${arn}"`);
+      throw new AudienceSegmentationPropsError(
+        `destinationSecretArns must hold Secrets Manager secret ARNs, got "${arn}"`,
+      );
     }
   }
 }

@@ -30,7 +30,8 @@ export function buildApp(
     const v = text(key);
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new AudienceSegmentationPropsError(`context ${key} must be a number, got "${v}"`);
+    if (!Number.isFinite(n))
+      throw new AudienceSegmentationPropsError(`context ${key} must be a number, got "${v}"`);
     return n;
   };
   const stage = text('stage') ?? 'dev';

@@ -58,9 +58,21 @@ export class SegmentationObservability extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const sm = props.stateMachine;
-    this.alarm('RunsFailed', sm.metricFailed({ period: Duration.minutes(5) }), 'A segmentation run failed (input quarantined under rejected/)');
-    this.alarm('RunsTimedOut', sm.metricTimedOut({ period: Duration.minutes(5) }), 'A segmentation run exceeded the state machine timeout');
-    this.alarm('RunsThrottled', sm.metricThrottled({ period: Duration.minutes(5) }), 'Step Functions throttled run executions');
+    this.alarm(
+      'RunsFailed',
+      sm.metricFailed({ period: Duration.minutes(5) }),
+      'A segmentation run failed (input quarantined under rejected/)',
+    );
+    this.alarm(
+      'RunsTimedOut',
+      sm.metricTimedOut({ period: Duration.minutes(5) }),
+      'A segmentation run exceeded the state machine timeout',
+    );
+    this.alarm(
+      'RunsThrottled',
+      sm.metricThrottled({ period: Duration.minutes(5) }),
+      'Step Functions throttled run executions',
+    );
     for (const f of props.functions) {
       this.alarm(
         `${pascal(f.handlerName)}Errors`,
@@ -149,7 +161,9 @@ export class SegmentationObservability extends Construct {
       new SingleValueWidget({
         title: 'Dead letters waiting',
         width: 24,
-        metrics: props.deadLetterQueues.map((q) => q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' })),
+        metrics: props.deadLetterQueues.map((q) =>
+          q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+        ),
       }),
     );
   }

@@ -134,7 +134,8 @@ export class SegmentationFunction extends NodejsFunction {
     const versions = access.readVersions ?? [];
     const write = [...(access.readWrite ?? []), ...(access.put ?? [])];
     const list = [...read, ...versions, ...(access.list ?? [])];
-    const objects = (prefixes: readonly string[]): string[] => prefixes.map((p) => bucket.arnForObjects(`${p}*`));
+    const objects = (prefixes: readonly string[]): string[] =>
+      prefixes.map((p) => bucket.arnForObjects(`${p}*`));
     const add = (actions: string[], resources: string[]): void => {
       if (resources.length > 0) this.addToRolePolicy(new PolicyStatement({ actions, resources }));
     };
@@ -171,7 +172,12 @@ export class SegmentationFunction extends NodejsFunction {
   grantTableWrites(key: IKey, ...tables: Table[]): this {
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        actions: [
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
         resources: tables.map((t) => t.tableArn),
       }),
     );

@@ -4,9 +4,9 @@
 // very definition.
 import { type CfnResource, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
   DefinitionBody,
@@ -94,7 +94,8 @@ export class SegmentationWorkflow extends Construct {
     const fit = fn('fit', 3008, Duration.minutes(15));
     const score = fn('score', props.shardMemoryMb, Duration.minutes(15));
     const validate = fn('validate', 1024, Duration.minutes(5));
-    for (const f of [buildFeatures, fit, score, validate]) f.grantObjects(bucket, key, { readWrite: ['runs/'] });
+    for (const f of [buildFeatures, fit, score, validate])
+      f.grantObjects(bucket, key, { readWrite: ['runs/'] });
     const publishMemberships = withTables(fn('publish-memberships', 1024, Duration.minutes(15)))
       .grantObjects(bucket, key, { read: ['runs/'] })
       .grantTableWrites(key, catalog, memberships, runs)
@@ -234,7 +235,11 @@ export class SegmentationWorkflow extends Construct {
     }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing of the state machine: xray:PutTraceSegments/PutTelemetryRecords/GetSamplingRules/GetSamplingTargets support no resource-level permissions.',
+      reason:
+        'Two services without resource-level permissions: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, ' +
+        'GetSamplingRules, GetSamplingTargets) and the vended-log delivery Step Functions uses for ALL-level logging ' +
+        '(logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, ' +
+        'PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups).',
     });
     // Distributed Map: the parent execution starts, describes and stops its own child executions,
     // whose names are generated at run time
@@ -244,7 +249,8 @@ export class SegmentationWorkflow extends Construct {
     for (const resource of [`${executions}:*`, `${executions}/*:*`]) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${resource}]`,
-        reason: 'Distributed Map child executions of this state machine only; their names are generated per run.',
+        reason:
+          'Distributed Map child executions of this state machine only; their names are generated per run.',
       });
     }
   }
