@@ -56,6 +56,9 @@ export interface AudienceSegmentationProps {
   readonly dashboardName?: string;
 }
 
+/** Key prefix of the data bucket's server access logs in the access-log bucket. */
+const ACCESS_LOG_PREFIX = 'data-bucket/';
+
 /** Props that cannot work, named so an operator sees which setting to change. */
 export class AudienceSegmentationPropsError extends Error {
   constructor(message: string) {
@@ -93,7 +96,8 @@ export class AudienceSegmentation extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // ACLs disabled: S3 log delivery is granted by the bucket policy below, not LogDeliveryWrite
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       lifecycleRules: [
         {
@@ -116,8 +120,6 @@ export class AudienceSegmentation extends Construct {
       enforceSSL: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       versioned: true,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'data-bucket/',
       removalPolicy,
       lifecycleRules: [
         { id: 'incoming', prefix: 'incoming/', expiration: Duration.days(props.incomingRetentionDays ?? 30) },
@@ -130,9 +132,28 @@ export class AudienceSegmentation extends Construct {
         },
       ],
     });
+    // Access logging set on the L1 with a bucket-policy grant, so the log bucket needs no ACL whatever
+    // the app's @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag (CDK falls back to an ACL without it)
+    const dataCfn = this.bucket.node.defaultChild as CfnBucket;
+    dataCfn.loggingConfiguration = {
+      destinationBucketName: this.accessLogsBucket.bucketName,
+      logFilePrefix: ACCESS_LOG_PREFIX,
+    };
+    this.accessLogsBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'S3ServerAccessLogsPolicy',
+        principals: [new ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogsBucket.arnForObjects(`${ACCESS_LOG_PREFIX}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        },
+      }),
+    );
     // EventBridge delivery set natively on the bucket: `eventBridgeEnabled: true` would add CDK's
     // BucketNotificationsHandler custom resource (a Lambda with a managed-policy role) for one flag
-    (this.bucket.node.defaultChild as CfnBucket).notificationConfiguration = {
+    dataCfn.notificationConfiguration = {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
 

@@ -149,6 +149,29 @@ describe('data at rest', () => {
     }
   });
 
+  it('keeps ACLs disabled and grants S3 log delivery by bucket policy, for the data bucket only', () => {
+    for (const b of Object.values(resourcesOf(template, 'AWS::S3::Bucket'))) {
+      expect(b.Properties.AccessControl).toBeUndefined();
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: Match.objectLike({
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [dataBucketId, 'Arn'] } },
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+
   it('versions the access-log bucket with noncurrent expiry and blocks public access', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
