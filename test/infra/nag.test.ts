@@ -4,8 +4,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, CfnResource, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.js';
@@ -44,29 +46,58 @@ const acknowledgements = (root: IConstruct): Acknowledgement[] =>
       ),
   );
 
+/** Synthesizes and returns every unacknowledged finding of the validation report (and the error). */
+function synthFindings(target: App, dir: string): { findings: string[]; error: unknown } {
+  let error: unknown;
+  try {
+    target.synth();
+  } catch (e) {
+    error = e;
+  }
+  const reportPath = join(dir, 'validation-report.json');
+  if (!existsSync(reportPath)) return { findings: [], error };
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+  return {
+    error,
+    findings: report.pluginReports.flatMap((p) =>
+      p.violations.flatMap((v) =>
+        v.violatingConstructs.map((c) => `${p.pluginName}: ${v.ruleName} @ ${c.constructPath}`),
+      ),
+    ),
+  };
+}
+
 beforeAll(() => {
   // Prepare: nag on, bundling skipped, the assembly in a scratch folder so the report can be read
   outdir = mkdtempSync(join(tmpdir(), 'nag-'));
   app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   ({ stack } = buildApp(app, { nag: true }));
   // Act
-  try {
-    app.synth();
-  } catch (error) {
-    synthError = error;
-  }
-  const reportPath = join(outdir, 'validation-report.json');
-  if (existsSync(reportPath)) {
-    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
-    findings = report.pluginReports.flatMap((p) =>
-      p.violations.flatMap((v) =>
-        v.violatingConstructs.map((c) => `${p.pluginName}: ${v.ruleName} @ ${c.constructPath}`),
-      ),
-    );
-  }
+  ({ findings, error: synthError } = synthFindings(app, outdir));
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('the gate itself', () => {
+  it('fails the synth and names the finding when a wildcard action slips in', () => {
+    // Prepare: the same packs on a one-role app with a wildcard action
+    const dir = mkdtempSync(join(tmpdir(), 'nag-control-'));
+    const control = new App({ outdir: dir });
+    const role = new Role(new Stack(control, 'Control'), 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:Get*'], resources: ['arn:aws:s3:::example/key'] }));
+    Validations.of(control).addPlugins(new AwsSolutionsChecks(control), new ServerlessChecks(control));
+    // Act
+    const result = synthFindings(control, dir);
+    rmSync(dir, { recursive: true, force: true });
+    // Assess
+    expect(result.error).toBeDefined();
+    expect(result.findings).toContain(
+      'AwsSolutions: AwsSolutions-IAM5[Action::s3:Get*] @ Control/Role/DefaultPolicy/Resource',
+    );
+  });
+});
 
 describe('security review', () => {
   it('has no unacknowledged cdk-nag or CloudFormation validation finding', () => {
