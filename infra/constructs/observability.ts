@@ -1,7 +1,7 @@
 // Alarms and a dashboard for ops: failed, timed-out and throttled runs, Lambda errors and the
 // trigger's dead-letter queue all notify one KMS-encrypted SNS topic; the dashboard shows runs,
 // durations, rows and segments published (the last two are business metrics the handlers emit).
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -55,7 +55,15 @@ export class SegmentationObservability extends Construct {
       masterKey: props.key,
       enforceSSL: true,
     });
-    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    if (props.alarmEmail) {
+      const subscription = this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An email that cannot be delivered cannot be redriven to a mailbox later; the alarm that caused it stays ' +
+          'in ALARM state in CloudWatch and on the dashboard. Add a chat or pager subscription for redundancy.',
+      });
+    }
 
     const sm = props.stateMachine;
     this.alarm(

@@ -70,7 +70,17 @@ function synthFindings(target: App, dir: string): { findings: string[]; error: u
 beforeAll(() => {
   // Prepare: nag on, bundling skipped, the assembly in a scratch folder so the report can be read
   outdir = mkdtempSync(join(tmpdir(), 'nag-'));
-  app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  // the production configuration switches every optional resource on (email subscription, secrets
+  // grant); the non-production path is nag-checked by cdk-cli.test.ts through the real CLI
+  app = new App({
+    outdir,
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      stage: 'prod',
+      alarmEmail: 'ops@example.com',
+      destinationSecretArns: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:meta-AbCdEf',
+    },
+  });
   ({ stack } = buildApp(app, { nag: true }));
   // Act
   ({ findings, error: synthError } = synthFindings(app, outdir));
