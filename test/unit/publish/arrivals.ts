@@ -67,7 +67,7 @@ export function tiktokArrivals(r: TikTokReceiver): Arrival[] {
       const op = body.action === 'APPEND' ? 'add' : 'remove';
       return body.file_paths.flatMap((p) => {
         const file = r.files.find((f) => f.filePath === p);
-        if (!file || file.calculateType !== 'EMAIL_SHA256') return [];
+        if (file?.calculateType !== 'EMAIL_SHA256') return [];
         return file.lines.map((email) => ({ audience: body.custom_audience_id, op, email }) as Arrival);
       });
     });
@@ -111,8 +111,8 @@ export function webhookArrivals(r: WebhookReceiver): Arrival[] {
 export function audiencesFrom(arrivals: readonly Arrival[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const a of arrivals) {
-    let set = out.get(a.audience);
-    if (!set) out.set(a.audience, (set = new Set()));
+    const set = out.get(a.audience) ?? new Set<string>();
+    out.set(a.audience, set);
     if (a.op === 'add') {
       if (set.has(a.email)) throw new Error(`${a.email.slice(0, 8)}… added twice to ${a.audience}`);
       set.add(a.email);

@@ -64,7 +64,7 @@ export async function writeRun(
       encodeColumns({
         customerId: mine.map((p) => p.id),
         segment: Int32Array.from(mine.map((p) => p.segment)),
-        distance: Float64Array.from(mine.map((p, i) => 0.1 + i / 1000)),
+        distance: Float64Array.from(mine.map((_, i) => 0.1 + i / 1000)),
       }),
     );
     await store.put(
