@@ -381,7 +381,7 @@ export interface AudienceResult {
   members: number;
   audienceName?: string;
   type?: string;
-  status?: 'sent' | 'unchanged' | 'dry-run' | 'failed' | 'written';
+  status?: 'sent' | 'unchanged' | 'dry-run' | 'failed' | 'written' | 'held-back';
   adds?: number;
   removes?: number;
   sent?: { adds: number; removes: number };
@@ -646,7 +646,9 @@ export async function publishAudiences(
       continue;
     }
     const r = outcome.result;
-    job.result.status = 'sent';
+    // Adds held back below a platform minimum with nothing else to send: no request was made.
+    job.result.status =
+      r.skipped && r.sent.adds + r.sent.removes === 0 && !r.resumedFrom ? 'held-back' : 'sent';
     job.result.sent = r.sent;
     if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
     // Adds held back below a platform minimum are not in the platform's audience: leave them out of
@@ -676,6 +678,7 @@ export async function publishAudiences(
   return done({
     audiences: results.length,
     sent: results.filter((r) => r.status === 'sent').length,
+    heldBack: results.filter((r) => r.status === 'held-back').length,
     unchanged: results.filter((r) => r.status === 'unchanged').length,
     excluded,
   });
