@@ -97,7 +97,7 @@ function hashed(id: string, who: Identity | undefined): HashedIdentity | undefin
 const needsHashes = (s: SuppressionList): boolean => s.erased.hashes.size > 0 || s.suppressed.hashes.size > 0;
 
 const digest = (value: unknown): string =>
-  createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
+  createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
