@@ -633,6 +633,58 @@ export async function publishAudiences(
       });
     }
   }
+  // Audiences pushed before whose segment is no longer targeted (unpublished, retired, config changed):
+  // the platform still holds them, so suppressed and erased members are removed there too.
+  for (const [name, dest] of destinations) {
+    if (dest.type === 'file') continue;
+    const current = new Set(results.filter((r) => r.destination === name).map((r) => r.key));
+    const prefix = stateKeys.audience(ref.dataset, name, 'x').replace(/x\.bin$/, '');
+    for (const { key } of await store.list(prefix)) {
+      if (current.has(key) || !key.endsWith('.bin')) continue;
+      const previous = await loadAudienceState(store, key);
+      const segment = key.slice(prefix.length, -'.bin'.length);
+      const removes = [...previous.members.values()].filter((m) =>
+        exclusionOf(suppressions, m.customerId, m),
+      );
+      let erased = 0;
+      for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
+      const audienceName = previous.audienceName ?? `${dest.audienceNamePrefix}${segment}`;
+      const result: AudienceResult = {
+        destination: name,
+        segment,
+        key,
+        members: previous.members.size - removes.length,
+        audienceName,
+        type: dest.type,
+        adds: 0,
+        removes: removes.length,
+        erased,
+        status: 'unchanged',
+      };
+      results.push(result);
+      if (removes.length === 0 || dest.dryRun) continue;
+      try {
+        jobs.push({
+          connector: createConnector(name, connectorConfig(dest, previous.audienceId), connectorDeps),
+          delta: {
+            destination: name,
+            audienceName,
+            audienceId: previous.audienceId,
+            runId: deltaId(ref.dataset, name, segment, previous.generation),
+            adds: [],
+            removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+            totalAfter: previous.members.size - removes.length,
+          },
+          stateKey: key,
+          previous,
+          result,
+        });
+      } catch (error) {
+        result.status = 'failed';
+        result.error = error instanceof Error ? error.message : String(error);
+      }
+    }
+  }
   const outcomes = await pushToDestinations(
     jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
     { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
@@ -657,7 +709,12 @@ export async function publishAudiences(
     for (const m of job.delta.removes) members.delete(m.customerId);
     if (r.skipped) job.result.skipped = r.skipped.reason;
     else for (const m of job.delta.adds) members.set(m.customerId, m);
-    await saveAudienceState(store, job.stateKey, { generation: job.previous.generation + 1, members });
+    await saveAudienceState(store, job.stateKey, {
+      generation: job.previous.generation + 1,
+      members,
+      audienceName: job.delta.audienceName,
+      audienceId: job.delta.audienceId,
+    });
   }
   await rememberErasures(store, ref);
   await putJson(store, runFile(ref, 'audiences.json'), { results, excluded });

@@ -23,6 +23,9 @@ export interface AudienceState {
   /** Incremented on every save; part of each delta's batch keys (see deltaId). */
   generation: number;
   members: Map<string, HashedIdentity>;
+  /** The audience as last pushed: lets a later run reach it after its segment stopped being targeted. */
+  audienceName?: string;
+  audienceId?: string;
 }
 
 export async function loadAudienceState(store: BlobStore, key: string): Promise<AudienceState> {
@@ -41,7 +44,12 @@ export async function loadAudienceState(store: BlobStore, key: string): Promise<
     if (digits[i]) m.phoneDigitsSha256 = digits[i];
     members.set(ids[i], m);
   }
-  return { generation: Number(meta.generation ?? 0), members };
+  return {
+    generation: Number(meta.generation ?? 0),
+    members,
+    audienceName: typeof meta.audienceName === 'string' ? meta.audienceName : undefined,
+    audienceId: typeof meta.audienceId === 'string' ? meta.audienceId : undefined,
+  };
 }
 
 export async function saveAudienceState(store: BlobStore, key: string, state: AudienceState): Promise<void> {
@@ -55,7 +63,7 @@ export async function saveAudienceState(store: BlobStore, key: string, state: Au
         phoneSha256: list.map((m) => m.phoneSha256 ?? ''),
         phoneDigitsSha256: list.map((m) => m.phoneDigitsSha256 ?? ''),
       },
-      { generation: state.generation },
+      { generation: state.generation, audienceName: state.audienceName, audienceId: state.audienceId },
     ),
   );
 }

@@ -315,6 +315,31 @@ describe('publishAudiences through every connector', () => {
     expect(added).toContain(emailHash(c));
   });
 
+  it('an erasure still reaches an audience whose segment is no longer published', async () => {
+    // Prepare: seg-2 was pushed (LinkedIn, Google, webhook), then fails validation in a later run
+    const people = population();
+    const r1 = await writeRun(store, { dataset: 'shop', runId: 'r1' }, people, config(rx));
+    await publishAudiences(store, r1, deps);
+    const gone = people.find((p) => p.segment === 2 && inSegment(people, 2, 'email').has(emailHash(p)))!;
+    const r2 = await writeRun(store, { dataset: 'shop', runId: 'r2' }, people, config(rx), {
+      notPublished: [2],
+    });
+    await writeSuppressions(store, r2, [{ customerId: gone.id, type: 'erase' }]);
+    const before = arrivals(rx);
+    // Act
+    await publishAudiences(store, r2, deps);
+    // Assess: only that person's removes, at the three destinations that held the old audience
+    const after = arrivals(rx);
+    const fresh = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v.slice(before[k].length)]));
+    expect(fresh.linkedin).toEqual([{ audience: '3003', op: 'remove', email: emailHash(gone) }]);
+    expect(fresh.google).toEqual([{ audience: '5552', op: 'remove', email: emailHash(gone) }]);
+    expect(fresh.hook).toEqual([
+      { audience: 'Shop · New bargain hunters', op: 'remove', email: emailHash(gone) },
+    ]);
+    expect(fresh.meta).toEqual([]);
+    expect(fresh.tiktok).toEqual([]);
+  });
+
   it('a dry run reports the delta, sends nothing and keeps the state', async () => {
     const people = population();
     const cfg = config(rx);
