@@ -28,8 +28,49 @@ export const destinationSchema = z
     /** which segments go to this destination: segment ids or names, or "*" for all published */
     segments: z.array(z.string()).default(['*']),
     audienceNamePrefix: z.string().default(''),
+    // Platform settings, checked per type below (see lib/publish/connector.ts DestinationConfig).
+    /** Secrets Manager ARN of the platform token (`local:NAME` for local runs only) */
+    tokenSecretArn: z.string().min(1).optional(),
+    /** API base URL override, e.g. a local receiver in tests */
+    baseUrl: z.string().url().optional(),
+    batchSize: z.number().int().positive().optional(),
+    apiVersion: z.string().optional(),
+    adAccountId: z.string().optional(),
+    audienceId: z.string().optional(),
+    customerId: z.string().optional(),
+    userListId: z.string().optional(),
+    developerTokenSecretArn: z.string().optional(),
+    loginCustomerId: z.string().optional(),
+    advertiserId: z.string().optional(),
+    segmentId: z.string().optional(),
+    url: z.string().url().optional(),
+    signingSecretArn: z.string().optional(),
+    /** per segment (id or name): the platform's audience id (Meta/TikTok audience, Google user list, LinkedIn DMP segment) and name */
+    audiences: z
+      .record(
+        z.string(),
+        z.object({ audienceId: z.string().optional(), name: z.string().optional() }).strict(),
+      )
+      .optional(),
+    /** consent flag a member needs for this destination ("none" only for internal systems) */
+    consentChannel: z.enum(['ads', 'email', 'sms', 'none']).default('ads'),
+    /** compute and report the delta, send nothing, keep the last pushed state */
+    dryRun: z.boolean().default(false),
   })
-  .catchall(z.unknown());
+  .catchall(z.unknown())
+  .superRefine((d, ctx) => {
+    const required: Record<string, string[]> = {
+      meta: ['adAccountId', 'tokenSecretArn'],
+      google: ['customerId', 'tokenSecretArn'],
+      tiktok: ['advertiserId', 'tokenSecretArn'],
+      linkedin: ['tokenSecretArn'],
+      webhook: ['url', 'signingSecretArn'],
+    };
+    for (const key of required[d.type] ?? []) {
+      if (d[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `a ${d.type} destination needs ${key}` });
+    }
+  });
 
 export const configSchema = z
   .object({

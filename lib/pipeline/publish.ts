@@ -1,11 +1,40 @@
-// Publish stages: DynamoDB memberships and catalog, S3 exports, and audience destinations.
+// Publish stages: DynamoDB memberships and catalog (delta), S3 exports (CSV + Parquet), and audience
+// destinations (delta per audience, hashed, exactly-once per batch). Consent, suppressions, erasures
+// and holdouts are applied here, before anything is written or sent. Data model: docs/data-model.md.
+import { createHash } from 'node:crypto';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import type { DestinationSettings } from '../config/schema.js';
+import {
+  type AudienceState,
+  audienceDelta,
+  deltaId,
+  loadAudienceState,
+  S3CheckpointStore,
+  saveAudienceState,
+  stateKeys,
+} from '../publish/audience-state.js';
+import {
+  type AudienceDelta,
+  type Connector,
+  type ConnectorDeps,
+  createConnector,
+  type DestinationConfig,
+  pushToDestinations,
+} from '../publish/connector.js';
 import { csvLine } from '../publish/csv.js';
-import { hashIdentity } from '../publish/identity.js';
+import { type HashedIdentity, hashIdentity } from '../publish/identity.js';
+import { createRunSecretProvider } from '../publish/secrets.js';
+import {
+  exclusionOf,
+  loadSuppressions,
+  rememberErasures,
+  type SuppressionList,
+} from '../publish/suppressions.js';
 import { isHoldout } from '../segments/holdout.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
-import { decodeColumns } from '../storage/columnar.js';
+import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
-import type { DynamoSegmentStore, MembershipItem } from '../storage/segment-store.js';
+import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 import type { ValidationResult } from './validate.js';
@@ -21,19 +50,130 @@ async function loadScores(store: BlobStore, ref: RunRef, index: number): Promise
   return columns as unknown as Scored;
 }
 
-/** Writes every customer's membership (with its holdout flag) and the segment catalog. */
+/** Consent flags as ingested: 1 granted, 0 refused, 2 not stated. */
+interface Identity {
+  email: string;
+  phone: string;
+  country: string;
+  consentEmail: number;
+  consentSms: number;
+  consentAds: number;
+}
+
+const CONSENT_FIELDS = { ads: 'consentAds', email: 'consentEmail', sms: 'consentSms' } as const;
+type ConsentChannel = keyof typeof CONSENT_FIELDS;
+
+async function loadIdentities(store: BlobStore, ref: RunRef, index: number): Promise<Map<string, Identity>> {
+  const out = new Map<string, Identity>();
+  for (const part of await readParts(store, ref, index, 'identities')) {
+    const ids = part.customerId as string[];
+    const flag = (name: string, i: number, prev: number | undefined): number => {
+      const column = part[name] as Uint8Array | undefined;
+      const v = column ? column[i] : 2;
+      return v !== 2 ? v : (prev ?? 2);
+    };
+    for (let i = 0; i < ids.length; i++) {
+      const prev = out.get(ids[i]);
+      out.set(ids[i], {
+        email: (part.email as string[])[i] || prev?.email || '',
+        phone: (part.phone as string[])[i] || prev?.phone || '',
+        country: (part.country as string[])[i] || prev?.country || '',
+        consentEmail: flag('consentEmail', i, prev?.consentEmail),
+        consentSms: flag('consentSms', i, prev?.consentSms),
+        consentAds: flag('consentAds', i, prev?.consentAds),
+      });
+    }
+  }
+  return out;
+}
+
+function hashed(id: string, who: Identity | undefined): HashedIdentity | undefined {
+  return who
+    ? hashIdentity({ customerId: id, email: who.email, phone: who.phone, country: who.country })
+    : undefined;
+}
+
+/** Erasure by email/phone hash needs each customer's hashes; skip the hashing when no request has any. */
+const needsHashes = (s: SuppressionList): boolean => s.erased.hashes.size > 0 || s.suppressed.hashes.size > 0;
+
+const digest = (value: unknown): string =>
+  createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Per-stage erasure report, merged into the run summary's `erasure` field. */
+export interface ErasureReport {
+  stage: string;
+  places: { where: string; removed: number }[];
+  requests?: { suppress: number; erase: number };
+  remembered?: number;
+}
+
+async function writeErasureReport(store: BlobStore, ref: RunRef, report: ErasureReport): Promise<void> {
+  await putJson(store, runFile(ref, `erasure-${report.stage}.json`), report);
+}
+
+interface MembershipState {
+  ids: string[];
+  digests: string[];
+  catalog: Record<string, { digest: string; version: number }>;
+}
+
+async function loadMembershipState(store: BlobStore, key: string): Promise<MembershipState | undefined> {
+  const bytes = await store.getIfExists(key);
+  if (!bytes) return undefined;
+  const { columns, meta } = decodeColumns(bytes);
+  return {
+    ids: columns.customerId as string[],
+    digests: columns.digest as string[],
+    catalog: (meta.catalog as MembershipState['catalog'] | undefined) ?? {},
+  };
+}
+
+/**
+ * Writes only what changed since the last published state: memberships whose attributes differ (any
+ * attribute but runId, which names the run that last changed the item), deletes for customers gone or
+ * erased, and catalog cards whose content changed (with a new version). A re-run writes nothing.
+ */
 export async function publishMemberships(
   store: BlobStore,
   segments: DynamoSegmentStore,
   ref: RunRef & { shardCount: number },
 ): Promise<StageDone> {
+  const model = 'clusters';
   const config = await loadRunConfig(store, ref);
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
-  let written = 0;
+  const suppressions = await loadSuppressions(store, ref);
+  const stateKey = stateKeys.memberships(ref.dataset, model);
+  const previous = await loadMembershipState(store, stateKey);
+  const before = new Map<string, string>();
+  if (previous)
+    for (let i = 0; i < previous.ids.length; i++) before.set(previous.ids[i], previous.digests[i]);
+  const now = new Map<string, string>();
+  const puts: Record<string, unknown>[] = [];
   let holdouts = 0;
+  let erasedKeptOut = 0;
+  const erasedIds = new Set<string>();
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
-    const items: MembershipItem[] = scored.customerId.map((customerId, row) => {
+    const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
+    for (let row = 0; row < scored.customerId.length; row++) {
+      const customerId = scored.customerId[row];
+      const h = identities ? hashed(customerId, identities.get(customerId)) : undefined;
+      if (exclusionOf(suppressions, customerId, h) === 'erased') {
+        if (before.has(customerId)) erasedIds.add(customerId);
+        else erasedKeptOut++;
+        continue;
+      }
       const segmentId = validation.segments[scored.segment[row]].id;
       const holdout = isHoldout(
         config.segments.holdoutSalt,
@@ -42,58 +182,136 @@ export async function publishMemberships(
         config.segments.holdoutShare,
       );
       if (holdout) holdouts++;
-      return { customerId, segmentId, runId: ref.runId, holdout, distance: scored.distance[row] };
-    });
-    await segments.putMemberships(ref.dataset, 'clusters', items);
-    written += items.length;
+      const item: MembershipItem = {
+        customerId,
+        segmentId,
+        runId: ref.runId,
+        holdout,
+        distance: scored.distance[row],
+      };
+      const record = membershipRecord(ref.dataset, model, item);
+      const d = digest({ ...record, runId: undefined });
+      now.set(customerId, d);
+      if (before.get(customerId) !== d) puts.push(record);
+    }
   }
-  await segments.putCatalog(
-    ref.dataset,
-    validation.segments.map((s) => ({
+  const deletes: string[] = [];
+  for (const id of before.keys()) if (!now.has(id)) deletes.push(id);
+  // Erased customers no longer in the data are matched by id only (their hashes are gone with them).
+  for (const id of deletes) if (suppressions.erased.customerIds.has(id)) erasedIds.add(id);
+  const erasedDeleted = erasedIds.size;
+  const membershipCalls = await segments.writeMemberships(ref.dataset, model, puts, deletes);
+
+  // The catalog: a card is rewritten (with version + 1) only when its content changed.
+  const catalogBefore = previous?.catalog ?? {};
+  const catalogNow: MembershipState['catalog'] = {};
+  const cards: Record<string, unknown>[] = [];
+  for (const s of validation.segments) {
+    const card = {
       segmentId: s.id,
       name: s.name,
       description: s.description,
       size: s.size,
       share: s.share,
       status: s.status,
-      runId: ref.runId,
       checks: s.checks,
       profile: s.means,
-    })),
+    };
+    const d = digest(card);
+    const prev = catalogBefore[s.id];
+    const version = prev ? (prev.digest === d ? prev.version : prev.version + 1) : 1;
+    catalogNow[s.id] = { digest: d, version };
+    if (!prev || prev.digest !== d) cards.push({ ...card, runId: ref.runId, version });
+  }
+  for (const [id, prev] of Object.entries(catalogBefore)) {
+    if (catalogNow[id] || prev.digest === 'retired') {
+      if (!catalogNow[id]) catalogNow[id] = prev;
+      continue;
+    }
+    // A segment that disappeared keeps its card, marked retired, so old audiences can be traced.
+    catalogNow[id] = { digest: 'retired', version: prev.version + 1 };
+    cards.push({
+      segmentId: id,
+      status: 'retired',
+      size: 0,
+      share: 0,
+      runId: ref.runId,
+      version: prev.version + 1,
+    });
+  }
+  const catalogCalls = cards.length ? await segments.putCatalog(ref.dataset, cards) : 0;
+
+  const ids = [...now.keys()];
+  await store.put(
+    stateKey,
+    encodeColumns(
+      { customerId: ids, digest: ids.map((id) => now.get(id) ?? '') },
+      { catalog: catalogNow, runId: ref.runId },
+    ),
   );
+  await rememberErasures(store, ref);
+  await writeErasureReport(store, ref, {
+    stage: 'memberships',
+    places: [{ where: 'dynamodb:memberships', removed: erasedDeleted }],
+    requests: suppressions.requests,
+    remembered: suppressions.remembered,
+  });
   return {
     dataset: ref.dataset,
     runId: ref.runId,
     stage: 'publish-memberships',
-    memberships: written,
+    memberships: now.size,
     holdouts,
+    written: puts.length,
+    deleted: deletes.length,
+    unchanged: now.size - puts.length,
+    catalogWritten: cards.length,
+    batchWriteCalls: membershipCalls + catalogCalls,
+    erased: { deleted: erasedDeleted, keptOut: erasedKeptOut },
   };
 }
 
-/** Per-segment CSV exports plus segments.csv and memberships.csv under exports/<dataset>/latest/. */
+/**
+ * Per-segment CSV (formula-safe cells) and Parquet exports plus segments.csv and memberships.csv under
+ * exports/<dataset>/latest/. Erased customers are left out; files of segments that no longer exist are
+ * deleted so no stale copy keeps an erased person.
+ */
 export async function publishExports(
   store: BlobStore,
   ref: RunRef & { shardCount: number },
 ): Promise<StageDone> {
   const config = await loadRunConfig(store, ref);
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
+  const suppressions = await loadSuppressions(store, ref);
   const prefix = keys.exports(ref.dataset);
   const perSegment = validation.segments.map(() => csvLine(['customer_id', 'holdout']));
+  const parquet = validation.segments.map(() => ({
+    ids: [] as string[],
+    holdout: [] as boolean[],
+    distance: [] as number[],
+  }));
   let memberships = csvLine(['customer_id', 'segment_id', 'segment_name', 'holdout', 'distance']);
+  let erased = 0;
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
+    const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
     for (let row = 0; row < scored.customerId.length; row++) {
       const seg = validation.segments[scored.segment[row]];
       const id = scored.customerId[row];
+      if (
+        exclusionOf(suppressions, id, identities ? hashed(id, identities.get(id)) : undefined) === 'erased'
+      ) {
+        erased++;
+        continue;
+      }
       const holdout = isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare);
-      memberships += csvLine([
-        id,
-        seg.id,
-        seg.name,
-        holdout ? 1 : 0,
-        Math.round(scored.distance[row] * 1e4) / 1e4,
-      ]);
+      const distance = Math.round(scored.distance[row] * 1e4) / 1e4;
+      memberships += csvLine([id, seg.id, seg.name, holdout ? 1 : 0, distance]);
       perSegment[seg.index] += csvLine([id, holdout ? 1 : 0]);
+      const p = parquet[seg.index];
+      p.ids.push(id);
+      p.holdout.push(holdout);
+      p.distance.push(distance);
     }
   }
   const segmentsCsv =
@@ -103,76 +321,205 @@ export async function publishExports(
       .join('');
   await store.put(`${prefix}segments.csv`, segmentsCsv, 'text/csv');
   await store.put(`${prefix}memberships.csv`, memberships, 'text/csv');
+  const written = new Set<string>();
   await Promise.all(
-    validation.segments.map((s) =>
-      store.put(`${prefix}segments/${s.id}.csv`, perSegment[s.index], 'text/csv'),
-    ),
+    validation.segments.flatMap((s) => {
+      const csvKey = `${prefix}segments/${s.id}.csv`;
+      const parquetKey = `${prefix}segments/${s.id}.parquet`;
+      written.add(csvKey).add(parquetKey);
+      const p = parquet[s.index];
+      const bytes = new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'customer_id', data: p.ids, type: 'STRING' },
+            { name: 'segment_id', data: p.ids.map(() => s.id), type: 'STRING' },
+            { name: 'holdout', data: p.holdout, type: 'BOOLEAN' },
+            { name: 'distance', data: p.distance, type: 'DOUBLE' },
+          ],
+        }),
+      );
+      return [
+        store.put(csvKey, perSegment[s.index], 'text/csv'),
+        store.put(parquetKey, bytes, 'application/vnd.apache.parquet'),
+      ];
+    }),
   );
+  const stale = (await store.list(`${prefix}segments/`)).map((o) => o.key).filter((k) => !written.has(k));
+  if (stale.length) await store.delete(stale);
+  await writeErasureReport(store, ref, { stage: 'exports', places: [{ where: 'exports', removed: erased }] });
   return {
     dataset: ref.dataset,
     runId: ref.runId,
     stage: 'publish-exports',
-    files: validation.segments.length + 2,
+    files: validation.segments.length * 2 + 2,
+    staleDeleted: stale.length,
+    erased,
   };
 }
 
-interface Identity {
-  email: string;
-  phone: string;
-  country: string;
-  consentAds: number;
+/** One or more destinations failed; the others completed and their state was saved. */
+export class AudiencePublishError extends Error {
+  readonly failures: { destination: string; audience: string; error: string }[];
+  constructor(failures: { destination: string; audience: string; error: string }[]) {
+    super(
+      `${failures.length} audience push(es) failed: ${failures
+        .map((f) => `${f.destination} "${f.audience}": ${f.error}`)
+        .join('; ')}. Every other destination was updated. Fix the destination (token, audience id, ` +
+        'platform status) and re-run: delivered batches are not sent again.',
+    );
+    this.name = 'AudiencePublishError';
+    this.failures = failures;
+  }
 }
 
-async function loadIdentities(store: BlobStore, ref: RunRef, index: number): Promise<Map<string, Identity>> {
-  const out = new Map<string, Identity>();
-  for (const part of await readParts(store, ref, index, 'identities')) {
-    const ids = part.customerId as string[];
-    for (let i = 0; i < ids.length; i++) {
-      const prev = out.get(ids[i]);
-      const email = (part.email as string[])[i] || prev?.email || '';
-      const phone = (part.phone as string[])[i] || prev?.phone || '';
-      const consent = (part.consentAds as Uint8Array)[i];
-      out.set(ids[i], {
-        email,
-        phone,
-        country: (part.country as string[])[i] || prev?.country || '',
-        consentAds: consent !== 2 ? consent : (prev?.consentAds ?? 2),
-      });
-    }
+export interface AudienceResult {
+  destination: string;
+  segment: string;
+  /** S3 key of the file (file destinations) or of the last pushed state (platforms). */
+  key: string;
+  /** Audience size after this run (consented, non-holdout, not suppressed). */
+  members: number;
+  audienceName?: string;
+  type?: string;
+  status?: 'sent' | 'unchanged' | 'dry-run' | 'failed' | 'written' | 'held-back';
+  adds?: number;
+  removes?: number;
+  sent?: { adds: number; removes: number };
+  resumedBatches?: number;
+  skipped?: string;
+  error?: string;
+  /** Removes sent because the person was erased. */
+  erased?: number;
+}
+
+export interface AudienceDeps {
+  connector?: Partial<ConnectorDeps>;
+  log?: (msg: string, data?: Record<string, unknown>) => void;
+}
+
+let defaultDeps: AudienceDeps = {};
+/** Test and local-runner hook: connector deps (e.g. shorter retries) used when a handler passes none. */
+export function setAudienceDeps(deps: AudienceDeps): void {
+  defaultDeps = deps;
+}
+
+const structuredLog = (msg: string, data?: Record<string, unknown>): void => {
+  console.info(JSON.stringify({ level: 'INFO', message: msg, ...data }));
+};
+
+function targets(dest: DestinationSettings, seg: { id: string; name: string }): boolean {
+  return dest.segments.includes('*') || dest.segments.includes(seg.id) || dest.segments.includes(seg.name);
+}
+
+/** Destination settings → the connector's config, with this audience's platform id filled in. */
+function connectorConfig(dest: DestinationSettings, audienceId: string | undefined): DestinationConfig {
+  const d = dest as DestinationSettings & Record<string, unknown>;
+  const common = { baseUrl: dest.baseUrl, batchSize: dest.batchSize, apiVersion: dest.apiVersion };
+  const token = dest.tokenSecretArn ?? '';
+  switch (dest.type) {
+    case 'meta':
+      return {
+        type: 'meta',
+        ...common,
+        adAccountId: dest.adAccountId ?? '',
+        tokenSecretArn: token,
+        audienceId,
+      };
+    case 'google':
+      return {
+        type: 'google',
+        ...common,
+        customerId: dest.customerId ?? '',
+        userListId: audienceId ?? '',
+        tokenSecretArn: token,
+        developerTokenSecretArn: dest.developerTokenSecretArn,
+        loginCustomerId: dest.loginCustomerId,
+        consent: d.consent as { adUserData: 'GRANTED' | 'DENIED'; adPersonalization: 'GRANTED' | 'DENIED' },
+      };
+    case 'tiktok':
+      return {
+        type: 'tiktok',
+        ...common,
+        advertiserId: dest.advertiserId ?? '',
+        tokenSecretArn: token,
+        audienceId,
+      };
+    case 'linkedin':
+      return { type: 'linkedin', ...common, segmentId: audienceId ?? '', tokenSecretArn: token };
+    case 'webhook':
+      return {
+        type: 'webhook',
+        url: dest.url ?? '',
+        signingSecretArn: dest.signingSecretArn ?? '',
+        batchSize: dest.batchSize,
+      };
+    default:
+      throw new Error(`destination type ${dest.type} has no connector`);
   }
-  return out;
+}
+
+/** The platform id of one segment's audience: per-segment mapping first, then the destination's own. */
+function audienceSettings(dest: DestinationSettings, seg: { id: string; name: string }) {
+  const mapped = dest.audiences?.[seg.id] ?? dest.audiences?.[seg.name];
+  const fallback = dest.audienceId ?? dest.userListId ?? dest.segmentId;
+  return {
+    audienceId: mapped?.audienceId ?? fallback,
+    name: mapped?.name ?? `${dest.audienceNamePrefix}${seg.name}`,
+  };
+}
+
+interface Candidate {
+  identity: HashedIdentity;
+  /** consentEmail, consentSms, consentAds flags */
+  consent: [number, number, number];
 }
 
 /**
- * Audience destinations of type "file": hashed identifiers (SHA-256 of the normalised email and
- * phone) of each published segment's consented, non-holdout members. Raw identifiers never leave.
+ * Pushes each configured destination's audiences as a delta against what it last accepted. A member
+ * is in an audience when their segment is published and targeted, they are not in the holdout, not
+ * suppressed or erased, carry a usable hashed email or phone, and consent on the destination's channel
+ * allows it: refused (0) never; not stated (2) only when the dataset states that channel for nobody.
+ * A failing platform fails its own audiences (reported, state kept for resume) and then the step.
  */
 export async function publishAudiences(
   store: BlobStore,
   ref: RunRef & { shardCount: number },
+  deps: AudienceDeps = defaultDeps,
 ): Promise<StageDone> {
   const config = await loadRunConfig(store, ref);
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
   const published = validation.segments.filter((s) => s.status === 'published');
-  const destinations = Object.entries(config.destinations).filter(([, d]) => d.type === 'file');
-  const results: { destination: string; segment: string; key: string; members: number }[] = [];
+  const destinations = Object.entries(config.destinations);
+  const log = deps.log ?? structuredLog;
+  const suppressions = await loadSuppressions(store, ref);
+  const done = (extra: Record<string, unknown>): StageDone => ({
+    dataset: ref.dataset,
+    runId: ref.runId,
+    stage: 'publish-audiences',
+    ...extra,
+  });
   if (!destinations.length) {
-    return {
-      dataset: ref.dataset,
-      runId: ref.runId,
-      stage: 'publish-audiences',
-      audiences: 0,
-      destinations: [],
-    };
+    await rememberErasures(store, ref);
+    return done({ audiences: 0, destinations: [] });
   }
-  const bySegment = new Map(published.map((s) => [s.index, [] as string[]]));
-  const excluded = { holdout: 0, noConsent: 0, noIdentifier: 0 };
+  const wanted = new Set(
+    published.filter((s) => destinations.some(([, d]) => targets(d, s))).map((s) => s.index),
+  );
+  const bySegment = new Map<number, Candidate[]>([...wanted].map((i) => [i, []]));
+  const excluded = { holdout: 0, suppressed: 0, erased: 0, noIdentifier: 0, noConsent: 0 };
+  // Which channels anyone stated consent for (decides what "not stated" means, see above).
+  const stated = { email: false, sms: false, ads: false };
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
     const identities = await loadIdentities(store, ref, i);
+    for (const who of identities.values()) {
+      if (who.consentEmail !== 2) stated.email = true;
+      if (who.consentSms !== 2) stated.sms = true;
+      if (who.consentAds !== 2) stated.ads = true;
+    }
     for (let row = 0; row < scored.customerId.length; row++) {
-      const lines = bySegment.get(scored.segment[row]);
-      if (!lines) continue;
+      const list = bySegment.get(scored.segment[row]);
+      if (!list) continue;
       const id = scored.customerId[row];
       const seg = validation.segments[scored.segment[row]];
       if (isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare)) {
@@ -180,38 +527,216 @@ export async function publishAudiences(
         continue;
       }
       const who = identities.get(id);
-      if (!who || who.consentAds === 0) {
-        if (who) excluded.noConsent++;
-        else excluded.noIdentifier++;
+      const identity = hashed(id, who);
+      const exclusion = exclusionOf(suppressions, id, identity);
+      if (exclusion) {
+        excluded[exclusion]++;
         continue;
       }
-      const hashed = hashIdentity({
-        customerId: id,
-        email: who.email,
-        phone: who.phone,
-        country: who.country,
-      });
-      if (!hashed.emailSha256 && !hashed.phoneSha256) {
+      if (!who || !identity || (!identity.emailSha256 && !identity.phoneSha256)) {
         excluded.noIdentifier++;
         continue;
       }
-      lines.push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
+      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
     }
   }
+  const allowed = (c: Candidate, channel: DestinationSettings['consentChannel']): boolean => {
+    if (channel === 'none') return true;
+    const flag = c.consent[channel === 'email' ? 0 : channel === 'sms' ? 1 : 2];
+    return flag === 1 || (flag === 2 && !stated[channel as ConsentChannel]);
+  };
+
+  const results: AudienceResult[] = [];
+  interface Job {
+    connector: Connector;
+    delta: AudienceDelta;
+    stateKey: string;
+    previous: AudienceState;
+    result: AudienceResult;
+  }
+  const jobs: Job[] = [];
+  const connectorDeps: ConnectorDeps = {
+    getSecret: createRunSecretProvider(),
+    ...deps.connector,
+  };
   for (const [name, dest] of destinations) {
     for (const seg of published) {
-      if (
-        !dest.segments.includes('*') &&
-        !dest.segments.includes(seg.id) &&
-        !dest.segments.includes(seg.name)
-      )
+      if (!targets(dest, seg)) continue;
+      const members = (bySegment.get(seg.index) ?? []).filter((c) => allowed(c, dest.consentChannel));
+      excluded.noConsent += (bySegment.get(seg.index)?.length ?? 0) - members.length;
+      const { audienceId, name: audienceName } = audienceSettings(dest, seg);
+      if (dest.type === 'file') {
+        const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
+        const lines = members.map((c) =>
+          csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? '']),
+        );
+        await store.put(key, csvLine(['email_sha256', 'phone_sha256']) + lines.join(''), 'text/csv');
+        results.push({
+          destination: name,
+          segment: seg.id,
+          key,
+          members: lines.length,
+          audienceName,
+          type: 'file',
+          status: 'written',
+        });
         continue;
-      const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
-      const lines = bySegment.get(seg.index) ?? [];
-      await store.put(key, csvLine(['email_sha256', 'phone_sha256']) + lines.join(''), 'text/csv');
-      results.push({ destination: name, segment: seg.id, key, members: lines.length });
+      }
+      const stateKey = stateKeys.audience(ref.dataset, name, seg.id);
+      const previous = await loadAudienceState(store, stateKey);
+      const target = new Map(members.map((c) => [c.identity.customerId, c.identity]));
+      const { adds, removes } = audienceDelta(previous.members, target);
+      let erased = 0;
+      for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
+      const result: AudienceResult = {
+        destination: name,
+        segment: seg.id,
+        key: stateKey,
+        members: target.size,
+        audienceName,
+        type: dest.type,
+        adds: adds.length,
+        removes: removes.length,
+        erased,
+      };
+      results.push(result);
+      if (adds.length === 0 && removes.length === 0) {
+        result.status = 'unchanged';
+        continue;
+      }
+      if (dest.dryRun) {
+        result.status = 'dry-run';
+        continue;
+      }
+      let connector: Connector;
+      try {
+        connector = createConnector(name, connectorConfig(dest, audienceId), connectorDeps);
+      } catch (error) {
+        result.status = 'failed';
+        result.error = error instanceof Error ? error.message : String(error);
+        continue;
+      }
+      jobs.push({
+        connector,
+        delta: {
+          destination: name,
+          audienceName,
+          audienceId,
+          runId: deltaId(ref.dataset, name, seg.id, previous.generation),
+          adds,
+          removes,
+          totalAfter: target.size,
+        },
+        stateKey,
+        previous,
+        result,
+      });
     }
   }
+  // Audiences pushed before whose segment is no longer targeted (unpublished, retired, config changed):
+  // the platform still holds them, so suppressed and erased members are removed there too.
+  for (const [name, dest] of destinations) {
+    if (dest.type === 'file') continue;
+    const current = new Set(results.filter((r) => r.destination === name).map((r) => r.key));
+    const prefix = stateKeys.audience(ref.dataset, name, 'x').replace(/x\.bin$/, '');
+    for (const { key } of await store.list(prefix)) {
+      if (current.has(key) || !key.endsWith('.bin')) continue;
+      const previous = await loadAudienceState(store, key);
+      const segment = key.slice(prefix.length, -'.bin'.length);
+      const removes = [...previous.members.values()].filter((m) =>
+        exclusionOf(suppressions, m.customerId, m),
+      );
+      let erased = 0;
+      for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
+      const audienceName = previous.audienceName ?? `${dest.audienceNamePrefix}${segment}`;
+      const result: AudienceResult = {
+        destination: name,
+        segment,
+        key,
+        members: previous.members.size - removes.length,
+        audienceName,
+        type: dest.type,
+        adds: 0,
+        removes: removes.length,
+        erased,
+        status: 'unchanged',
+      };
+      results.push(result);
+      if (removes.length === 0 || dest.dryRun) continue;
+      try {
+        jobs.push({
+          connector: createConnector(name, connectorConfig(dest, previous.audienceId), connectorDeps),
+          delta: {
+            destination: name,
+            audienceName,
+            audienceId: previous.audienceId,
+            runId: deltaId(ref.dataset, name, segment, previous.generation),
+            adds: [],
+            removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+            totalAfter: previous.members.size - removes.length,
+          },
+          stateKey: key,
+          previous,
+          result,
+        });
+      } catch (error) {
+        result.status = 'failed';
+        result.error = error instanceof Error ? error.message : String(error);
+      }
+    }
+  }
+  const outcomes = await pushToDestinations(
+    jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
+    { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
+  );
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    const outcome = outcomes[i];
+    if (!outcome.ok) {
+      job.result.status = 'failed';
+      job.result.error = outcome.error.message;
+      continue;
+    }
+    const r = outcome.result;
+    // Adds held back below a platform minimum with nothing else to send: no request was made.
+    job.result.status =
+      r.skipped && r.sent.adds + r.sent.removes === 0 && !r.resumedFrom ? 'held-back' : 'sent';
+    job.result.sent = r.sent;
+    if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
+    // Adds held back below a platform minimum are not in the platform's audience: leave them out of
+    // the state, so they are sent once the audience is big enough.
+    const members = new Map(job.previous.members);
+    for (const m of job.delta.removes) members.delete(m.customerId);
+    if (r.skipped) job.result.skipped = r.skipped.reason;
+    else for (const m of job.delta.adds) members.set(m.customerId, m);
+    await saveAudienceState(store, job.stateKey, {
+      generation: job.previous.generation + 1,
+      members,
+      audienceName: job.delta.audienceName,
+      audienceId: job.delta.audienceId,
+    });
+  }
+  await rememberErasures(store, ref);
   await putJson(store, runFile(ref, 'audiences.json'), { results, excluded });
-  return { dataset: ref.dataset, runId: ref.runId, stage: 'publish-audiences', audiences: results.length };
+  await writeErasureReport(store, ref, {
+    stage: 'audiences',
+    places: results
+      .filter((r) => (r.erased ?? 0) > 0 && r.status === 'sent')
+      .map((r) => ({ where: `destination:${r.destination}/${r.audienceName}`, removed: r.erased ?? 0 })),
+  });
+  const failures = results
+    .filter((r) => r.status === 'failed')
+    .map((r) => ({
+      destination: r.destination,
+      audience: r.audienceName ?? r.segment,
+      error: r.error ?? '',
+    }));
+  if (failures.length) throw new AudiencePublishError(failures);
+  return done({
+    audiences: results.length,
+    sent: results.filter((r) => r.status === 'sent').length,
+    heldBack: results.filter((r) => r.status === 'held-back').length,
+    unchanged: results.filter((r) => r.status === 'unchanged').length,
+    excluded,
+  });
 }

@@ -48,6 +48,12 @@ export interface RunSummary {
   validation: { checks: Check[]; population: Record<string, number> };
   featureDictionary: FeatureDefinition[];
   audiences: { destination: string; segment: string; key: string; members: number }[];
+  /** What suppression/erasure requests removed, where (counts only: no identifiers). */
+  erasure?: {
+    requests: { suppress: number; erase: number };
+    remembered: number;
+    places: { where: string; removed: number }[];
+  };
   outputs: Record<string, string>;
   config: DatasetConfig;
 }
@@ -65,6 +71,16 @@ export async function buildRunSummary(
     getJson<DatasetConfig>(store, file('config.json')),
     getJsonIfExists<{ results: RunSummary['audiences'] }>(store, file('audiences.json')),
   ]);
+  const erasureReports = await Promise.all(
+    ['memberships', 'exports', 'audiences'].map((stage) =>
+      getJsonIfExists<{
+        places: { where: string; removed: number }[];
+        requests?: { suppress: number; erase: number };
+        remembered?: number;
+      }>(store, file(`erasure-${stage}.json`)),
+    ),
+  );
+  const firstWithRequests = erasureReports.find((r) => r?.requests);
   const exportsPrefix = keys.exports(ref.dataset);
   return {
     runId: ref.runId,
@@ -104,6 +120,11 @@ export async function buildRunSummary(
     validation: { checks: validation.checks, population: validation.population },
     featureDictionary: dictionary,
     audiences: audiences?.results ?? [],
+    erasure: {
+      requests: firstWithRequests?.requests ?? { suppress: 0, erase: 0 },
+      remembered: firstWithRequests?.remembered ?? 0,
+      places: erasureReports.flatMap((r) => r?.places ?? []),
+    },
     outputs: {
       report: file('report.html'),
       runJson: file('run.json'),

@@ -71,3 +71,35 @@ async function fetchSecret(client: Pick<SecretsManagerClient, 'send'>, arn: stri
 
 /** Module-scope provider with a shared cache: what handlers pass as `deps.getSecret`. */
 export const getSecret: (arn: string) => Promise<string> = createSecretProvider();
+
+/**
+ * For the local runner and tests, which have no Secrets Manager: an ARN written `local:NAME` is read
+ * from the JSON file named by LOCAL_SECRETS_FILE ({"NAME": "value"}). Refused inside Lambda, so a
+ * deployed stack can never be pointed at a file or an env var; real ARNs always go to Secrets Manager.
+ */
+export function createRunSecretProvider(
+  remote: (arn: string) => Promise<string> = getSecret,
+  env: NodeJS.ProcessEnv = process.env,
+): (arn: string) => Promise<string> {
+  return async (arn: string) => {
+    if (!arn.startsWith('local:')) return remote(arn);
+    if (env.AWS_LAMBDA_FUNCTION_NAME)
+      throw new SecretUnavailableError(
+        arn,
+        'local: secrets are for local runs only; use a Secrets Manager ARN',
+      );
+    const file = env.LOCAL_SECRETS_FILE;
+    if (!file) throw new SecretUnavailableError(arn, 'LOCAL_SECRETS_FILE is not set');
+    const { readFile } = await import('node:fs/promises');
+    let values: Record<string, unknown>;
+    try {
+      values = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      throw new SecretUnavailableError(arn, 'the local secrets file could not be read as JSON');
+    }
+    const value = values[arn.slice('local:'.length)];
+    if (typeof value !== 'string' || value === '')
+      throw new SecretUnavailableError(arn, 'no such entry in the local secrets file');
+    return value;
+  };
+}

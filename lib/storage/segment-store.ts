@@ -3,6 +3,7 @@
 //   memberships  PK pk = dataset#customerId, SK sk = model ("clusters")  — exactly one cluster per
 //                customer by construction; GSI bySegment (segmentKey = dataset#segmentId, customerId)
 //   runs         PK dataset, SK runId              — run history and metrics
+// Membership writes are delta (see writeMemberships): the caller compares items with what it last wrote.
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type BatchWriteOptions, batchWriteAll, type WriteRequest } from './dynamo.js';
 
@@ -38,20 +39,30 @@ export class DynamoSegmentStore {
 
   async putMemberships(dataset: string, model: string, items: readonly MembershipItem[]): Promise<number> {
     const requests: WriteRequest[] = items.map((m) => ({
-      PutRequest: {
-        Item: {
-          pk: `${dataset}#${m.customerId}`,
-          sk: model,
-          dataset,
-          customerId: m.customerId,
-          segmentId: m.segmentId,
-          segmentKey: `${dataset}#${m.segmentId}`,
-          runId: m.runId,
-          holdout: m.holdout,
-          distance: Math.round(m.distance * 1e4) / 1e4,
-        },
-      },
+      PutRequest: { Item: membershipRecord(dataset, model, m) },
     }));
+    return batchWriteAll(this.ddb, this.tables.memberships, requests, this.writeOptions);
+  }
+
+  /**
+   * The delta write: puts changed memberships (already built with membershipRecord) and deletes the
+   * memberships of customers no longer present or erased. Resolves with BatchWriteItem calls made.
+   */
+  async writeMemberships(
+    dataset: string,
+    model: string,
+    puts: readonly Record<string, unknown>[],
+    deleteCustomerIds: readonly string[],
+  ): Promise<number> {
+    const requests: WriteRequest[] = [
+      ...puts.map((Item): WriteRequest => ({ PutRequest: { Item } })),
+      ...deleteCustomerIds.map(
+        (customerId): WriteRequest => ({
+          DeleteRequest: { Key: { pk: `${dataset}#${customerId}`, sk: model } },
+        }),
+      ),
+    ];
+    if (requests.length === 0) return 0;
     return batchWriteAll(this.ddb, this.tables.memberships, requests, this.writeOptions);
   }
 
@@ -96,4 +107,27 @@ export class DynamoSegmentStore {
     );
     return res.Items ?? [];
   }
+}
+
+/**
+ * The DynamoDB item of one membership. Attributes beyond the keys are copied generically, so fields
+ * added to MembershipItem (scores, bands, …) are stored, and compared by the delta, without changes here.
+ */
+export function membershipRecord(dataset: string, model: string, m: MembershipItem): Record<string, unknown> {
+  const { customerId, segmentId, distance, ...rest } = m;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
+    extra[k] = v;
+  }
+  return {
+    ...extra,
+    pk: `${dataset}#${customerId}`,
+    sk: model,
+    dataset,
+    customerId,
+    segmentId,
+    segmentKey: `${dataset}#${segmentId}`,
+    distance: Math.round(distance * 1e4) / 1e4,
+  };
 }
