@@ -96,16 +96,21 @@ export class SegmentationWorkflow extends Construct {
     const validate = fn('validate', 1024, Duration.minutes(5));
     for (const f of [buildFeatures, fit, score, validate])
       f.grantObjects(bucket, key, { readWrite: ['runs/'] });
+    // the previous run's state (segment identity, holdouts for lift) is read when fitting and checking
+    for (const f of [fit, score, validate]) f.grantObjects(bucket, key, { read: ['state/'] });
     const publishMemberships = withTables(fn('publish-memberships', 1024, Duration.minutes(15)))
-      .grantObjects(bucket, key, { read: ['runs/'] })
+      // state/ keeps the last published memberships, so writes are deltas
+      .grantObjects(bucket, key, { read: ['runs/'], readWrite: ['state/'] })
       .grantTableWrites(key, catalog, memberships, runs)
       .grantTableQuery(key, memberships, ['bySegment']);
+    // exports/ is rewritten each run (stale segment files are listed and deleted); erasures are read from state/
     const publishExports = fn('publish-exports', 2048, Duration.minutes(15)).grantObjects(bucket, key, {
-      read: ['runs/'],
-      put: ['exports/'],
+      read: ['runs/', 'state/'],
+      readWrite: ['exports/'],
     });
+    // state/ holds each audience's last pushed members (hashed) and the push checkpoints
     const publishAudiences = fn('publish-audiences', 2048, Duration.minutes(15)).grantObjects(bucket, key, {
-      readWrite: ['runs/'],
+      readWrite: ['runs/', 'state/'],
       put: ['audiences/'],
     });
     const secretArns = props.destinationSecretArns ?? [];
@@ -117,7 +122,8 @@ export class SegmentationWorkflow extends Construct {
       );
     }
     const report = withTables(fn('report', 1024, Duration.minutes(5)))
-      .grantObjects(bucket, key, { readWrite: ['runs/'] })
+      // the report leaves a pointer to this run in state/ for the next run's identity and lift checks
+      .grantObjects(bucket, key, { readWrite: ['runs/', 'state/'], put: ['exports/'] })
       .grantTableWrites(key, runs, catalog);
     const quarantine = withTables(fn('quarantine', 512, Duration.minutes(15)))
       .grantObjects(bucket, key, { readVersions: ['incoming/'], put: ['rejected/'] })
