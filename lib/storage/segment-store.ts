@@ -64,6 +64,30 @@ export class DynamoSegmentStore {
     );
   }
 
+  /**
+   * The dataset's runs, newest first (access pattern: chart a segment's metrics over time). Each item
+   * is what Report wrote: status, asOf, customers, per-segment size/status/metrics, run metrics.
+   */
+  async runHistory(dataset: string, limit = 50): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let page: Record<string, unknown> | undefined;
+    do {
+      const res = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tables.runs,
+          KeyConditionExpression: 'dataset = :d',
+          ExpressionAttributeValues: { ':d': dataset },
+          ScanIndexForward: false,
+          ExclusiveStartKey: page,
+          Limit: limit - items.length,
+        }),
+      );
+      items.push(...(res.Items ?? []));
+      page = res.LastEvaluatedKey;
+    } while (page && items.length < limit);
+    return items;
+  }
+
   /** A segment's members, one page at a time (access pattern: export or audit a segment). */
   async segmentMembers(
     dataset: string,
