@@ -139,7 +139,9 @@ export function matchSegments(
       reason:
         nearest === null || !Number.isFinite(nearest)
           ? `no segment of this run shares features with it`
-          : `no segment of this run is within ${options.maxDistance} standard deviations of its centre (nearest ${nearest.toFixed(2)}); its audiences should be retired`,
+          : nearest > options.maxDistance
+            ? `no segment of this run is within ${options.maxDistance} standard deviations of its centre (nearest ${nearest.toFixed(2)}); its audiences should be retired`
+            : `the nearest segment of this run (${nearest.toFixed(2)} standard deviations away) continues a closer segment of the previous run; its audiences should be retired`,
     });
   });
   return {
