@@ -3,7 +3,7 @@
 //   memberships  PK pk = dataset#customerId, SK sk = model ("clusters")  — exactly one cluster per
 //                customer by construction; GSI bySegment (segmentKey = dataset#segmentId, customerId)
 //   runs         PK dataset, SK runId              — run history and metrics
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type BatchWriteOptions, batchWriteAll, type WriteRequest } from './dynamo.js';
 
 export interface Tables {
@@ -62,6 +62,28 @@ export class DynamoSegmentStore {
       [{ PutRequest: { Item: { ...item, dataset, runId } } }],
       this.writeOptions,
     );
+  }
+
+  /**
+   * Marks segments of the catalog retired (they vanished, or were superseded), keeping their card so
+   * their history stays readable; audiences attached to them should be wound down.
+   */
+  async retireSegments(
+    dataset: string,
+    runId: string,
+    retired: readonly { id: string; reason: string }[],
+  ): Promise<void> {
+    for (const r of retired) {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.tables.catalog,
+          Key: { dataset, segmentId: r.id },
+          UpdateExpression: 'SET #status = :status, retiredRunId = :run, retiredReason = :reason',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': 'retired', ':run': runId, ':reason': r.reason },
+        }),
+      );
+    }
   }
 
   /**

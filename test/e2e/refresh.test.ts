@@ -208,6 +208,16 @@ describe('a refresh on shifted data', () => {
       segments: { metrics?: Record<string, number> }[];
     };
     expect(latest.segments[0].metrics?.stability).toBeGreaterThan(0);
+    const retired = second.summary!.retired![0];
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const card = await createDocumentClient().send(
+      new GetCommand({ TableName: process.env.CATALOG_TABLE!, Key: { dataset, segmentId: retired.id } }),
+    );
+    expect(card.Item).toMatchObject({
+      status: 'retired',
+      retiredRunId: second.runInput.runId,
+      name: retired.name,
+    });
   });
 
   it('shows all of it in the report', async () => {
