@@ -41,6 +41,10 @@ export async function report(
     ...(summary.retired?.length ? { retired: summary.retired.map((r) => ({ id: r.id, name: r.name })) } : {}),
     ...(summary.lift?.length ? { lift: summary.lift } : {}),
   });
+  if (summary.cards?.length) {
+    await segments.attachCards(ref.dataset, summary.cards);
+    await putJson(store, `${keys.exports(ref.dataset)}segment-cards.json`, summary.cards);
+  }
   if (summary.retired?.length) await segments.retireSegments(ref.dataset, ref.runId, summary.retired);
   await writeDatasetState(store, { ...ref, asOfMs: ref.asOfMs });
   return { dataset: ref.dataset, runId: ref.runId, stage: 'report', summaryKey, reportKey };

@@ -11,7 +11,7 @@ import type { IngestReport } from '../ingest/stage.js';
 import { assignNearest } from '../models/kmeans.js';
 import { daviesBouldin, silhouetteScore } from '../models/metrics.js';
 import { mergeSamples, type SegmentationModel } from '../models/segmentation.js';
-import { hashIdentity } from '../publish/identity.js';
+import { normaliseEmail, normalisePhoneE164 } from '../publish/identity.js';
 import {
   representationCheck,
   type SegmentCard,
@@ -89,13 +89,12 @@ export async function scoreValidationInputs(
     const consent = part.consentAds as Uint8Array | undefined;
     for (let i = 0; i < ids.length; i++) {
       if (consent && consent[i] === 0) refused.add(ids[i]);
-      const hashed = hashIdentity({
-        customerId: ids[i],
-        email: (part.email as string[] | undefined)?.[i] ?? '',
-        phone: (part.phone as string[] | undefined)?.[i] ?? '',
-        country: (part.country as string[] | undefined)?.[i] ?? '',
-      });
-      if (hashed.emailSha256 || hashed.phoneSha256) reachableIds.add(ids[i]);
+      // the same normalisation the push hashes, without the hashing: an identifier a platform can match
+      const email = (part.email as string[] | undefined)?.[i] ?? '';
+      const phone = (part.phone as string[] | undefined)?.[i] ?? '';
+      const country = (part.country as string[] | undefined)?.[i] ?? '';
+      if ((email && normaliseEmail(email)) || (phone && normalisePhoneE164(phone, country || undefined)))
+        reachableIds.add(ids[i]);
     }
   }
   const reach = Array.from({ length: k }, () => ({ members: 0, reachable: 0 }));

@@ -86,6 +86,20 @@ export class DynamoSegmentStore {
     }
   }
 
+  /** Attaches each segment's card (definition, features, owner, intended use, cadence) to its catalog item. */
+  async attachCards(dataset: string, cards: readonly { id: string }[]): Promise<void> {
+    for (const card of cards) {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.tables.catalog,
+          Key: { dataset, segmentId: card.id },
+          UpdateExpression: 'SET card = :card',
+          ExpressionAttributeValues: { ':card': card },
+        }),
+      );
+    }
+  }
+
   /**
    * The dataset's runs, newest first (access pattern: chart a segment's metrics over time). Each item
    * is what Report wrote: status, asOf, customers, per-segment size/status/metrics, run metrics.

@@ -218,6 +218,16 @@ describe('a refresh on shifted data', () => {
       retiredRunId: second.runInput.runId,
       name: retired.name,
     });
+    const kept = await createDocumentClient().send(
+      new GetCommand({
+        TableName: process.env.CATALOG_TABLE!,
+        Key: { dataset, segmentId: second.summary!.segments[0].id },
+      }),
+    );
+    expect(kept.Item?.card).toMatchObject({ owner: 'unassigned', refreshCadence: 'on every data drop' });
+    expect(JSON.parse(await readText(env, `exports/${dataset}/latest/segment-cards.json`))).toHaveLength(
+      second.summary!.segments.length,
+    );
   });
 
   it('shows all of it in the report', async () => {
