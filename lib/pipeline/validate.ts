@@ -403,7 +403,7 @@ export async function validate(store: BlobStore, ref: RunRef & { shardCount: num
           name: 'identity',
           verdict: 'pass',
           value: 'new',
-          threshold: v.matchDistance,
+          threshold: 'matched or new',
           reason: `new this run: no segment of run ${state.runId} lies within ${v.matchDistance} sd of its centre`,
         });
         return;
