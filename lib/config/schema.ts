@@ -119,6 +119,55 @@ export const configSchema = z
         holdoutSalt: 'holdout-v1',
       }),
     destinations: z.record(z.string(), destinationSchema).default({}),
+    /** the gates a segment must pass to be published, and the across-run readouts */
+    validation: z
+      .object({
+        /** bootstrap refits for stability; 0 turns the bootstrap off */
+        bootstrapRuns: z.number().int().min(0).max(200).default(20),
+        /** fit-sample rows the bootstrap and silhouette use (kept small so Validate stays fast) */
+        bootstrapSample: z.number().int().min(50).default(5_000),
+        /** mean bootstrap Jaccard below which a segment is unstable (warn) */
+        unstableJaccard: z.number().min(0).max(1).default(0.75),
+        /** mean bootstrap Jaccard below which a segment has dissolved (fail) */
+        dissolvedJaccard: z.number().min(0).max(1).default(0.5),
+        /** mean silhouette below which the run's separation is weak (warn) */
+        minSilhouette: z.number().min(-1).max(1).default(0.25),
+        /** Davies–Bouldin index above which the run's separation is weak (warn) */
+        maxDaviesBouldin: z.number().min(0).default(1.5),
+        /** a segment whose strongest feature differs from the rest by less than this Cohen's d is vague (warn) */
+        minEffectSize: z.number().min(0).default(0.5),
+        /** share of members with a consented, hashable identifier below which a destination push is thin (warn) */
+        minReachableShare: z.number().min(0).max(1).default(0.3),
+        /** previous-run matching: max RMS centroid distance per feature, in standard deviations */
+        matchDistance: z.number().positive().default(0.75),
+        /** adjusted Rand index with the previous run below which the segmentation moved (warn) */
+        minRunAgreement: z.number().min(-1).max(1).default(0.6),
+        /** relative size change of a matched segment above which it drifted (warn) */
+        maxSizeDrift: z.number().min(0).default(0.3),
+        /** centroid move of a matched segment above which it drifted (warn), standard deviations per feature */
+        maxCentroidDrift: z.number().min(0).default(0.5),
+        /** consecutive runs a segment may do no better than broad targeting before retirement is advised */
+        retireAfterRuns: z.number().int().min(1).default(3),
+        /** what counts as the outcome in the lift readout */
+        outcome: z.enum(['purchase']).default('purchase'),
+        /** runs kept in the dataset's history pointer (the full history is in the runs table) */
+        historyRuns: z.number().int().min(1).max(200).default(26),
+      })
+      .strict()
+      .prefault({}),
+    /** who owns the segments and what they are for: printed on every segment card */
+    governance: z
+      .object({
+        owner: z.string().default('unassigned'),
+        intendedUse: z.string().default('marketing audiences and personalisation'),
+        refreshCadence: z.string().default('on every data drop'),
+        /** extra words a segment name or description must not contain */
+        sensitiveTerms: z.array(z.string()).default([]),
+        /** four-fifths rule threshold for audit-only attributes */
+        representationRatio: z.number().min(0).max(1).default(0.8),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

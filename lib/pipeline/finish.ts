@@ -1,10 +1,14 @@
 // The last states: Report (run.json, report.html, run history) on success, Quarantine on failure.
+import type { SegmentationModel } from '../models/segmentation.js';
 import { renderRunReport } from '../report/render.js';
-import { type BlobStore, putJson } from '../storage/blob.js';
+import { type DatasetState, stateKeys } from '../segments/state.js';
+import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import type { DynamoSegmentStore } from '../storage/segment-store.js';
+import { loadRunConfig, runFile } from './run-files.js';
 import { buildRunSummary } from './summary.js';
 import type { RunInput, RunRef, StageDone } from './types.js';
+import type { ValidationResult } from './validate.js';
 
 export async function report(
   store: BlobStore,
@@ -30,9 +34,91 @@ export async function report(
       size: s.size,
       share: s.share,
       status: s.status,
+      ...segmentMetrics(s.checks),
     })),
+    ...(summary.metrics ? { metrics: summary.metrics } : {}),
+    ...(summary.previousRunId ? { previousRunId: summary.previousRunId } : {}),
+    ...(summary.retired?.length ? { retired: summary.retired.map((r) => ({ id: r.id, name: r.name })) } : {}),
+    ...(summary.lift?.length ? { lift: summary.lift } : {}),
   });
+  if (summary.cards?.length) {
+    await segments.attachCards(ref.dataset, summary.cards);
+    await putJson(store, `${keys.exports(ref.dataset)}segment-cards.json`, summary.cards);
+  }
+  if (summary.retired?.length) await segments.retireSegments(ref.dataset, ref.runId, summary.retired);
+  await writeDatasetState(store, { ...ref, asOfMs: ref.asOfMs });
   return { dataset: ref.dataset, runId: ref.runId, stage: 'report', summaryKey, reportKey };
+}
+
+/** The figures of a segment's checks worth charting over time, keyed by check name. */
+function segmentMetrics(checks: readonly { name: string; value: number | string }[]): {
+  metrics?: Record<string, number>;
+} {
+  const metrics = Object.fromEntries(
+    checks.filter((c) => typeof c.value === 'number').map((c) => [c.name, c.value as number]),
+  );
+  return Object.keys(metrics).length ? { metrics } : {};
+}
+
+/**
+ * Points the dataset at this run for the next one (see lib/segments/state.ts): copies the per-shard
+ * scores out of the run scratch, writes state/<dataset>/latest.json, then deletes the state of the
+ * run it replaces. Only called after everything else succeeded, so a failed run never becomes the
+ * baseline.
+ */
+export async function writeDatasetState(
+  store: BlobStore,
+  ref: RunRef & { asOfMs: number },
+): Promise<DatasetState> {
+  const config = await loadRunConfig(store, ref);
+  const [model, validation] = await Promise.all([
+    getJson<SegmentationModel>(store, runFile(ref, 'model.json')),
+    getJson<ValidationResult>(store, runFile(ref, 'segments.json')),
+  ]);
+  const before = await getJsonIfExists<DatasetState>(store, stateKeys.latest(ref.dataset));
+  const listed = await store.list(keys.run(ref.dataset, ref.runId));
+  const scores = listed.filter((o) => /\/shards\/\d+\/scores\.bin$/.test(o.key));
+  for (const o of scores) {
+    const shard = Number(/\/shards\/(\d+)\//.exec(o.key)?.[1]);
+    await store.copy(o.key, stateKeys.scores(ref.dataset, ref.runId, shard));
+  }
+  const previousFirst = new Map(before?.segments.map((s) => [s.id, s.firstRunId]) ?? []);
+  const maxId = Math.max(
+    0,
+    ...validation.segments.map((s) => Number(/^seg-(\d+)$/.exec(s.id)?.[1] ?? 0)),
+    (before?.nextId ?? 1) - 1,
+  );
+  const state: DatasetState = {
+    version: 1,
+    dataset: ref.dataset,
+    runId: ref.runId,
+    asOfMs: ref.asOfMs,
+    shardCount: scores.length,
+    holdoutSalt: config.segments.holdoutSalt,
+    holdoutShare: config.segments.holdoutShare,
+    model: {
+      features: model.features,
+      mean: model.mean,
+      std: model.std,
+      centroids: model.centroids,
+      k: model.k,
+    },
+    segments: validation.segments.map((s) => ({
+      id: s.id,
+      name: s.name,
+      size: s.size,
+      status: s.status,
+      firstRunId: previousFirst.get(s.id) ?? ref.runId,
+    })),
+    nextId: maxId + 1,
+    history: (validation.history ?? []).slice(-config.validation.historyRuns),
+  };
+  await putJson(store, stateKeys.latest(ref.dataset), state);
+  if (before && before.runId !== ref.runId) {
+    const stale = await store.list(stateKeys.prefix(ref.dataset, before.runId));
+    if (stale.length) await store.delete(stale.map((o) => o.key));
+  }
+  return state;
 }
 
 export interface StepFunctionsError {

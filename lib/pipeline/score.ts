@@ -6,6 +6,7 @@ import { encodeColumns } from '../storage/columnar.js';
 import { loadFeatures } from './features.js';
 import { runFile, shardFile } from './run-files.js';
 import type { ShardTask, StageDone } from './types.js';
+import { scoreValidationInputs } from './validate.js';
 
 export async function score(store: BlobStore, task: ShardTask): Promise<StageDone> {
   const model = await getJson<SegmentationModel>(store, runFile(task, 'model.json'));
@@ -17,6 +18,8 @@ export async function score(store: BlobStore, task: ShardTask): Promise<StageDon
   );
   const profile = aggregateProfiles(features, labels, model.k, features.names);
   await putJson(store, shardFile(task, task.shard.index, 'profile.json'), profile);
+  // reachability, audit make-up and last run's outcomes, counted here where the shard is loaded
+  await scoreValidationInputs(store, task, features, labels, model.k);
   return {
     dataset: task.dataset,
     runId: task.runId,

@@ -56,6 +56,14 @@ export interface RunSummary {
   };
   outputs: Record<string, string>;
   config: DatasetConfig;
+  /** validation across runs (absent in summaries of runs before they existed) */
+  previousRunId?: string | null;
+  metrics?: ValidationResult['metrics'];
+  retired?: ValidationResult['retired'];
+  lift?: ValidationResult['lift'];
+  retirement?: ValidationResult['retirement'];
+  cards?: ValidationResult['cards'];
+  history?: ValidationResult['history'];
 }
 
 export async function buildRunSummary(
@@ -129,10 +137,18 @@ export async function buildRunSummary(
       report: file('report.html'),
       runJson: file('run.json'),
       featureDictionary: file('feature-dictionary.json'),
+      segmentCards: file('segment-cards.json'),
       segmentsCsv: `${exportsPrefix}segments.csv`,
       membershipsCsv: `${exportsPrefix}memberships.csv`,
       exports: exportsPrefix,
     },
     config,
+    previousRunId: validation.previousRunId ?? null,
+    ...(validation.metrics ? { metrics: validation.metrics } : {}),
+    ...(validation.retired ? { retired: validation.retired } : {}),
+    ...(validation.lift ? { lift: validation.lift } : {}),
+    ...(validation.retirement ? { retirement: validation.retirement } : {}),
+    ...(validation.cards ? { cards: validation.cards } : {}),
+    ...(validation.history ? { history: validation.history } : {}),
   };
 }

@@ -1,7 +1,14 @@
 // Turns a run summary into the report model and renders the self-contained report.html.
 import type { RunSummary } from '../pipeline/summary.js';
 import { renderReport } from './html.js';
-import type { ConfigValue, FeatureUnit, ReportModel, ValidationCheck, ValueFormat } from './model.js';
+import type {
+  ConfigValue,
+  FeatureUnit,
+  ReportModel,
+  RunHistory,
+  ValidationCheck,
+  ValueFormat,
+} from './model.js';
 
 const UNIT: Record<string, FeatureUnit> = {
   days: 'days',
@@ -14,7 +21,55 @@ const UNIT: Record<string, FeatureUnit> = {
 const CHECK_FORMAT: Record<string, ValueFormat> = {
   'minimum size': 'count',
   'minimum share': 'percent',
+  stability: 'decimal',
+  separability: 'decimal',
+  'size drift': 'percent',
+  'centroid drift': 'decimal',
+  'lift vs holdout': 'percent',
+  'performance vs broad targeting': 'count',
+  representation: 'percent',
 };
+
+/** Check format by name prefix, for checks whose name carries a destination. */
+function checkFormat(name: string): ValueFormat {
+  if (name.startsWith('reachability')) return 'percent';
+  return CHECK_FORMAT[name] ?? 'count';
+}
+
+/** Earlier runs from the validation history (the current run is the last entry and is left out). */
+function runHistory(summary: RunSummary): RunHistory | undefined {
+  const entries = summary.history ?? [];
+  const past = entries.filter((h) => h.runId !== summary.runId);
+  if (!past.length) return undefined;
+  const current = entries.find((h) => h.runId === summary.runId);
+  const retired = summary.retired ?? [];
+  const read = (summary.lift ?? []).filter((l) => l.segmentId !== '*');
+  const notes = [
+    'Stability: adjusted Rand index between this run and the previous one, on the customers both scored.',
+    ...(retired.length
+      ? [`Retired this run: ${retired.map((r) => `${r.name} (${r.id}): ${r.reason}`).join('; ')}.`]
+      : []),
+    ...(read.length
+      ? [`Lift on the previous run's holdouts: ${read.map((l) => `${l.name}: ${l.note}`).join('; ')}.`]
+      : []),
+    ...(summary.retirement ?? [])
+      .filter((a) => a.recommend)
+      .map((a) => `Recommended for retirement: ${a.segmentId}: ${a.reason}.`),
+  ];
+  return {
+    pastRuns: past.map((h) => ({
+      runId: h.runId,
+      asOf: h.asOf,
+      customers: h.customers,
+      ...(h.agreement === null ? {} : { stability: Math.max(0, Math.min(1, h.agreement)) }),
+      segmentSizes: Object.fromEntries(h.segments.map((s) => [s.id, s.size])),
+    })),
+    ...(current?.agreement === null || current?.agreement === undefined
+      ? {}
+      : { currentStability: Math.max(0, Math.min(1, current.agreement)) }),
+    stabilityMeasure: notes.join(' '),
+  };
+}
 
 export function reportModel(summary: RunSummary): ReportModel {
   const labels = new Map(summary.featureDictionary.map((f) => [f.name, f.label]));
@@ -54,7 +109,7 @@ export function reportModel(summary: RunSummary): ReportModel {
           verdict: c.verdict,
           value: typeof c.value === 'number' ? c.value : c.verdict === 'pass' ? 1 : 0,
           ...(typeof c.threshold === 'number' ? { threshold: c.threshold } : {}),
-          format: CHECK_FORMAT[c.name] ?? 'count',
+          format: checkFormat(c.name),
           note: c.reason,
         }),
       ),
@@ -75,6 +130,7 @@ export function reportModel(summary: RunSummary): ReportModel {
       ...(f.windowDays ? { windowDays: f.windowDays } : {}),
     })),
     config: summary.config as unknown as ConfigValue,
+    ...(runHistory(summary) ? { history: runHistory(summary) } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 //                customer by construction; GSI bySegment (segmentKey = dataset#segmentId, customerId)
 //   runs         PK dataset, SK runId              — run history and metrics
 // Membership writes are delta (see writeMemberships): the caller compares items with what it last wrote.
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type BatchWriteOptions, batchWriteAll, type WriteRequest } from './dynamo.js';
 
 export interface Tables {
@@ -73,6 +73,66 @@ export class DynamoSegmentStore {
       [{ PutRequest: { Item: { ...item, dataset, runId } } }],
       this.writeOptions,
     );
+  }
+
+  /**
+   * Marks segments of the catalog retired (they vanished, or were superseded), keeping their card so
+   * their history stays readable; audiences attached to them should be wound down.
+   */
+  async retireSegments(
+    dataset: string,
+    runId: string,
+    retired: readonly { id: string; reason: string }[],
+  ): Promise<void> {
+    for (const r of retired) {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.tables.catalog,
+          Key: { dataset, segmentId: r.id },
+          UpdateExpression: 'SET #status = :status, retiredRunId = :run, retiredReason = :reason',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': 'retired', ':run': runId, ':reason': r.reason },
+        }),
+      );
+    }
+  }
+
+  /** Attaches each segment's card (definition, features, owner, intended use, cadence) to its catalog item. */
+  async attachCards(dataset: string, cards: readonly { id: string }[]): Promise<void> {
+    for (const card of cards) {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.tables.catalog,
+          Key: { dataset, segmentId: card.id },
+          UpdateExpression: 'SET card = :card',
+          ExpressionAttributeValues: { ':card': card },
+        }),
+      );
+    }
+  }
+
+  /**
+   * The dataset's runs, newest first (access pattern: chart a segment's metrics over time). Each item
+   * is what Report wrote: status, asOf, customers, per-segment size/status/metrics, run metrics.
+   */
+  async runHistory(dataset: string, limit = 50): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let page: Record<string, unknown> | undefined;
+    do {
+      const res = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tables.runs,
+          KeyConditionExpression: 'dataset = :d',
+          ExpressionAttributeValues: { ':d': dataset },
+          ScanIndexForward: false,
+          ExclusiveStartKey: page,
+          Limit: limit - items.length,
+        }),
+      );
+      items.push(...(res.Items ?? []));
+      page = res.LastEvaluatedKey;
+    } while (page && items.length < limit);
+    return items;
   }
 
   /** A segment's members, one page at a time (access pattern: export or audit a segment). */

@@ -46,7 +46,10 @@ export function synthStack(
   context: Record<string, unknown> = {},
   nag = false,
 ): { app: App; stack: AudienceSegmentationStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: nag });
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: nag,
+  });
   const { stack } = buildApp(app, { nag });
   return { app, stack, template: Template.fromStack(stack) };
 }
