@@ -228,16 +228,9 @@ export async function publishMemberships(
       if (!catalogNow[id]) catalogNow[id] = prev;
       continue;
     }
-    // A segment that disappeared keeps its card, marked retired, so old audiences can be traced.
+    // A segment that disappeared keeps its card so old audiences can be traced: Report marks it
+    // retired in place (UpdateItem keeps its name and description); a Put here would erase them.
     catalogNow[id] = { digest: 'retired', version: prev.version + 1 };
-    cards.push({
-      segmentId: id,
-      status: 'retired',
-      size: 0,
-      share: 0,
-      runId: ref.runId,
-      version: prev.version + 1,
-    });
   }
   const catalogCalls = cards.length ? await segments.putCatalog(ref.dataset, cards) : 0;
 
