@@ -1,8 +1,9 @@
 // Validate stage: names, descriptions and checks; decides which segments are published.
+import { mergeCrossTabs, RFM_GROUPS } from '../models/rfm.js';
 import type { SegmentationModel } from '../models/segmentation.js';
 import { mergeProfiles, type ProfileAggregate } from '../segments/profile.js';
 import { buildSegments, type Check, type Segment } from '../segments/validate.js';
-import { type BlobStore, getJson, putJson } from '../storage/blob.js';
+import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 
@@ -10,6 +11,8 @@ export interface ValidationResult {
   segments: Segment[];
   population: Record<string, number>;
   checks: Check[];
+  /** learned segments against classic RFM groups: counts[segment index][group index] */
+  rfm?: { groups: string[]; counts: number[][] };
 }
 
 export async function validate(store: BlobStore, ref: RunRef & { shardCount: number }): Promise<StageDone> {
@@ -25,7 +28,17 @@ export async function validate(store: BlobStore, ref: RunRef & { shardCount: num
     minShare: config.segments.minShare,
     kMax: config.segments.kMax,
   });
-  await putJson(store, runFile(ref, 'segments.json'), result satisfies ValidationResult);
+  const tabs = await Promise.all(
+    Array.from({ length: ref.shardCount }, (_, i) =>
+      getJsonIfExists<number[][]>(store, shardFile(ref, i, 'rfm.json')),
+    ),
+  );
+  const present = tabs.filter((t): t is number[][] => t !== undefined && t !== null);
+  const output: ValidationResult = {
+    ...result,
+    ...(present.length ? { rfm: { groups: [...RFM_GROUPS], counts: mergeCrossTabs(present) } } : {}),
+  };
+  await putJson(store, runFile(ref, 'segments.json'), output);
   return {
     dataset: ref.dataset,
     runId: ref.runId,

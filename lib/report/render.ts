@@ -74,7 +74,23 @@ export function reportModel(summary: RunSummary): ReportModel {
       unit: UNIT[f.unit] ?? 'number',
       ...(f.windowDays ? { windowDays: f.windowDays } : {}),
     })),
+    ...(summary.rfm ? { rfm: rfmCrossTab(summary) } : {}),
     config: summary.config as unknown as ConfigValue,
+  };
+}
+
+/** RFM groups that hold anyone, against the segments the report shows (by model position). */
+function rfmCrossTab(summary: RunSummary): NonNullable<ReportModel['rfm']> {
+  const rfm = summary.rfm!;
+  const used = rfm.groups.map((_, g) => rfm.counts.some((row) => (row[g] ?? 0) > 0));
+  return {
+    groups: rfm.groups.filter((_, g) => used[g]),
+    rows: summary.segments.map((s, i) => ({
+      segmentId: s.id,
+      counts: (rfm.counts[Number(s.id.replace(/^seg-/, '')) - 1] ?? rfm.counts[i] ?? []).filter(
+        (_, g) => used[g],
+      ),
+    })),
   };
 }
 
