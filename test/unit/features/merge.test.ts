@@ -103,7 +103,7 @@ function expectClose(a: unknown, b: unknown, path = ''): void {
     else expect(Math.abs(a - b), path).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(a)));
   } else if (Array.isArray(a) && Array.isArray(b)) {
     expect(b.length, path).toBe(a.length);
-    a.forEach((x, i) => expectClose(x, b[i], `${path}[${i}]`));
+    for (let i = 0; i < a.length; i++) expectClose(a[i], b[i], `${path}[${i}]`);
   } else if (a && b && typeof a === 'object' && typeof b === 'object') {
     expect(Object.keys(b as object).sort(), path).toEqual(Object.keys(a as object).sort());
     for (const k of Object.keys(a as object))
@@ -118,14 +118,14 @@ describe('sharded BuildFeatures → Fit', () => {
     const one = split(tx, crm, 1);
     const four = split(tx, crm, 4);
     // Act
-    const fit = (parts: ReturnType<typeof split>, size: number) =>
+    const fitShards = (parts: ReturnType<typeof split>, size: number) =>
       fitSegmentation(
         parts.map(summariseFeatures),
         parts.map((p) => selectSample(p, size, options.seed)),
         { ...options, sampleSize: size },
       );
-    const m1 = fit(one, 500);
-    const m4 = fit(four, 500);
+    const m1 = fitShards(one, 500);
+    const m4 = fitShards(four, 500);
     // Assess: the same model up to summation order
     expectClose(m1, m4);
     expect(m4.levels?.plan).toEqual(['free', 'pro', 'team', '(other)']);
@@ -133,11 +133,11 @@ describe('sharded BuildFeatures → Fit', () => {
     // and every customer of every shard gets the label the single shard gives them
     const label1 = new Map<string, number>();
     const l1 = assignSegments(one[0], m1).labels;
-    one[0].customerId.forEach((id, i) => label1.set(id, l1[i]));
+    for (let i = 0; i < l1.length; i++) label1.set(one[0].customerId[i], l1[i]);
     let scored = 0;
     for (const shard of four) {
       const l4 = assignSegments(shard, m4).labels;
-      shard.customerId.forEach((id, i) => expect(l4[i]).toBe(label1.get(id)));
+      for (let i = 0; i < l4.length; i++) expect(l4[i]).toBe(label1.get(shard.customerId[i]));
       scored += l4.length;
       const profiled = profileFeatures(shard, m4);
       for (const name of profiled.names)
