@@ -360,7 +360,10 @@ export function profileFeatures(features: CustomerFeatures, model: SegmentationM
     const fallback = model.rawMeans?.[name] ?? 0;
     if (col) {
       values[name] = Float64Array.from(col, (v) => (Number.isNaN(v) ? fallback : v));
-    } else if (definitionOf(name)?.whenAbsent === 'zero') values[name] = new Float64Array(n);
+    } else {
+      // no inputs in this shard: zero counts, or unknown values at the population mean
+      values[name] = new Float64Array(n).fill(definitionOf(name)?.whenAbsent === 'zero' ? 0 : fallback);
+    }
   }
   for (const [column, kept] of Object.entries(model.levels ?? {})) {
     const raw = features.categorical?.[column];
