@@ -181,7 +181,9 @@ export function fitSegmentation(
 ): SegmentationModel {
   const merged = mergeSummaries(summaries);
   const all = Object.keys(merged.stats);
-  const candidates = all.filter((n) => definitionOf(n)?.role === 'cluster');
+  let candidates = all.filter((n) => definitionOf(n)?.role === 'cluster');
+  // a customers-only dataset (no purchases): segment on the numeric CRM attributes instead
+  if (!candidates.length) candidates = all.filter((n) => n.startsWith('crm_'));
   const dropped: { feature: string; reason: string }[] = [];
   const sample = mergeSamples(samples, options.sampleSize, candidates);
   const n = (sample.customerId as string[]).length;

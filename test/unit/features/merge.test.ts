@@ -169,4 +169,44 @@ describe('sharded BuildFeatures → Fit', () => {
     for (const d of redundant) expect(d.reason).toMatch(/correlation 0\.9\d with \w+/);
     expect(m.features.length + m.dropped.length).toBe(6);
   });
+
+  it('segments a customers-only dataset on its numeric attributes', () => {
+    // Prepare: two clear groups of seats and tenure, no transactions at all
+    const ids = Array.from({ length: 60 }, (_, i) => `P${i}`);
+    const customers = {
+      customerId: ids,
+      attributes: {
+        seats: ids.map((_, i) => `${i % 2 ? 100 + (i % 7) : 2 + (i % 3)}`),
+        signup_date: ids.map((_, i) => (i % 2 ? '2020-01-01' : '2026-05-01')),
+        plan: ids.map((_, i) => (i % 2 ? 'team' : 'free')),
+      },
+    };
+    const f = computeFeatures(
+      {
+        customerId: [],
+        orderId: [],
+        eventType: [],
+        timestampMs: new Float64Array(0),
+        amount: new Float64Array(0),
+        discount: new Float64Array(0),
+        isReturn: new Uint8Array(0),
+      },
+      AS_OF,
+      { customers },
+    );
+    // Act
+    const m = fitSegmentation([summariseFeatures(f)], [selectSample(f, 100, 1)], {
+      ...options,
+      kMin: 2,
+      kMax: 3,
+    });
+    const { labels } = assignSegments(f, m);
+    // Assess
+    // signup date splits exactly as seats do here, so it is dropped as redundant
+    expect(m.features).toEqual(['crm_seats']);
+    expect(m.dropped[0]).toMatchObject({ feature: 'crm_signup_date_daysAgo' });
+    expect(m.dropped[0].reason).toMatch(/^redundant: correlation (0\.9\d|1\.00) with crm_seats/);
+    expect(m.levels?.plan).toEqual(['free', 'team']);
+    expect(new Set(Array.from(labels).filter((_, i) => i % 2 === 1)).size).toBe(1);
+  });
 });
