@@ -1,5 +1,12 @@
 // BuildFeatures stage (one shard): point-in-time features, mergeable statistics, fitting sample.
-import { computeFeatures, concatTransactions, selectSample, summariseFeatures } from '../features/build.js';
+import {
+  type CustomerFeatures,
+  computeFeatures,
+  concatCustomers,
+  concatTransactions,
+  selectSample,
+  summariseFeatures,
+} from '../features/build.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { loadRunConfig, readParts, shardFile } from './run-files.js';
@@ -8,8 +15,15 @@ import type { RunRef, ShardTask, StageDone } from './types.js';
 export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<StageDone> {
   const config = await loadRunConfig(store, task);
   const tx = concatTransactions(await readParts(store, task, task.shard.index, 'transactions'));
-  const features = computeFeatures(tx, task.asOfMs);
+  // CRM attributes (customers-NNNN.bin), when the dataset has a customer file
+  const customers = concatCustomers(await readParts(store, task, task.shard.index, 'customers'));
+  const features = computeFeatures(tx, task.asOfMs, {
+    windowsDays: config.features.windowsDays,
+    ...(customers ? { customers } : {}),
+  });
   const columns: Columns = { customerId: features.customerId, ...features.values };
+  for (const [column, values] of Object.entries(features.categorical ?? {}))
+    columns[`${CATEGORY}${column}`] = values;
   await store.put(
     shardFile(task, task.shard.index, 'features.bin'),
     encodeColumns(columns, { asOfMs: task.asOfMs }),
@@ -30,12 +44,22 @@ export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<
   };
 }
 
-export async function loadFeatures(store: BlobStore, ref: RunRef, index: number) {
+/** Prefix of categorical CRM attribute columns in features.bin (one-hot encoded at Score). */
+const CATEGORY = 'category:';
+
+export async function loadFeatures(store: BlobStore, ref: RunRef, index: number): Promise<CustomerFeatures> {
   const { columns } = decodeColumns(await store.get(shardFile(ref, index, 'features.bin')));
-  const { customerId, ...values } = columns;
+  const { customerId, ...rest } = columns;
+  const values: Record<string, Float64Array> = {};
+  const categorical: Record<string, string[]> = {};
+  for (const [name, col] of Object.entries(rest)) {
+    if (name.startsWith(CATEGORY) && Array.isArray(col)) categorical[name.slice(CATEGORY.length)] = col;
+    else if (col instanceof Float64Array) values[name] = col;
+  }
   return {
     customerId: customerId as string[],
-    values: values as Record<string, Float64Array>,
+    values,
     names: Object.keys(values),
+    ...(Object.keys(categorical).length ? { categorical } : {}),
   };
 }

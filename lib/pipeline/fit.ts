@@ -1,5 +1,6 @@
 // Fit stage: merge the shards' statistics and samples and fit the models.
-import { featureDefinitions, type ShardFeatureSummary } from '../features/build.js';
+import type { ShardFeatureSummary } from '../features/build.js';
+import { dictionaryFor } from '../features/dictionary.js';
 import { fitSegmentation } from '../models/segmentation.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
@@ -20,7 +21,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
   await putJson(
     store,
     runFile(ref, 'feature-dictionary.json'),
-    featureDefinitions(Object.keys(summaries[0]?.stats ?? {})),
+    dictionaryFor(model.allFeatures ?? model.features),
   );
   return { dataset: ref.dataset, runId: ref.runId, stage: 'fit', k: model.k, customers: model.customers };
 }

@@ -1,5 +1,6 @@
 // Score stage (one shard): assign every customer to a segment and aggregate segment profiles.
-import { assignSegments, type SegmentationModel } from '../models/segmentation.js';
+import { assignRfm, crossTab } from '../models/rfm.js';
+import { assignSegments, profileFeatures, type SegmentationModel } from '../models/segmentation.js';
 import { aggregateProfiles } from '../segments/profile.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { encodeColumns } from '../storage/columnar.js';
@@ -16,10 +17,17 @@ export async function score(store: BlobStore, task: ShardTask): Promise<StageDon
     shardFile(task, task.shard.index, 'scores.bin'),
     encodeColumns({ customerId: features.customerId, segment: labels, distance: distances }),
   );
-  const profile = aggregateProfiles(features, labels, model.k, features.names);
+  const profiled = profileFeatures(features, model);
+  const profile = aggregateProfiles(profiled, labels, model.k, profiled.names);
   await putJson(store, shardFile(task, task.shard.index, 'profile.json'), profile);
   // reachability, audit make-up and last run's outcomes, counted here where the shard is loaded
   await scoreValidationInputs(store, task, features, labels, model.k);
+  const { recencyDays, frequency, monetary } = features.values;
+  if (model.rfm && recencyDays && frequency && monetary) {
+    // classic RFM groups next to the learned segments: customers per (segment, group)
+    const groups = assignRfm(model.rfm, recencyDays, frequency, monetary);
+    await putJson(store, shardFile(task, task.shard.index, 'rfm.json'), crossTab(labels, groups, model.k));
+  }
   return {
     dataset: task.dataset,
     runId: task.runId,

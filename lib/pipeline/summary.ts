@@ -46,6 +46,8 @@ export interface RunSummary {
     };
   };
   validation: { checks: Check[]; population: Record<string, number> };
+  /** learned segments against classic RFM groups (counts[segment index][group index]), when computed */
+  rfm?: { groups: string[]; counts: number[][] };
   featureDictionary: FeatureDefinition[];
   audiences: { destination: string; segment: string; key: string; members: number }[];
   /** What suppression/erasure requests removed, where (counts only: no identifiers). */
@@ -126,6 +128,7 @@ export async function buildRunSummary(
       },
     },
     validation: { checks: validation.checks, population: validation.population },
+    ...(validation.rfm ? { rfm: validation.rfm } : {}),
     featureDictionary: dictionary,
     audiences: audiences?.results ?? [],
     erasure: {

@@ -10,6 +10,7 @@ import { FEATURE_BY_NAME, transformValue } from '../features/dictionary.js';
 import type { IngestReport } from '../ingest/stage.js';
 import { assignNearest } from '../models/kmeans.js';
 import { daviesBouldin, silhouetteScore } from '../models/metrics.js';
+import { mergeCrossTabs, RFM_GROUPS } from '../models/rfm.js';
 import { mergeSamples, type SegmentationModel } from '../models/segmentation.js';
 import { normaliseEmail, normalisePhoneE164 } from '../publish/identity.js';
 import {
@@ -52,6 +53,8 @@ export interface ValidationResult {
   /** earlier runs (oldest first) and this one last */
   history?: HistoryEntry[];
   metrics?: { silhouette: number | null; daviesBouldin: number | null; agreement: number | null };
+  /** learned segments against classic RFM groups: counts[segment index][group index] */
+  rfm?: { groups: string[]; counts: number[][] };
 }
 
 /** What each Score shard adds for Validate: reachability, audit make-up and outcome counts. */
@@ -529,7 +532,14 @@ export async function validate(store: BlobStore, ref: RunRef & { shardCount: num
       },
     ),
   );
+  const tabs = await Promise.all(
+    Array.from({ length: ref.shardCount }, (_, i) =>
+      getJsonIfExists<number[][]>(store, shardFile(ref, i, 'rfm.json')),
+    ),
+  );
+  const rfmTabs = tabs.filter((t): t is number[][] => t !== undefined && t !== null);
   const result: ValidationResult = {
+    ...(rfmTabs.length ? { rfm: { groups: [...RFM_GROUPS], counts: mergeCrossTabs(rfmTabs) } } : {}),
     segments,
     population: base.population,
     checks: runChecks,

@@ -125,12 +125,41 @@ export function reportModel(summary: RunSummary): ReportModel {
     features: summary.featureDictionary.map((f) => ({
       name: f.name,
       label: f.label,
-      description: f.definition,
+      description: dictionaryText(f, summary),
       unit: UNIT[f.unit] ?? 'number',
       ...(f.windowDays ? { windowDays: f.windowDays } : {}),
     })),
+    ...(summary.rfm ? { rfm: rfmCrossTab(summary) } : {}),
     config: summary.config as unknown as ConfigValue,
     ...(runHistory(summary) ? { history: runHistory(summary) } : {}),
+  };
+}
+
+/** The dictionary entry in words: definition, source columns, and its part in the segmentation. */
+function dictionaryText(f: RunSummary['featureDictionary'][number], summary: RunSummary): string {
+  const clusters = summary.models.clusters;
+  const dropped = clusters.dropped.find((x) => x.feature === f.name);
+  const role = clusters.features.includes(f.name)
+    ? 'Shapes the segments.'
+    : dropped
+      ? `Not used to form segments (${dropped.reason}); describes them.`
+      : 'Describes segments only.';
+  const sources = f.sources?.length ? ` Source columns: ${f.sources.join(', ')}.` : '';
+  return `${f.definition}${sources} ${role}`;
+}
+
+/** RFM groups that hold anyone, against the segments the report shows (by model position). */
+function rfmCrossTab(summary: RunSummary): NonNullable<ReportModel['rfm']> {
+  const rfm = summary.rfm!;
+  const used = rfm.groups.map((_, g) => rfm.counts.some((row) => (row[g] ?? 0) > 0));
+  return {
+    groups: rfm.groups.filter((_, g) => used[g]),
+    rows: summary.segments.map((s, i) => ({
+      segmentId: s.id,
+      counts: (rfm.counts[Number(s.id.replace(/^seg-/, '')) - 1] ?? rfm.counts[i] ?? []).filter(
+        (_, g) => used[g],
+      ),
+    })),
   };
 }
 

@@ -8,8 +8,28 @@ export interface SegmentProfile {
   z: Record<string, number>;
 }
 
-const NAME_RULES: { name: string; when: (z: Record<string, number>) => boolean }[] = [
+type Rule = {
+  name: string;
+  when: (z: Record<string, number>, means: Record<string, number>) => boolean;
+};
+
+// First match wins, so specific rules come before general ones: a lapsed group that bought rarely
+// but big, about a year ago, is a once-a-year (often seasonal) buyer, not just "lapsed".
+const NAME_RULES: Rule[] = [
+  {
+    name: 'Once-a-year big-basket buyers',
+    when: (z, m) =>
+      (z.recencyDays ?? 0) > 0.5 &&
+      (z.frequency ?? 0) < -0.3 &&
+      (z.avgOrderValue ?? 0) > 0.3 &&
+      (m.recencyDays ?? 0) >= 270 &&
+      (m.recencyDays ?? 0) <= 430,
+  },
   { name: 'Lapsed regulars', when: (z) => (z.recencyDays ?? 0) > 0.8 && (z.frequency ?? 0) > 0.3 },
+  {
+    name: 'Lapsed big-basket buyers',
+    when: (z) => (z.recencyDays ?? 0) > 0.8 && (z.frequency ?? 0) < -0.3 && (z.avgOrderValue ?? 0) > 0.3,
+  },
   { name: 'Lapsed customers', when: (z) => (z.recencyDays ?? 0) > 0.8 },
   { name: 'New customers', when: (z) => (z.tenureDays ?? 0) < -0.8 && (z.recencyDays ?? 0) < 0 },
   { name: 'Deal seekers', when: (z) => (z.discountShare ?? 0) > 0.8 },
@@ -36,7 +56,9 @@ const QUALIFIERS: { feature: string; high: string; low: string }[] = [
 
 /** One name per segment; when two segments earn the same name, each gets its strongest qualifier. */
 export function nameSegments(profiles: readonly SegmentProfile[]): string[] {
-  const base = profiles.map((p) => NAME_RULES.find((r) => r.when(p.z))?.name ?? 'Steady customers');
+  const base = profiles.map(
+    (p) => NAME_RULES.find((r) => r.when(p.z, p.means ?? {}))?.name ?? 'Steady customers',
+  );
   const names = [...base];
   for (let i = 0; i < profiles.length; i++) {
     const clashes = base.map((b, j) => (b === base[i] ? j : -1)).filter((j) => j >= 0);
@@ -55,7 +77,13 @@ export function nameSegments(profiles: readonly SegmentProfile[]): string[] {
       names[j] = `${base[j]} (${pick})`;
     }
   }
-  return names;
+  // last resort, so names stay unique even when qualifiers tie: number the repeats in order
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name} ${n}`;
+  });
 }
 
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);

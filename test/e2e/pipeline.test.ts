@@ -43,7 +43,7 @@ describe('local pipeline on the planted sample', () => {
     expect(rows.read).toBe(38_492);
   });
 
-  it('recovers the planted archetypes (adjusted Rand index ≥ 0.8)', async () => {
+  it('recovers the planted archetypes (adjusted Rand index ≥ 0.9)', async () => {
     // Prepare
     const planted = plantedArchetypes();
     const memberships = parseCsv(await readText(env, 'exports/sample/latest/memberships.csv'));
@@ -53,7 +53,7 @@ describe('local pipeline on the planted sample', () => {
     const found = memberships.map((m) => Number(m.segment_id.slice(4)));
     const ari = adjustedRandIndex(truth, found);
     // Assess
-    expect(ari).toBeGreaterThanOrEqual(0.8);
+    expect(ari).toBeGreaterThanOrEqual(0.9);
   });
 
   it('gives every customer exactly one membership, in the export and in DynamoDB', async () => {

@@ -62,8 +62,12 @@ describe('computeFeatures', () => {
       'monetary',
       'avgOrderValue',
       'tenureDays',
+      'orderGapDays',
+      'orderGapVariation',
       'discountShare',
       'returnRate',
+      'activeDays',
+      'events_email_open',
     ]);
   });
 

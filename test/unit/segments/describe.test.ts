@@ -33,6 +33,25 @@ describe('segment names and descriptions', () => {
     expect(new Set(names).size).toBe(4);
   });
 
+  it('names a rare, big-basket group last seen about a year ago as once-a-year buyers, not just lapsed', () => {
+    // Prepare: the seasonal gifters of the planted sample next to ordinary lapsed customers
+    const gifters = {
+      means: { recencyDays: 331, frequency: 1.9, avgOrderValue: 97 },
+      z: { recencyDays: 1.1, frequency: -1.2, avgOrderValue: 0.6, monetary: -0.2 },
+    };
+    const lapsed = {
+      means: { recencyDays: 393, frequency: 12, avgOrderValue: 60 },
+      z: { recencyDays: 1.3, frequency: 0.1, avgOrderValue: 0 },
+    };
+    // Act
+    const names = nameSegments([gifters, lapsed]);
+    // Assess
+    expect(names).toEqual(['Once-a-year big-basket buyers', 'Lapsed customers']);
+    expect(nameSegments([{ ...gifters, means: { ...gifters.means, recencyDays: 600 } }])).toEqual([
+      'Lapsed big-basket buyers',
+    ]);
+  });
+
   it('is deterministic', () => {
     const p = {
       means: { recencyDays: 50, frequency: 2, avgOrderValue: 80 },
