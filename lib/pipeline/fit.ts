@@ -3,6 +3,7 @@ import { featureDefinitions, type ShardFeatureSummary } from '../features/build.
 import { fitSegmentation } from '../models/segmentation.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
+import { fitPredictive } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 
@@ -17,6 +18,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
   );
   const model = fitSegmentation(summaries, samples, config.segments);
   await putJson(store, runFile(ref, 'model.json'), model);
+  await fitPredictive(store, ref, config, samples);
   await putJson(
     store,
     runFile(ref, 'feature-dictionary.json'),

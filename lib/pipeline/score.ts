@@ -4,6 +4,7 @@ import { aggregateProfiles } from '../segments/profile.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { encodeColumns } from '../storage/columnar.js';
 import { loadFeatures } from './features.js';
+import { scorePredictive } from './predictive.js';
 import { runFile, shardFile } from './run-files.js';
 import type { ShardTask, StageDone } from './types.js';
 
@@ -15,6 +16,7 @@ export async function score(store: BlobStore, task: ShardTask): Promise<StageDon
     shardFile(task, task.shard.index, 'scores.bin'),
     encodeColumns({ customerId: features.customerId, segment: labels, distance: distances }),
   );
+  await scorePredictive(store, task, features);
   const profile = aggregateProfiles(features, labels, model.k, features.names);
   await putJson(store, shardFile(task, task.shard.index, 'profile.json'), profile);
   return {

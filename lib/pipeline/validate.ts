@@ -3,6 +3,7 @@ import type { SegmentationModel } from '../models/segmentation.js';
 import { mergeProfiles, type ProfileAggregate } from '../segments/profile.js';
 import { buildSegments, type Check, type Segment } from '../segments/validate.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
+import { type PredictiveSummary, predictiveSegments } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 
@@ -10,6 +11,8 @@ export interface ValidationResult {
   segments: Segment[];
   population: Record<string, number>;
   checks: Check[];
+  /** propensity bands and lookalike audiences, published like segments (absent before predictive models) */
+  predictive?: PredictiveSummary;
 }
 
 export async function validate(store: BlobStore, ref: RunRef & { shardCount: number }): Promise<StageDone> {
@@ -25,7 +28,8 @@ export async function validate(store: BlobStore, ref: RunRef & { shardCount: num
     minShare: config.segments.minShare,
     kMax: config.segments.kMax,
   });
-  await putJson(store, runFile(ref, 'segments.json'), result satisfies ValidationResult);
+  const predictive = await predictiveSegments(store, ref, config);
+  await putJson(store, runFile(ref, 'segments.json'), { ...result, predictive } satisfies ValidationResult);
   return {
     dataset: ref.dataset,
     runId: ref.runId,
