@@ -6,6 +6,7 @@ import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import type { DynamoSegmentStore, MembershipItem } from '../storage/segment-store.js';
+import { loadPredictiveModels, loadPredictiveScores, type PredictiveSegment } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 import type { ValidationResult } from './validate.js';
@@ -21,6 +22,66 @@ async function loadScores(store: BlobStore, ref: RunRef, index: number): Promise
   return columns as unknown as Scored;
 }
 
+const BAND = ['low', 'medium', 'high'] as const;
+
+/** Per-customer predictive values of one shard, read row by row (aligned with scores.bin). */
+interface PredictiveRow {
+  score?: Float64Array;
+  band?: Uint8Array;
+  percentile?: Float64Array;
+  clv?: Float64Array;
+  pAlive?: Float64Array;
+  lookalikePercentile?: Float64Array;
+  lookalike?: Uint8Array;
+  columns: Record<string, unknown>;
+}
+
+async function loadPredictiveRows(store: BlobStore, ref: RunRef, index: number): Promise<PredictiveRow> {
+  const [models, columns] = await Promise.all([
+    loadPredictiveModels(store, ref),
+    loadPredictiveScores(store, ref, index),
+  ]);
+  if (!columns) return { columns: {} };
+  const primary = models?.propensity.find((m) => m.status === 'fitted')?.target.name;
+  const prefix = `prop_${primary}`;
+  return {
+    ...(primary
+      ? {
+          score: columns[`${prefix}_score`] as Float64Array,
+          band: columns[`${prefix}_band`] as Uint8Array,
+          percentile: columns[`${prefix}_percentile`] as Float64Array,
+        }
+      : {}),
+    clv: columns.clv as Float64Array | undefined,
+    pAlive: columns.pAlive as Float64Array | undefined,
+    lookalikePercentile: columns.lookalike_percentile as Float64Array | undefined,
+    lookalike: columns.lookalike_in as Uint8Array | undefined,
+    columns,
+  };
+}
+
+/** The membership's predictive attributes for one row. */
+function predictiveValues(p: PredictiveRow, row: number): Partial<MembershipItem> {
+  const out: Partial<MembershipItem> = {};
+  if (p.score) out.score = p.score[row];
+  if (p.band) out.band = BAND[p.band[row]];
+  if (p.percentile) out.percentile = p.percentile[row];
+  if (p.clv) out.clv = p.clv[row];
+  if (p.pAlive) out.pAlive = p.pAlive[row];
+  if (p.lookalikePercentile) out.lookalikePercentile = p.lookalikePercentile[row];
+  if (p.lookalike) out.lookalike = p.lookalike[row] === 1;
+  return out;
+}
+
+/** Is the customer in this band / lookalike group? */
+function inGroup(group: PredictiveSegment, p: PredictiveRow, row: number): boolean {
+  const column = p.columns[group.column] as Uint8Array | undefined;
+  return column !== undefined && column[row] === group.value;
+}
+
+const cell = (v: number | undefined, digits = 4): string | number =>
+  v === undefined || !Number.isFinite(v) ? '' : Math.round(v * 10 ** digits) / 10 ** digits;
+
 /** Writes every customer's membership (with its holdout flag) and the segment catalog. */
 export async function publishMemberships(
   store: BlobStore,
@@ -33,6 +94,7 @@ export async function publishMemberships(
   let holdouts = 0;
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
+    const predictive = await loadPredictiveRows(store, ref, i);
     const items: MembershipItem[] = scored.customerId.map((customerId, row) => {
       const segmentId = validation.segments[scored.segment[row]].id;
       const holdout = isHoldout(
@@ -42,14 +104,22 @@ export async function publishMemberships(
         config.segments.holdoutShare,
       );
       if (holdout) holdouts++;
-      return { customerId, segmentId, runId: ref.runId, holdout, distance: scored.distance[row] };
+      return {
+        customerId,
+        segmentId,
+        runId: ref.runId,
+        holdout,
+        distance: scored.distance[row],
+        ...predictiveValues(predictive, row),
+      };
     });
     await segments.putMemberships(ref.dataset, 'clusters', items);
     written += items.length;
   }
+  const groups = validation.predictive?.groups ?? [];
   await segments.putCatalog(
     ref.dataset,
-    validation.segments.map((s) => ({
+    [...validation.segments, ...groups].map((s) => ({
       segmentId: s.id,
       name: s.name,
       description: s.description,
@@ -59,6 +129,7 @@ export async function publishMemberships(
       runId: ref.runId,
       checks: s.checks,
       profile: s.means,
+      ...('model' in s ? { model: s.model } : {}),
     })),
   );
   return {
@@ -79,9 +150,25 @@ export async function publishExports(
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
   const prefix = keys.exports(ref.dataset);
   const perSegment = validation.segments.map(() => csvLine(['customer_id', 'holdout']));
-  let memberships = csvLine(['customer_id', 'segment_id', 'segment_name', 'holdout', 'distance']);
+  const groups = validation.predictive?.groups ?? [];
+  const perGroup = groups.map(() => csvLine(['customer_id', 'holdout']));
+  let memberships = csvLine([
+    'customer_id',
+    'segment_id',
+    'segment_name',
+    'holdout',
+    'distance',
+    'score',
+    'band',
+    'percentile',
+    'clv',
+    'p_alive',
+    'lookalike_percentile',
+    'lookalike',
+  ]);
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
+    const predictive = await loadPredictiveRows(store, ref, i);
     for (let row = 0; row < scored.customerId.length; row++) {
       const seg = validation.segments[scored.segment[row]];
       const id = scored.customerId[row];
@@ -92,15 +179,28 @@ export async function publishExports(
         seg.name,
         holdout ? 1 : 0,
         Math.round(scored.distance[row] * 1e4) / 1e4,
+        cell(predictive.score?.[row], 2),
+        predictive.band ? BAND[predictive.band[row]] : '',
+        cell(predictive.percentile?.[row], 2),
+        cell(predictive.clv?.[row], 2),
+        cell(predictive.pAlive?.[row]),
+        cell(predictive.lookalikePercentile?.[row], 2),
+        predictive.lookalike ? predictive.lookalike[row] : '',
       ]);
       perSegment[seg.index] += csvLine([id, holdout ? 1 : 0]);
+      groups.forEach((g, k) => {
+        if (!inGroup(g, predictive, row)) return;
+        const held = isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare);
+        perGroup[k] += csvLine([id, held ? 1 : 0]);
+      });
     }
   }
   const segmentsCsv =
     csvLine(['segment_id', 'name', 'description', 'size', 'share', 'status']) +
     validation.segments
       .map((s) => csvLine([s.id, s.name, s.description, s.size, s.share, s.status]))
-      .join('');
+      .join('') +
+    groups.map((s) => csvLine([s.id, s.name, s.description, s.size, s.share, s.status])).join('');
   await store.put(`${prefix}segments.csv`, segmentsCsv, 'text/csv');
   await store.put(`${prefix}memberships.csv`, memberships, 'text/csv');
   await Promise.all(
@@ -108,11 +208,14 @@ export async function publishExports(
       store.put(`${prefix}segments/${s.id}.csv`, perSegment[s.index], 'text/csv'),
     ),
   );
+  await Promise.all(
+    groups.map((g, k) => store.put(`${prefix}segments/${g.id}.csv`, perGroup[k], 'text/csv')),
+  );
   return {
     dataset: ref.dataset,
     runId: ref.runId,
     stage: 'publish-exports',
-    files: validation.segments.length + 2,
+    files: validation.segments.length + groups.length + 2,
   };
 }
 
@@ -212,6 +315,71 @@ export async function publishAudiences(
       results.push({ destination: name, segment: seg.id, key, members: lines.length });
     }
   }
+  results.push(...(await publishGroupAudiences(store, ref, validation, destinations, excluded)));
   await putJson(store, runFile(ref, 'audiences.json'), { results, excluded });
   return { dataset: ref.dataset, runId: ref.runId, stage: 'publish-audiences', audiences: results.length };
+}
+
+/**
+ * Propensity bands and lookalike audiences go to a file destination only when it names them (id or
+ * name) in `segments`: "*" keeps meaning every published cluster, so adding a model never starts
+ * pushing new audiences nobody asked for. Same consent, holdout and hashing rules as clusters.
+ */
+async function publishGroupAudiences(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  validation: ValidationResult,
+  destinations: [string, { segments: string[] }][],
+  excluded: { holdout: number; noConsent: number; noIdentifier: number },
+): Promise<{ destination: string; segment: string; key: string; members: number }[]> {
+  const config = await loadRunConfig(store, ref);
+  const wanted = (validation.predictive?.groups ?? []).filter(
+    (g) =>
+      g.status === 'published' &&
+      destinations.some(([, d]) => d.segments.includes(g.id) || d.segments.includes(g.name)),
+  );
+  if (!wanted.length) return [];
+  const lines = wanted.map(() => [] as string[]);
+  for (let i = 0; i < ref.shardCount; i++) {
+    const scored = await loadScores(store, ref, i);
+    const predictive = await loadPredictiveRows(store, ref, i);
+    const identities = await loadIdentities(store, ref, i);
+    for (let row = 0; row < scored.customerId.length; row++) {
+      const id = scored.customerId[row];
+      wanted.forEach((g, k) => {
+        if (!inGroup(g, predictive, row)) return;
+        if (isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare)) {
+          excluded.holdout++;
+          return;
+        }
+        const who = identities.get(id);
+        if (!who || who.consentAds === 0) {
+          if (who) excluded.noConsent++;
+          else excluded.noIdentifier++;
+          return;
+        }
+        const hashed = hashIdentity({
+          customerId: id,
+          email: who.email,
+          phone: who.phone,
+          country: who.country,
+        });
+        if (!hashed.emailSha256 && !hashed.phoneSha256) {
+          excluded.noIdentifier++;
+          return;
+        }
+        lines[k].push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
+      });
+    }
+  }
+  const results: { destination: string; segment: string; key: string; members: number }[] = [];
+  for (const [name, dest] of destinations) {
+    for (const [k, g] of wanted.entries()) {
+      if (!dest.segments.includes(g.id) && !dest.segments.includes(g.name)) continue;
+      const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
+      await store.put(key, csvLine(['email_sha256', 'phone_sha256']) + lines[k].join(''), 'text/csv');
+      results.push({ destination: name, segment: g.id, key, members: lines[k].length });
+    }
+  }
+  return results;
 }

@@ -18,6 +18,30 @@ export interface MembershipItem {
   runId: string;
   holdout: boolean;
   distance: number;
+  /** primary propensity score 0–100, its band (high/medium/low) and percentile 0–100 */
+  score?: number;
+  band?: string;
+  percentile?: number;
+  /** predicted customer lifetime value over the configured horizon, and P(alive) */
+  clv?: number;
+  pAlive?: number;
+  /** lookalike percentile among non-seeds, and whether the customer is in the lookalike audience */
+  lookalikePercentile?: number;
+  lookalike?: boolean;
+}
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+
+/** The optional predictive attributes, left out when absent or not finite (DynamoDB has no NaN). */
+function predictiveAttributes(m: MembershipItem): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const key of ['score', 'percentile', 'clv', 'pAlive', 'lookalikePercentile'] as const) {
+    const v = m[key];
+    if (typeof v === 'number' && Number.isFinite(v)) out[key] = round4(v);
+  }
+  if (m.band) out.band = m.band;
+  if (m.lookalike !== undefined) out.lookalike = m.lookalike;
+  return out;
 }
 
 export class DynamoSegmentStore {
@@ -49,6 +73,7 @@ export class DynamoSegmentStore {
           runId: m.runId,
           holdout: m.holdout,
           distance: Math.round(m.distance * 1e4) / 1e4,
+          ...predictiveAttributes(m),
         },
       },
     }));
