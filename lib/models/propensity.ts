@@ -323,7 +323,13 @@ export function fitScoreModel(
     return X;
   };
   const yTrain = Uint8Array.from(trainRows, (r) => merged.label[r]);
-  const fit = fitLogistic(matrixOf(trainRows), yTrain, trainRows.length, d, { l2: settings.l2 });
+  // tol 1e-8 (mean per-customer score): log-transformed money features are nearly collinear
+  // (log monetary ≈ log orders + log AOV), and 1e-10 sits below the floating-point floor there.
+  const fit = fitLogistic(matrixOf(trainRows), yTrain, trainRows.length, d, {
+    l2: settings.l2,
+    tol: 1e-8,
+    maxIter: 50,
+  });
   const model: ScoreModel = {
     status: 'fitted',
     target,
