@@ -55,7 +55,7 @@ describe('CLV fitted on merged shard histories (CDNOW)', () => {
 
   it('gives the same parameters for one shard and for seven', () => {
     // Act
-    const fit = (n: number) => {
+    const paramsFor = (n: number) => {
       const shards = inputsFor(n);
       return fitClvModel(
         shards.map((s) => s.histories),
@@ -63,8 +63,8 @@ describe('CLV fitted on merged shard histories (CDNOW)', () => {
         SETTINGS,
       ).params!;
     };
-    const one = fit(1);
-    const seven = fit(7);
+    const one = paramsFor(1);
+    const seven = paramsFor(7);
     // Assess
     expect(mergeClvHistories(inputsFor(7).map((s) => s.histories)).histories).toEqual(
       inputsFor(1)[0].histories.histories,
