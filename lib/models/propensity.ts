@@ -334,7 +334,7 @@ export function fitScoreModel(
     status: 'fitted',
     target,
     description,
-    training: { customers: trainRows.length, positives, negatives },
+    training: { customers: n, positives, negatives },
     features,
     means,
     sds,

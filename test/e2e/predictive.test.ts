@@ -75,6 +75,18 @@ describe('predictive models on CDNOW through the local pipeline', () => {
     const bands = new Map<string, number>();
     for (const r of rows) bands.set(r.band, (bands.get(r.band) ?? 0) + 1);
     expect(bands.get('high')! / rows.length).toBeCloseTo(0.2, 1);
+    // the same attributes on the customer's DynamoDB membership item (still one item per customer)
+    const { DynamoSegmentStore } = await import('../../lib/storage/segment-store.js');
+    const { createDocumentClient } = await import('../../lib/storage/clients.js');
+    const store = new DynamoSegmentStore(createDocumentClient(), {
+      catalog: process.env.CATALOG_TABLE!,
+      memberships: process.env.MEMBERSHIPS_TABLE!,
+      runs: process.env.RUNS_TABLE!,
+    });
+    const items = await store.customerSegments('cdnow', '0001');
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ band: first.band, clv: expect.any(Number), pAlive: expect.any(Number) });
+    expect(items[0].score).toBeCloseTo(Number(first.score), 2);
   });
 
   it('publishes the bands as segments next to the clusters, without renumbering them', async () => {
