@@ -73,6 +73,7 @@ export interface ScoreModel {
   target: PropensityTarget;
   /** what is predicted, in words */
   description: string;
+  /** labelled customers in the merged sample (training and validation split together) */
   training: { customers: number; positives: number; negatives: number };
   features: string[];
   means: number[];
