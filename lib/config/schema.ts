@@ -37,6 +37,7 @@ const clvDefaults = {
   horizonPeriods: 52,
   discountRatePerPeriod: 0,
   maxSpendCustomers: 200_000,
+  penalizer: 0,
 };
 export const clvSettingsSchema = z
   .object({
@@ -53,6 +54,9 @@ export const clvSettingsSchema = z
     discountRatePerPeriod: z.number().gt(-1).default(0),
     /** repeat buyers used to fit the spend model (hash-keyed sample above this; exact below) */
     maxSpendCustomers: z.number().int().min(100).default(200_000),
+    /** L2 penalty of the BG/NBD fit (lifetimes' convention); 0 = exact maximum likelihood. A fit whose
+     * predictions overflow is refitted with 1e-4 and a warning. */
+    penalizer: z.number().min(0).default(0),
   })
   .strict();
 

@@ -4,7 +4,15 @@
 import type { ClvSettings } from '../config/schema.js';
 import type { ClvHistories } from '../features/clv-inputs.js';
 import type { Columns } from '../storage/columnar.js';
-import { ClvInputError, type ClvScores, fitBgNbd, fitGammaGamma, scoreClv } from './clv.js';
+import {
+  type BgNbdParams,
+  ClvInputError,
+  type ClvScores,
+  expectedPurchases,
+  fitBgNbd,
+  fitGammaGamma,
+  scoreClv,
+} from './clv.js';
 
 const DAY_MS = 86_400_000;
 
@@ -29,6 +37,22 @@ export interface ClvModel {
   periodDays: number;
   horizonPeriods: number;
   discountRatePerPeriod: number;
+  /** what was done about a degenerate fit, in words */
+  warnings: string[];
+}
+
+/** Penalty used when the exact fit runs to the boundary (lifetimes' convention, see fitBgNbd). */
+export const FALLBACK_PENALIZER = 1e-4;
+
+/** True when every distinct history gets a finite E[Y(horizon)] under these parameters. */
+function predictsFinite(p: BgNbdParams, merged: ClvHistories, periodDays: number, horizon: number): boolean {
+  if (horizon <= 0) return true;
+  for (const key of Object.keys(merged.histories)) {
+    const [x, txDays, TDays] = key.split('|').map(Number);
+    if (!Number.isFinite(expectedPurchases(p, horizon, x, txDays / periodDays, TDays / periodDays)))
+      return false;
+  }
+  return true;
 }
 
 export function mergeClvHistories(parts: readonly ClvHistories[]): ClvHistories {
@@ -83,13 +107,23 @@ export function fitClvModel(
     periodDays: settings.periodDays,
     horizonPeriods: settings.horizonPeriods,
     discountRatePerPeriod: settings.discountRatePerPeriod,
+    warnings: [],
   };
   const { x, tx, T } = expandHistories(merged, settings.periodDays);
   let repeatTransactions = 0;
   for (let i = 0; i < x.length; i++) repeatTransactions += x[i];
   const pairs = mergeSpend(spend, settings.maxSpendCustomers);
   try {
-    const bg = fitBgNbd(x, tx, T);
+    let bg = fitBgNbd(x, tx, T, { penalizer: settings.penalizer });
+    if (!predictsFinite(bg, merged, settings.periodDays, settings.horizonPeriods)) {
+      // e.g. no visible drop-out: a and b run off to ~1e5–1e7 and E[Y] overflows; a light penalty
+      // keeps them finite for a small loss of likelihood
+      const penalizer = Math.max(FALLBACK_PENALIZER, settings.penalizer);
+      base.warnings.push(
+        `The exact BG/NBD fit ran to the boundary (a = ${bg.a.toPrecision(3)}, b = ${bg.b.toPrecision(3)}: almost no customer seems to lapse), so predictions overflowed; refitted with penalizer ${penalizer}.`,
+      );
+      bg = fitBgNbd(x, tx, T, { penalizer });
+    }
     const gg = fitGammaGamma(pairs.x, pairs.meanSpend);
     if (!(gg.q > 1)) {
       return {

@@ -73,6 +73,7 @@ export interface ClvSummaryModel {
   periodDays: number;
   horizonPeriods: number;
   discountRatePerPeriod: number;
+  warnings: string[];
 }
 
 export interface PropensitySummaryModel {
@@ -147,6 +148,7 @@ function predictiveSummary(
       periodDays: c.periodDays,
       horizonPeriods: c.horizonPeriods,
       discountRatePerPeriod: c.discountRatePerPeriod,
+      warnings: c.warnings ?? [],
     };
   }
   out.propensity = models.propensity.map((m) => ({

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { calibrationEndDay, computeClvInputs } from '../../../lib/features/clv-inputs.js';
 import { fitClvModel, mergeClvHistories, scoreClvCustomers } from '../../../lib/models/clv-pipeline.js';
 import { fnv1a32 } from '../../../lib/util/random.js';
-import { cdnowTransactions, filterRows } from '../../support/predictive.js';
+import {
+  cdnowTransactions,
+  filterRows,
+  GENERATED_END_MS,
+  generatedTransactions,
+} from '../../support/predictive.js';
 
 const SETTINGS = {
   enabled: true,
@@ -13,6 +18,7 @@ const SETTINGS = {
   horizonPeriods: 52,
   discountRatePerPeriod: 0,
   maxSpendCustomers: 200_000,
+  penalizer: 0,
 };
 
 describe('CLV fitted on merged shard histories (CDNOW)', () => {
@@ -51,6 +57,7 @@ describe('CLV fitted on merged shard histories (CDNOW)', () => {
     expect([p.p.toFixed(2), p.q.toFixed(2), p.gamma.toFixed(2)]).toEqual(['6.25', '3.74', '15.44']);
     expect(model.gammaGamma!.customers).toBe(946);
     expect(model.calibrationEnd).toBe('1997-09-30');
+    expect(model.warnings).toEqual([]);
   });
 
   it('gives the same parameters for one shard and for seven', () => {
@@ -101,5 +108,26 @@ describe('CLV fitted on merged shard histories (CDNOW)', () => {
     // Assess
     expect(model.status).toBe('skipped');
     expect(model.reason).toMatch(/CLV was not fitted: .*repeat purchases/);
+  });
+});
+
+describe('CLV on data where nobody seems to lapse (generated archetypes)', () => {
+  it('refits with a light penalty when the exact fit runs to the boundary, and says so', () => {
+    // Prepare: the exact fit sends a and b to ~1e5–1e7, where E[Y] overflows
+    const { tx } = generatedTransactions(3000, 7);
+    const asOfMs = GENERATED_END_MS + 1;
+    const inputs = computeClvInputs(tx, {
+      asOfMs,
+      endDay: calibrationEndDay(undefined, asOfMs),
+      periodDays: 7,
+    });
+    // Act
+    const model = fitClvModel([inputs.histories], [inputs.spend], { ...SETTINGS, calibrationEnd: undefined });
+    const scored = scoreClvCustomers(model, inputs.customers)!;
+    // Assess
+    expect(model.status).toBe('fitted');
+    expect(model.warnings.join(' ')).toMatch(/ran to the boundary .* refitted with penalizer 0.0001/);
+    expect(model.params!.a).toBeLessThan(100);
+    expect(scored.clv.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
   });
 });
