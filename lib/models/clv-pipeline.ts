@@ -160,19 +160,26 @@ function mergeSpend(
   parts: readonly Columns[],
   cap: number,
 ): { x: Float64Array; meanSpend: Float64Array; total: number } {
-  const rows: { key: number; x: number; m: number }[] = [];
+  const total = parts.reduce((n, p) => n + (p.x as Float64Array).length, 0);
+  const x = new Float64Array(total);
+  const m = new Float64Array(total);
+  const key = new Uint32Array(total);
+  let at = 0;
   for (const p of parts) {
-    const x = p.x as Float64Array;
-    const m = p.meanSpend as Float64Array;
-    const key = p.key as Uint32Array;
-    for (let i = 0; i < x.length; i++) rows.push({ key: key[i], x: x[i], m: m[i] });
+    x.set(p.x as Float64Array, at);
+    m.set(p.meanSpend as Float64Array, at);
+    key.set(p.key as Uint32Array, at);
+    at += (p.x as Float64Array).length;
   }
-  rows.sort((u, v) => u.key - v.key || u.x - v.x || u.m - v.m);
-  const chosen = rows.slice(0, cap);
+  // smallest keys first (ties by value), so the sample and its order do not depend on the sharding
+  const order = new Int32Array(total);
+  for (let i = 0; i < total; i++) order[i] = i;
+  order.sort((i, j) => key[i] - key[j] || x[i] - x[j] || m[i] - m[j]);
+  const chosen = order.subarray(0, Math.min(cap, total));
   return {
-    x: Float64Array.from(chosen, (r) => r.x),
-    meanSpend: Float64Array.from(chosen, (r) => r.m),
-    total: rows.length,
+    x: Float64Array.from(chosen, (i) => x[i]),
+    meanSpend: Float64Array.from(chosen, (i) => m[i]),
+    total,
   };
 }
 
