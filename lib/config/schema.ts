@@ -72,6 +72,100 @@ export const destinationSchema = z
     }
   });
 
+const clvDefaults = {
+  enabled: true,
+  periodDays: 7,
+  horizonPeriods: 52,
+  discountRatePerPeriod: 0,
+  maxSpendCustomers: 200_000,
+  penalizer: 0,
+};
+export const clvSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** last day (inclusive, UTC, YYYY-MM-DD) of the calibration period; default: the as-of day */
+    calibrationEnd: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
+    /** days per model period (7 = weeks, as in the CDNOW reference) */
+    periodDays: z.number().positive().default(7),
+    /** prediction horizon, in periods */
+    horizonPeriods: z.number().min(0).default(52),
+    discountRatePerPeriod: z.number().gt(-1).default(0),
+    /** repeat buyers used to fit the spend model (hash-keyed sample above this; exact below) */
+    maxSpendCustomers: z.number().int().min(100).default(200_000),
+    /** L2 penalty of the BG/NBD fit (lifetimes' convention); 0 = exact maximum likelihood. A fit whose
+     * predictions overflow is refitted with 1e-4 and a warning. */
+    penalizer: z.number().min(0).default(0),
+  })
+  .strict();
+
+const bandSharesDefaults = { high: 0.2, medium: 0.3 };
+const propensityDefaults = {
+  enabled: true,
+  targets: [{ name: 'purchase', kind: 'purchase' as const, windowDays: 30 }],
+  bands: bandSharesDefaults,
+  minPositives: 100,
+  minNegatives: 100,
+  validationShare: 0.3,
+  l2: 1,
+  sampleSize: 100_000,
+  leakageAuc: 0.98,
+};
+export const propensitySettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** self-labelled targets: purchase = buys within windowDays after the cut, churn = does not */
+    targets: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9-]{1,32}$/),
+            kind: z.enum(['purchase', 'churn']),
+            windowDays: z.number().int().positive(),
+          })
+          .strict(),
+      )
+      .default(propensityDefaults.targets),
+    /** share of scored customers in the high and medium bands (the rest are low) */
+    bands: z
+      .object({ high: z.number().min(0).max(1), medium: z.number().min(0).max(1) })
+      .strict()
+      .refine((b) => b.high + b.medium <= 1, { message: 'propensity.bands.high + medium must be <= 1' })
+      .default(bandSharesDefaults),
+    minPositives: z.number().int().min(1).default(100),
+    minNegatives: z.number().int().min(1).default(100),
+    /** share of customers held out (by hash) to measure AUC, lift and calibration */
+    validationShare: z.number().gt(0).lt(1).default(0.3),
+    /** L2 strength (1/C in scikit-learn terms) */
+    l2: z.number().min(0).default(1),
+    /** customers in the training sample (hash-keyed, uniform across shards) */
+    sampleSize: z.number().int().min(100).default(100_000),
+    /** a single feature separating the labels with at least this AUC is treated as a leak */
+    leakageAuc: z.number().gt(0.5).max(1).default(0.98),
+  })
+  .strict();
+
+const lookalikeDefaults = {
+  enabled: true,
+  topPercent: 10,
+  holdoutSeedShare: 0.2,
+  l2: 1,
+  sampleSize: 100_000,
+};
+export const lookalikeSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** the audience is the top X % of non-seed customers by similarity */
+    topPercent: z.number().gt(0).max(100).default(10),
+    /** share of seeds held out of training to measure how well seeds rank */
+    holdoutSeedShare: z.number().gt(0).lt(1).default(0.2),
+    l2: z.number().min(0).default(1),
+    sampleSize: z.number().int().min(100).default(100_000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     files: z.array(fileSettingsSchema).default([]),
@@ -168,11 +262,20 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** customer lifetime value (BG/NBD + Gamma-Gamma); see lib/models/clv-pipeline.ts */
+    clv: clvSettingsSchema.default(clvDefaults),
+    /** propensity models (self-labelled targets and supplied outcomes); see lib/models/propensity.ts */
+    propensity: propensitySettingsSchema.default(propensityDefaults),
+    /** lookalike audiences from a seed file; see lib/models/lookalike.ts */
+    lookalike: lookalikeSettingsSchema.default(lookalikeDefaults),
   })
   .strict();
 
 export type DatasetConfig = z.infer<typeof configSchema>;
 export type FileSettings = z.infer<typeof fileSettingsSchema>;
+export type ClvSettings = z.infer<typeof clvSettingsSchema>;
+export type PropensitySettings = z.infer<typeof propensitySettingsSchema>;
+export type LookalikeSettings = z.infer<typeof lookalikeSettingsSchema>;
 export type DestinationSettings = z.infer<typeof destinationSchema>;
 
 export class ConfigError extends Error {

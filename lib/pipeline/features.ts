@@ -9,6 +9,7 @@ import {
 } from '../features/build.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { buildPredictiveInputs } from './predictive.js';
 import { loadRunConfig, readParts, shardFile } from './run-files.js';
 import type { RunRef, ShardTask, StageDone } from './types.js';
 
@@ -35,6 +36,7 @@ export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<
   );
   const sample = selectSample(features, config.segments.sampleSize, config.segments.seed);
   await store.put(shardFile(task, task.shard.index, 'sample.bin'), encodeColumns(sample));
+  await buildPredictiveInputs(store, task, config, tx, features);
   return {
     dataset: task.dataset,
     runId: task.runId,

@@ -4,6 +4,7 @@ import { dictionaryFor } from '../features/dictionary.js';
 import { fitSegmentation } from '../models/segmentation.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
+import { fitPredictive } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 
@@ -18,6 +19,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
   );
   const model = fitSegmentation(summaries, samples, config.segments);
   await putJson(store, runFile(ref, 'model.json'), model);
+  await fitPredictive(store, ref, config, samples);
   await putJson(
     store,
     runFile(ref, 'feature-dictionary.json'),

@@ -35,6 +35,7 @@ import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
+import { loadPredictiveModels, loadPredictiveScores, type PredictiveSegment } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 import type { ValidationResult } from './validate.js';
@@ -49,6 +50,66 @@ async function loadScores(store: BlobStore, ref: RunRef, index: number): Promise
   const { columns } = decodeColumns(await store.get(shardFile(ref, index, 'scores.bin')));
   return columns as unknown as Scored;
 }
+
+const BAND = ['low', 'medium', 'high'] as const;
+
+/** Per-customer predictive values of one shard, read row by row (aligned with scores.bin). */
+interface PredictiveRow {
+  score?: Float64Array;
+  band?: Uint8Array;
+  percentile?: Float64Array;
+  clv?: Float64Array;
+  pAlive?: Float64Array;
+  lookalikePercentile?: Float64Array;
+  lookalike?: Uint8Array;
+  columns: Record<string, unknown>;
+}
+
+async function loadPredictiveRows(store: BlobStore, ref: RunRef, index: number): Promise<PredictiveRow> {
+  const [models, columns] = await Promise.all([
+    loadPredictiveModels(store, ref),
+    loadPredictiveScores(store, ref, index),
+  ]);
+  if (!columns) return { columns: {} };
+  const primary = models?.propensity.find((m) => m.status === 'fitted')?.target.name;
+  const prefix = `prop_${primary}`;
+  return {
+    ...(primary
+      ? {
+          score: columns[`${prefix}_score`] as Float64Array,
+          band: columns[`${prefix}_band`] as Uint8Array,
+          percentile: columns[`${prefix}_percentile`] as Float64Array,
+        }
+      : {}),
+    clv: columns.clv as Float64Array | undefined,
+    pAlive: columns.pAlive as Float64Array | undefined,
+    lookalikePercentile: columns.lookalike_percentile as Float64Array | undefined,
+    lookalike: columns.lookalike_in as Uint8Array | undefined,
+    columns,
+  };
+}
+
+/** The membership's predictive attributes for one row. */
+function predictiveValues(p: PredictiveRow, row: number): Partial<MembershipItem> {
+  const out: Partial<MembershipItem> = {};
+  if (p.score) out.score = p.score[row];
+  if (p.band) out.band = BAND[p.band[row]];
+  if (p.percentile) out.percentile = p.percentile[row];
+  if (p.clv) out.clv = p.clv[row];
+  if (p.pAlive) out.pAlive = p.pAlive[row];
+  if (p.lookalikePercentile) out.lookalikePercentile = p.lookalikePercentile[row];
+  if (p.lookalike) out.lookalike = p.lookalike[row] === 1;
+  return out;
+}
+
+/** Is the customer in this band / lookalike group? */
+function inGroup(group: PredictiveSegment, p: PredictiveRow, row: number): boolean {
+  const column = p.columns[group.column] as Uint8Array | undefined;
+  return column !== undefined && column[row] === group.value;
+}
+
+const cell = (v: number | undefined, digits = 4): string | number =>
+  v === undefined || !Number.isFinite(v) ? '' : Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** Consent flags as ingested: 1 granted, 0 refused, 2 not stated. */
 interface Identity {
@@ -166,6 +227,7 @@ export async function publishMemberships(
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
     const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
+    const predictive = await loadPredictiveRows(store, ref, i);
     for (let row = 0; row < scored.customerId.length; row++) {
       const customerId = scored.customerId[row];
       const h = identities ? hashed(customerId, identities.get(customerId)) : undefined;
@@ -188,6 +250,7 @@ export async function publishMemberships(
         runId: ref.runId,
         holdout,
         distance: scored.distance[row],
+        ...predictiveValues(predictive, row),
       };
       const record = membershipRecord(ref.dataset, model, item);
       const d = digest({ ...record, runId: undefined });
@@ -206,8 +269,10 @@ export async function publishMemberships(
   const catalogBefore = previous?.catalog ?? {};
   const catalogNow: MembershipState['catalog'] = {};
   const cards: Record<string, unknown>[] = [];
-  for (const s of validation.segments) {
+  // propensity bands and lookalike audiences are catalogued like segments (with the model they come from)
+  for (const s of [...validation.segments, ...(validation.predictive?.groups ?? [])]) {
     const card = {
+      ...('model' in s ? { model: s.model } : {}),
       segmentId: s.id,
       name: s.name,
       description: s.description,
@@ -283,11 +348,27 @@ export async function publishExports(
     holdout: [] as boolean[],
     distance: [] as number[],
   }));
-  let memberships = csvLine(['customer_id', 'segment_id', 'segment_name', 'holdout', 'distance']);
+  const groups = validation.predictive?.groups ?? [];
+  const perGroup = groups.map(() => csvLine(['customer_id', 'holdout']));
+  let memberships = csvLine([
+    'customer_id',
+    'segment_id',
+    'segment_name',
+    'holdout',
+    'distance',
+    'score',
+    'band',
+    'percentile',
+    'clv',
+    'p_alive',
+    'lookalike_percentile',
+    'lookalike',
+  ]);
   let erased = 0;
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
     const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
+    const predictive = await loadPredictiveRows(store, ref, i);
     for (let row = 0; row < scored.customerId.length; row++) {
       const seg = validation.segments[scored.segment[row]];
       const id = scored.customerId[row];
@@ -299,8 +380,26 @@ export async function publishExports(
       }
       const holdout = isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare);
       const distance = Math.round(scored.distance[row] * 1e4) / 1e4;
-      memberships += csvLine([id, seg.id, seg.name, holdout ? 1 : 0, distance]);
+      memberships += csvLine([
+        id,
+        seg.id,
+        seg.name,
+        holdout ? 1 : 0,
+        distance,
+        cell(predictive.score?.[row], 2),
+        predictive.band ? BAND[predictive.band[row]] : '',
+        cell(predictive.percentile?.[row], 2),
+        cell(predictive.clv?.[row], 2),
+        cell(predictive.pAlive?.[row]),
+        cell(predictive.lookalikePercentile?.[row], 2),
+        predictive.lookalike ? predictive.lookalike[row] : '',
+      ]);
       perSegment[seg.index] += csvLine([id, holdout ? 1 : 0]);
+      groups.forEach((g, k) => {
+        if (!inGroup(g, predictive, row)) return;
+        const held = isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare);
+        perGroup[k] += csvLine([id, held ? 1 : 0]);
+      });
       const p = parquet[seg.index];
       p.ids.push(id);
       p.holdout.push(holdout);
@@ -309,7 +408,7 @@ export async function publishExports(
   }
   const segmentsCsv =
     csvLine(['segment_id', 'name', 'description', 'size', 'share', 'status']) +
-    validation.segments
+    [...validation.segments, ...(validation.predictive?.groups ?? [])]
       .map((s) => csvLine([s.id, s.name, s.description, s.size, s.share, s.status]))
       .join('');
   await store.put(`${prefix}segments.csv`, segmentsCsv, 'text/csv');
@@ -337,6 +436,13 @@ export async function publishExports(
       ];
     }),
   );
+  await Promise.all(
+    groups.map((g, k) => {
+      const key = `${prefix}segments/${g.id}.csv`;
+      written.add(key);
+      return store.put(key, perGroup[k], 'text/csv');
+    }),
+  );
   const stale = (await store.list(`${prefix}segments/`)).map((o) => o.key).filter((k) => !written.has(k));
   if (stale.length) await store.delete(stale);
   await writeErasureReport(store, ref, { stage: 'exports', places: [{ where: 'exports', removed: erased }] });
@@ -344,7 +450,7 @@ export async function publishExports(
     dataset: ref.dataset,
     runId: ref.runId,
     stage: 'publish-exports',
-    files: validation.segments.length * 2 + 2,
+    files: validation.segments.length * 2 + groups.length + 2,
     staleDeleted: stale.length,
     erased,
   };
@@ -710,6 +816,9 @@ export async function publishAudiences(
     });
   }
   await rememberErasures(store, ref);
+  results.push(
+    ...(await publishGroupAudiences(store, ref, validation, destinations, excluded, suppressions)),
+  );
   await putJson(store, runFile(ref, 'audiences.json'), { results, excluded });
   await writeErasureReport(store, ref, {
     stage: 'audiences',
@@ -732,4 +841,82 @@ export async function publishAudiences(
     unchanged: results.filter((r) => r.status === 'unchanged').length,
     excluded,
   });
+}
+
+/**
+ * Propensity bands and lookalike audiences go to a file destination only when it names them (id or
+ * name) in `segments`: "*" keeps meaning every published cluster, so adding a model never starts
+ * pushing new audiences nobody asked for. Same consent, holdout and hashing rules as clusters.
+ */
+async function publishGroupAudiences(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  validation: ValidationResult,
+  destinations: [string, { type: string; segments: string[] }][],
+  excluded: { holdout: number; noConsent: number; noIdentifier: number; suppressed: number; erased: number },
+  suppressions: Awaited<ReturnType<typeof loadSuppressions>>,
+): Promise<AudienceResult[]> {
+  const config = await loadRunConfig(store, ref);
+  const files = destinations.filter(([, d]) => d.type === 'file');
+  const wanted = (validation.predictive?.groups ?? []).filter(
+    (g) =>
+      g.status === 'published' &&
+      files.some(([, d]) => d.segments.includes(g.id) || d.segments.includes(g.name)),
+  );
+  if (!wanted.length) return [];
+  const lines = wanted.map(() => [] as string[]);
+  for (let i = 0; i < ref.shardCount; i++) {
+    const scored = await loadScores(store, ref, i);
+    const predictive = await loadPredictiveRows(store, ref, i);
+    const identities = await loadIdentities(store, ref, i);
+    for (let row = 0; row < scored.customerId.length; row++) {
+      const id = scored.customerId[row];
+      wanted.forEach((g, k) => {
+        if (!inGroup(g, predictive, row)) return;
+        if (isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare)) {
+          excluded.holdout++;
+          return;
+        }
+        const who = identities.get(id);
+        if (!who || who.consentAds === 0) {
+          if (who) excluded.noConsent++;
+          else excluded.noIdentifier++;
+          return;
+        }
+        const hashed = hashIdentity({
+          customerId: id,
+          email: who.email,
+          phone: who.phone,
+          country: who.country,
+        });
+        const exclusion = exclusionOf(suppressions, id, hashed);
+        if (exclusion) {
+          excluded[exclusion]++;
+          return;
+        }
+        if (!hashed.emailSha256 && !hashed.phoneSha256) {
+          excluded.noIdentifier++;
+          return;
+        }
+        lines[k].push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
+      });
+    }
+  }
+  const results: AudienceResult[] = [];
+  for (const [name, dest] of files) {
+    for (const [k, g] of wanted.entries()) {
+      if (!dest.segments.includes(g.id) && !dest.segments.includes(g.name)) continue;
+      const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
+      await store.put(key, csvLine(['email_sha256', 'phone_sha256']) + lines[k].join(''), 'text/csv');
+      results.push({
+        destination: name,
+        segment: g.id,
+        key,
+        members: lines[k].length,
+        type: 'file',
+        status: 'written',
+      });
+    }
+  }
+  return results;
 }

@@ -5,6 +5,7 @@ import { aggregateProfiles } from '../segments/profile.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { encodeColumns } from '../storage/columnar.js';
 import { loadFeatures } from './features.js';
+import { scorePredictive } from './predictive.js';
 import { runFile, shardFile } from './run-files.js';
 import type { ShardTask, StageDone } from './types.js';
 import { scoreValidationInputs } from './validate.js';
@@ -17,6 +18,7 @@ export async function score(store: BlobStore, task: ShardTask): Promise<StageDon
     shardFile(task, task.shard.index, 'scores.bin'),
     encodeColumns({ customerId: features.customerId, segment: labels, distance: distances }),
   );
+  await scorePredictive(store, task, features);
   const profiled = profileFeatures(features, model);
   const profile = aggregateProfiles(profiled, labels, model.k, profiled.names);
   await putJson(store, shardFile(task, task.shard.index, 'profile.json'), profile);

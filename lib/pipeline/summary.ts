@@ -7,6 +7,7 @@ import type { SegmentationModel } from '../models/segmentation.js';
 import type { Check } from '../segments/validate.js';
 import { type BlobStore, getJson, getJsonIfExists } from '../storage/blob.js';
 import { keys } from '../storage/keys.js';
+import type { PredictiveModels, PredictiveSegment } from './predictive.js';
 import type { RunRef } from './types.js';
 import type { ValidationResult } from './validate.js';
 
@@ -44,7 +45,16 @@ export interface RunSummary {
       choice: SegmentationModel['choice'];
       sampleSize: number;
     };
+    /** BG/NBD + Gamma-Gamma; absent when CLV is disabled */
+    clv?: ClvSummaryModel;
+    /** one entry per target (supplied outcome first, then the configured self-labelled targets) */
+    propensity?: PropensitySummaryModel[];
+    lookalike?: LookalikeSummaryModel;
   };
+  /** propensity bands and lookalike audiences, published like segments (ids prop-<target>-<band>, lookalike-top) */
+  groups?: GroupSummary[];
+  /** distribution of predicted CLV (a uniform sample of up to 5,000 customers' values, sorted) */
+  clvDistribution?: { customers: number; mean: number; sample: number[] };
   validation: { checks: Check[]; population: Record<string, number> };
   /** learned segments against classic RFM groups (counts[segment index][group index]), when computed */
   rfm?: { groups: string[]; counts: number[][] };
@@ -66,6 +76,122 @@ export interface RunSummary {
   retirement?: ValidationResult['retirement'];
   cards?: ValidationResult['cards'];
   history?: ValidationResult['history'];
+}
+
+export interface ClvSummaryModel {
+  status: 'fitted' | 'skipped';
+  reason?: string;
+  params?: { r: number; alpha: number; a: number; b: number; p: number; q: number; gamma: number };
+  logLikelihood?: number;
+  customers?: number;
+  repeatBuyers?: number;
+  calibrationEnd: string;
+  periodDays: number;
+  horizonPeriods: number;
+  discountRatePerPeriod: number;
+  warnings: string[];
+}
+
+export interface PropensitySummaryModel {
+  target: string;
+  kind: string;
+  description: string;
+  status: 'fitted' | 'skipped';
+  reason?: string;
+  training: { customers: number; positives: number; negatives: number };
+  features: string[];
+  dropped: { feature: string; reason: string }[];
+  warnings: string[];
+  drivers: string[];
+  validation?: {
+    customers: number;
+    baseRate: number;
+    auc: number;
+    liftTopDecile: number;
+    brier: number;
+    calibration: { predicted: number; observed: number; customers: number }[];
+    deciles: { decile: number; customers: number; rate: number }[];
+    bands: { band: string; customers: number; rate: number; lift: number }[];
+  };
+}
+
+export interface LookalikeSummaryModel {
+  status: 'fitted' | 'skipped';
+  reason?: string;
+  topPercent: number;
+  seeds: { total: number; matched: number; heldOut: number };
+  heldOutSeeds?: { meanPercentile: number; shareInAudience: number; auc: number };
+  drivers: string[];
+}
+
+export interface GroupSummary {
+  id: string;
+  name: string;
+  description: string;
+  model: string;
+  size: number;
+  share: number;
+  status: string;
+  checks: Check[];
+}
+
+function predictiveSummary(
+  models: PredictiveModels | undefined,
+  groups: PredictiveSegment[],
+): Pick<RunSummary['models'], 'clv' | 'propensity' | 'lookalike'> & { groups: GroupSummary[] } {
+  const out: Pick<RunSummary['models'], 'clv' | 'propensity' | 'lookalike'> & { groups: GroupSummary[] } = {
+    groups: groups.map((g) => ({
+      id: g.id,
+      name: g.name,
+      description: g.description,
+      model: g.model,
+      size: g.size,
+      share: g.share,
+      status: g.status,
+      checks: g.checks,
+    })),
+  };
+  if (!models) return out;
+  const c = models.clv;
+  if (c) {
+    out.clv = {
+      status: c.status,
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.params ? { params: c.params } : {}),
+      ...(c.bgNbd ? { logLikelihood: c.bgNbd.logLikelihood, customers: c.bgNbd.customers } : {}),
+      ...(c.gammaGamma ? { repeatBuyers: c.gammaGamma.customers } : {}),
+      calibrationEnd: c.calibrationEnd,
+      periodDays: c.periodDays,
+      horizonPeriods: c.horizonPeriods,
+      discountRatePerPeriod: c.discountRatePerPeriod,
+      warnings: c.warnings ?? [],
+    };
+  }
+  out.propensity = models.propensity.map((m) => ({
+    target: m.target.name,
+    kind: m.target.kind,
+    description: m.description,
+    status: m.status,
+    ...(m.reason ? { reason: m.reason } : {}),
+    training: m.training,
+    features: m.features,
+    dropped: m.dropped,
+    warnings: m.warnings,
+    drivers: m.drivers.map((d) => d.text),
+    ...(m.validation ? { validation: m.validation } : {}),
+  }));
+  const l = models.lookalike;
+  if (l) {
+    out.lookalike = {
+      status: l.status,
+      ...(l.reason ? { reason: l.reason } : {}),
+      topPercent: l.topPercent,
+      seeds: l.seeds,
+      ...(l.heldOutSeeds ? { heldOutSeeds: l.heldOutSeeds } : {}),
+      drivers: l.drivers.map((d) => d.text),
+    };
+  }
+  return out;
 }
 
 export async function buildRunSummary(
@@ -91,6 +217,8 @@ export async function buildRunSummary(
     ),
   );
   const firstWithRequests = erasureReports.find((r) => r?.requests);
+  const predictiveModels = await getJsonIfExists<PredictiveModels>(store, file('predictive-model.json'));
+  const { groups, ...predictive } = predictiveSummary(predictiveModels, validation.predictive?.groups ?? []);
   const exportsPrefix = keys.exports(ref.dataset);
   return {
     runId: ref.runId,
@@ -126,7 +254,12 @@ export async function buildRunSummary(
         choice: model.choice,
         sampleSize: model.sampleSize,
       },
+      ...predictive,
     },
+    groups,
+    ...(validation.predictive?.clvDistribution
+      ? { clvDistribution: validation.predictive.clvDistribution }
+      : {}),
     validation: { checks: validation.checks, population: validation.population },
     ...(validation.rfm ? { rfm: validation.rfm } : {}),
     featureDictionary: dictionary,

@@ -35,6 +35,7 @@ import { type DatasetState, type HistoryEntry, stateKeys } from '../segments/sta
 import { buildSegments, type Check, type Segment } from '../segments/validate.js';
 import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
+import { type PredictiveSummary, predictiveSegments } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import type { RunRef, ShardTask, StageDone } from './types.js';
 
@@ -55,6 +56,8 @@ export interface ValidationResult {
   metrics?: { silhouette: number | null; daviesBouldin: number | null; agreement: number | null };
   /** learned segments against classic RFM groups: counts[segment index][group index] */
   rfm?: { groups: string[]; counts: number[][] };
+  /** propensity bands and lookalike audiences, published like segments (absent before predictive models) */
+  predictive?: PredictiveSummary;
 }
 
 /** What each Score shard adds for Validate: reachability, audit make-up and outcome counts. */
@@ -551,7 +554,8 @@ export async function validate(store: BlobStore, ref: RunRef & { shardCount: num
     history: history.slice(-v.historyRuns),
     metrics: { silhouette, daviesBouldin: db, agreement },
   };
-  await putJson(store, runFile(ref, 'segments.json'), result);
+  const predictive = await predictiveSegments(store, ref, config);
+  await putJson(store, runFile(ref, 'segments.json'), { ...result, predictive } satisfies ValidationResult);
   await putJson(store, runFile(ref, 'segment-cards.json'), cards);
   return {
     dataset: ref.dataset,

@@ -2,8 +2,10 @@
 import type { RunSummary } from '../pipeline/summary.js';
 import { renderReport } from './html.js';
 import type {
+  ClvSummary,
   ConfigValue,
   FeatureUnit,
+  PropensitySummary,
   ReportModel,
   RunHistory,
   ValidationCheck,
@@ -132,6 +134,7 @@ export function reportModel(summary: RunSummary): ReportModel {
     ...(summary.rfm ? { rfm: rfmCrossTab(summary) } : {}),
     config: summary.config as unknown as ConfigValue,
     ...(runHistory(summary) ? { history: runHistory(summary) } : {}),
+    ...predictiveSections(summary),
   };
 }
 
@@ -161,6 +164,46 @@ function rfmCrossTab(summary: RunSummary): NonNullable<ReportModel['rfm']> {
       ),
     })),
   };
+}
+
+/** The first fitted propensity model's validation (lift and calibration charts) and the CLV distribution. */
+function predictiveSections(summary: RunSummary): Pick<ReportModel, 'propensity' | 'clv'> {
+  const out: Pick<ReportModel, 'propensity' | 'clv'> = {};
+  const p = summary.models.propensity?.find((m) => m.status === 'fitted' && m.validation);
+  if (p?.validation) {
+    const v = p.validation;
+    out.propensity = {
+      target: p.description,
+      baseRate: v.baseRate,
+      ...(Number.isFinite(v.auc) ? { auc: v.auc } : {}),
+      deciles: v.deciles,
+      calibration: v.calibration,
+    } satisfies PropensitySummary;
+  }
+  const c = summary.models.clv;
+  const d = summary.clvDistribution;
+  if (c?.status === 'fitted' && d && d.sample.length > 0) {
+    const sorted = d.sample;
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
+    // ten equal-width bins up to the 95th percentile, the last open-ended, scaled from the sample
+    const top = at(0.95) > 0 ? at(0.95) : (sorted[sorted.length - 1] ?? 1) || 1;
+    const width = top / 9;
+    const counts = new Array<number>(10).fill(0);
+    for (const v of sorted) counts[Math.min(9, Math.max(0, Math.floor(v / width)))]++;
+    const scale = d.customers / sorted.length;
+    out.clv = {
+      horizonMonths: Math.round((c.horizonPeriods * c.periodDays) / 30.4375),
+      bins: counts.map((n, k) => ({
+        from: k * width,
+        ...(k < 9 ? { to: (k + 1) * width } : {}),
+        customers: Math.round(n * scale),
+      })),
+      mean: d.mean,
+      median: at(0.5),
+      p90: at(0.9),
+    } satisfies ClvSummary;
+  }
+  return out;
 }
 
 export function renderRunReport(summary: RunSummary): string {

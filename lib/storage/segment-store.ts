@@ -19,7 +19,21 @@ export interface MembershipItem {
   runId: string;
   holdout: boolean;
   distance: number;
+  /** primary propensity score 0–100, its band (high/medium/low) and percentile 0–100 */
+  score?: number;
+  band?: string;
+  percentile?: number;
+  /** predicted customer lifetime value over the configured horizon, and P(alive) */
+  clv?: number;
+  pAlive?: number;
+  /** lookalike percentile among non-seeds, and whether the customer is in the lookalike audience */
+  lookalikePercentile?: number;
+  lookalike?: boolean;
 }
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+
+/** The optional predictive attributes, left out when absent or not finite (DynamoDB has no NaN). */
 
 export class DynamoSegmentStore {
   constructor(
@@ -178,7 +192,8 @@ export function membershipRecord(dataset: string, model: string, m: MembershipIt
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rest)) {
     if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
-    extra[k] = v;
+    // scores are stored to 4 decimals: float noise must not make an unchanged membership look changed
+    extra[k] = typeof v === 'number' ? round4(v) : v;
   }
   return {
     ...extra,

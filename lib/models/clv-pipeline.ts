@@ -1,0 +1,216 @@
+// CLV in the pipeline: Fit merges the shards' (x, t_x, T) histories and repeat-spend pairs and fits
+// BG/NBD and Gamma-Gamma on them (exact: the same numbers as one fit on all customers); Score applies
+// the fitted parameters to each shard's customers. Too little data skips the model with a reason.
+import type { ClvSettings } from '../config/schema.js';
+import type { ClvHistories } from '../features/clv-inputs.js';
+import type { Columns } from '../storage/columnar.js';
+import {
+  type BgNbdParams,
+  ClvInputError,
+  type ClvScores,
+  expectedPurchases,
+  fitBgNbd,
+  fitGammaGamma,
+  scoreClv,
+} from './clv.js';
+
+const DAY_MS = 86_400_000;
+
+export interface ClvParams {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+  p: number;
+  q: number;
+  gamma: number;
+}
+
+export interface ClvModel {
+  status: 'fitted' | 'skipped';
+  /** why the model was skipped, in words (status 'skipped') */
+  reason?: string;
+  params?: ClvParams;
+  bgNbd?: { logLikelihood: number; converged: boolean; customers: number; repeatTransactions: number };
+  gammaGamma?: { logLikelihood: number; converged: boolean; customers: number; repeatBuyers: number };
+  calibrationEnd: string;
+  periodDays: number;
+  horizonPeriods: number;
+  discountRatePerPeriod: number;
+  /** what was done about a degenerate fit, in words */
+  warnings: string[];
+}
+
+/** Penalty used when the exact fit runs to the boundary (lifetimes' convention, see fitBgNbd). */
+export const FALLBACK_PENALIZER = 1e-4;
+
+/** True when every distinct history gets a finite E[Y(horizon)] under these parameters. */
+function predictsFinite(p: BgNbdParams, merged: ClvHistories, periodDays: number, horizon: number): boolean {
+  if (horizon <= 0) return true;
+  for (const key of Object.keys(merged.histories)) {
+    const [x, txDays, TDays] = key.split('|').map(Number);
+    if (!Number.isFinite(expectedPurchases(p, horizon, x, txDays / periodDays, TDays / periodDays)))
+      return false;
+  }
+  return true;
+}
+
+export function mergeClvHistories(parts: readonly ClvHistories[]): ClvHistories {
+  const histories: Record<string, number> = {};
+  let customers = 0;
+  for (const part of parts) {
+    customers += part.customers;
+    for (const [key, count] of Object.entries(part.histories)) histories[key] = (histories[key] ?? 0) + count;
+  }
+  return { calibrationEndDay: parts[0]?.calibrationEndDay ?? 0, customers, histories };
+}
+
+/** Expands merged histories into per-customer arrays (in periods), in a shard-independent order. */
+export function expandHistories(
+  merged: ClvHistories,
+  periodDays: number,
+): { x: Float64Array; tx: Float64Array; T: Float64Array } {
+  const entries = Object.entries(merged.histories)
+    .map(([key, count]) => {
+      const [x, txDays, TDays] = key.split('|').map(Number);
+      return { x, txDays, TDays, count };
+    })
+    .sort((u, v) => u.x - v.x || u.txDays - v.txDays || u.TDays - v.TDays);
+  const n = entries.reduce((s, e) => s + e.count, 0);
+  const x = new Float64Array(n);
+  const tx = new Float64Array(n);
+  const T = new Float64Array(n);
+  let at = 0;
+  for (const e of entries) {
+    for (let k = 0; k < e.count; k++, at++) {
+      x[at] = e.x;
+      tx[at] = e.txDays / periodDays;
+      T[at] = e.TDays / periodDays;
+    }
+  }
+  return { x, tx, T };
+}
+
+/**
+ * Fits BG/NBD on every customer's history and Gamma-Gamma on the repeat buyers (the `maxSpendCustomers`
+ * with the smallest hash keys when there are more, so the sample does not depend on the sharding).
+ */
+export function fitClvModel(
+  histories: readonly ClvHistories[],
+  spend: readonly Columns[],
+  settings: ClvSettings,
+): ClvModel {
+  const merged = mergeClvHistories(histories);
+  const base: ClvModel = {
+    status: 'skipped',
+    calibrationEnd: new Date(merged.calibrationEndDay * DAY_MS).toISOString().slice(0, 10),
+    periodDays: settings.periodDays,
+    horizonPeriods: settings.horizonPeriods,
+    discountRatePerPeriod: settings.discountRatePerPeriod,
+    warnings: [],
+  };
+  const { x, tx, T } = expandHistories(merged, settings.periodDays);
+  let repeatTransactions = 0;
+  for (let i = 0; i < x.length; i++) repeatTransactions += x[i];
+  const pairs = mergeSpend(spend, settings.maxSpendCustomers);
+  try {
+    let bg = fitBgNbd(x, tx, T, { penalizer: settings.penalizer });
+    if (!predictsFinite(bg, merged, settings.periodDays, settings.horizonPeriods)) {
+      // e.g. no visible drop-out: a and b run off to ~1e5–1e7 and E[Y] overflows; a light penalty
+      // keeps them finite for a small loss of likelihood
+      const penalizer = Math.max(FALLBACK_PENALIZER, settings.penalizer);
+      base.warnings.push(
+        `The exact BG/NBD fit ran to the boundary (a = ${bg.a.toPrecision(3)}, b = ${bg.b.toPrecision(3)}: almost no customer seems to lapse), so predictions overflowed; refitted with penalizer ${penalizer}.`,
+      );
+      bg = fitBgNbd(x, tx, T, { penalizer });
+    }
+    const gg = fitGammaGamma(pairs.x, pairs.meanSpend);
+    if (!(gg.q > 1)) {
+      return {
+        ...base,
+        reason: `The spend model's q is ${gg.q.toFixed(3)} (must exceed 1): a few extreme order values dominate; check amounts for outliers.`,
+      };
+    }
+    return {
+      ...base,
+      status: 'fitted',
+      params: { r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, p: gg.p, q: gg.q, gamma: gg.gamma },
+      bgNbd: {
+        logLikelihood: bg.logLikelihood,
+        converged: bg.converged,
+        customers: bg.customers,
+        repeatTransactions,
+      },
+      gammaGamma: {
+        logLikelihood: gg.logLikelihood,
+        converged: gg.converged,
+        customers: gg.customers,
+        repeatBuyers: pairs.total,
+      },
+    };
+  } catch (error) {
+    if (error instanceof ClvInputError) {
+      return { ...base, reason: `CLV was not fitted: ${error.message}` };
+    }
+    throw error;
+  }
+}
+
+function mergeSpend(
+  parts: readonly Columns[],
+  cap: number,
+): { x: Float64Array; meanSpend: Float64Array; total: number } {
+  const total = parts.reduce((n, p) => n + (p.x as Float64Array).length, 0);
+  const x = new Float64Array(total);
+  const m = new Float64Array(total);
+  const key = new Uint32Array(total);
+  let at = 0;
+  for (const p of parts) {
+    x.set(p.x as Float64Array, at);
+    m.set(p.meanSpend as Float64Array, at);
+    key.set(p.key as Uint32Array, at);
+    at += (p.x as Float64Array).length;
+  }
+  // smallest keys first (ties by value), so the sample and its order do not depend on the sharding
+  const order = new Int32Array(total);
+  for (let i = 0; i < total; i++) order[i] = i;
+  order.sort((i, j) => key[i] - key[j] || x[i] - x[j] || m[i] - m[j]);
+  const chosen = order.subarray(0, Math.min(cap, total));
+  return {
+    x: Float64Array.from(chosen, (i) => x[i]),
+    meanSpend: Float64Array.from(chosen, (i) => m[i]),
+    total,
+  };
+}
+
+/** Keeps the `cap` smallest-keyed repeat buyers of a shard: their union holds the global sample. */
+export function capSpend(spend: Columns, cap: number): Columns {
+  const key = spend.key as Uint32Array;
+  if (key.length <= cap) return spend;
+  const idx = Array.from({ length: key.length }, (_, i) => i).sort((i, j) => key[i] - key[j]);
+  const chosen = idx.slice(0, cap);
+  const x = spend.x as Float64Array;
+  const m = spend.meanSpend as Float64Array;
+  return {
+    x: Float64Array.from(chosen, (i) => x[i]),
+    meanSpend: Float64Array.from(chosen, (i) => m[i]),
+    key: Uint32Array.from(chosen, (i) => key[i]),
+  };
+}
+
+/** Expected purchases, probability alive and value over the horizon for one shard's CLV customers. */
+export function scoreClvCustomers(model: ClvModel, customers: Columns): ClvScores | null {
+  if (model.status !== 'fitted' || !model.params) return null;
+  const { r, alpha, a, b, p, q, gamma } = model.params;
+  return scoreClv(
+    { r, alpha, a, b },
+    { p, q, gamma },
+    {
+      x: customers.x as Float64Array,
+      tx: customers.tx as Float64Array,
+      T: customers.T as Float64Array,
+      meanSpend: customers.meanSpend as Float64Array,
+    },
+    { horizonPeriods: model.horizonPeriods, discountRatePerPeriod: model.discountRatePerPeriod },
+  );
+}

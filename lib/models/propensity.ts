@@ -1,0 +1,492 @@
+// Propensity scores: who will buy (or churn) next. Self-labelled targets are built point-in-time:
+// features as of the cut C = asOf − W (only events strictly before C) and labels from [C, asOf), so no
+// event informs both sides. Supplied outcomes (an outcomes file) train on features as of asOf. An
+// L2-regularised logistic regression is fitted on standardised features with a hash split of customers
+// for validation (ROC AUC, top-decile lift, Brier score, calibration); scores as of asOf are 0–100 with
+// high / medium / low bands cut on the population's score distribution.
+import { computeFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
+import { FEATURE_BY_NAME, transformValue } from '../features/dictionary.js';
+import type { Columns } from '../storage/columnar.js';
+import { fnv1a32 } from '../util/random.js';
+import {
+  applyBands,
+  assignBands,
+  type BandCuts,
+  brierScore,
+  calibrationTable,
+  liftAtTopFraction,
+  rocAuc,
+} from './evaluation.js';
+import { fitLogistic, predictProbability } from './logistic.js';
+
+const DAY_MS = 86_400_000;
+/** Columns of a training sample that are not features. */
+const RESERVED = new Set(['customerId', 'key', 'label']);
+
+export interface PropensityTarget {
+  name: string;
+  kind: 'purchase' | 'churn' | 'outcome';
+  /** label window in days (self-labelled targets) */
+  windowDays?: number;
+}
+
+export interface ScoreModelSettings {
+  l2: number;
+  validationShare: number;
+  minPositives: number;
+  minNegatives: number;
+  bands: { high: number; medium: number };
+  leakageAuc: number;
+}
+
+export interface Driver {
+  feature: string;
+  /** coefficient on the standardised feature: change in log-odds per standard deviation */
+  coefficient: number;
+  text: string;
+}
+
+export interface BandOutcome {
+  band: 'high' | 'medium' | 'low';
+  customers: number;
+  rate: number;
+  lift: number;
+}
+
+export interface ValidationMetrics {
+  customers: number;
+  positives: number;
+  baseRate: number;
+  auc: number;
+  liftTopDecile: number;
+  brier: number;
+  calibration: { predicted: number; observed: number; customers: number }[];
+  /** deciles by score, 1 = highest */
+  deciles: { decile: number; customers: number; rate: number }[];
+  /** outcome rate per band when the configured band shares are cut on the validation scores */
+  bands: BandOutcome[];
+}
+
+export interface ScoreModel {
+  status: 'fitted' | 'skipped';
+  reason?: string;
+  target: PropensityTarget;
+  /** what is predicted, in words */
+  description: string;
+  /** labelled customers in the merged sample (training and validation split together) */
+  training: { customers: number; positives: number; negatives: number };
+  features: string[];
+  means: number[];
+  sds: number[];
+  intercept: number;
+  coefficients: number[];
+  converged: boolean;
+  dropped: { feature: string; reason: string }[];
+  warnings: string[];
+  drivers: Driver[];
+  validation?: ValidationMetrics;
+  /** probability cuts for the bands, from the scores of the population as of asOf */
+  thresholds?: BandCuts;
+  /** 101 quantiles (0 %, 1 %, …, 100 %) of the population's probabilities as of asOf, for percentiles */
+  quantiles?: number[];
+}
+
+/** Skipped-model shell with a reason (data gate, no labels, …). */
+export function skippedModel(target: PropensityTarget, description: string, reason: string): ScoreModel {
+  return {
+    status: 'skipped',
+    reason,
+    target,
+    description,
+    training: { customers: 0, positives: 0, negatives: 0 },
+    features: [],
+    means: [],
+    sds: [],
+    intercept: 0,
+    coefficients: [],
+    converged: false,
+    dropped: [],
+    warnings: [],
+    drivers: [],
+  };
+}
+
+export function describeTarget(target: PropensityTarget): string {
+  if (target.kind === 'purchase') return `Purchase in the next ${target.windowDays} days`;
+  if (target.kind === 'churn') return `No purchase in the next ${target.windowDays} days (churn)`;
+  return `Supplied outcome "${target.name}"`;
+}
+
+/** True when the customer is held out for validation: a stable hash, so shards agree. */
+export function isValidationCustomer(customerId: string, share: number, salt = 'propensity-split'): boolean {
+  return fnv1a32(`${salt}:${customerId}`) / 4294967296 < share;
+}
+
+/**
+ * One shard's training rows for a self-labelled target: features as of cut = asOf − windowDays (events
+ * strictly before the cut) for every customer active before the cut, and the label from purchases in
+ * [cut, asOf). Keeps the `size` customers with the smallest sample keys (union over shards = global sample).
+ */
+export function buildSelfLabelledSample(
+  tx: TransactionColumns,
+  asOfMs: number,
+  target: PropensityTarget,
+  size: number,
+  seed: number,
+): { sample: Columns; positives: number; negatives: number } {
+  const cutMs = asOfMs - (target.windowDays ?? 30) * DAY_MS;
+  const features = computeFeatures(tx, cutMs);
+  const index = new Map<string, number>();
+  for (let c = 0; c < features.customerId.length; c++) index.set(features.customerId[c], c);
+  const bought = new Uint8Array(features.customerId.length);
+  for (let i = 0; i < tx.customerId.length; i++) {
+    const t = tx.timestampMs[i];
+    if (!(t >= cutMs && t < asOfMs) || tx.eventType[i] !== '' || tx.isReturn[i]) continue;
+    const c = index.get(tx.customerId[i]);
+    if (c !== undefined) bought[c] = 1;
+  }
+  const label = target.kind === 'churn' ? bought.map((b) => 1 - b) : bought;
+  return labelledSample(features.customerId, features.values, label, size, seed);
+}
+
+/** Training rows from supplied labels: customers of `features` (as of asOf) that have an outcome. */
+export function buildOutcomeSample(
+  features: { customerId: string[]; values: Record<string, Float64Array> },
+  outcomes: { customerId: string[]; label: Uint8Array },
+  size: number,
+  seed: number,
+): { sample: Columns; positives: number; negatives: number } {
+  const outcome = new Map<string, number>();
+  for (let i = 0; i < outcomes.customerId.length; i++) {
+    // a customer with any positive outcome row is positive
+    outcome.set(
+      outcomes.customerId[i],
+      Math.max(outcome.get(outcomes.customerId[i]) ?? 0, outcomes.label[i] ? 1 : 0),
+    );
+  }
+  const rows: number[] = [];
+  for (let c = 0; c < features.customerId.length; c++) if (outcome.has(features.customerId[c])) rows.push(c);
+  const ids = rows.map((c) => features.customerId[c]);
+  const values: Record<string, Float64Array> = {};
+  for (const [name, v] of Object.entries(features.values))
+    values[name] = Float64Array.from(rows, (c) => v[c]);
+  const label = Uint8Array.from(ids, (id) => outcome.get(id) ?? 0);
+  return labelledSample(ids, values, label, size, seed);
+}
+
+/** Keeps the `size` smallest-keyed customers; counts positives and negatives over all of them. */
+export function labelledSample(
+  customerId: string[],
+  values: Record<string, Float64Array>,
+  label: Uint8Array,
+  size: number,
+  seed: number,
+): { sample: Columns; positives: number; negatives: number } {
+  const n = customerId.length;
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += label[i];
+  const keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) keys[i] = sampleKey(customerId[i], seed);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((a, b) => keys[a] - keys[b] || (customerId[a] < customerId[b] ? -1 : 1));
+  const chosen = idx.slice(0, Math.min(size, n));
+  const sample: Columns = {
+    customerId: chosen.map((i) => customerId[i]),
+    key: Uint32Array.from(chosen, (i) => keys[i]),
+    label: Uint8Array.from(chosen, (i) => label[i]),
+  };
+  for (const [name, v] of Object.entries(values)) sample[name] = Float64Array.from(chosen, (i) => v[i]);
+  return { sample, positives, negatives: n - positives };
+}
+
+interface Merged {
+  customerId: string[];
+  label: Uint8Array;
+  names: string[];
+  /** raw values per feature (0 where a shard lacked the feature) */
+  values: Float64Array[];
+}
+
+/** Merges shard samples and keeps the `size` smallest keys overall (shard-count independent). */
+export function mergeSamples(parts: readonly Columns[], size: number): Merged {
+  const names = [...new Set(parts.flatMap((p) => Object.keys(p).filter((k) => !RESERVED.has(k))))].sort();
+  const entries: { part: number; row: number; key: number; id: string }[] = [];
+  parts.forEach((p, part) => {
+    const ids = p.customerId as string[];
+    const keys = p.key as Uint32Array;
+    for (let row = 0; row < ids.length; row++) entries.push({ part, row, key: keys[row], id: ids[row] });
+  });
+  entries.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const chosen = entries.slice(0, size);
+  const values = names.map((name) =>
+    Float64Array.from(chosen, (e) => {
+      const col = parts[e.part][name] as Float64Array | undefined;
+      return col ? col[e.row] : 0;
+    }),
+  );
+  return {
+    customerId: chosen.map((e) => e.id),
+    label: Uint8Array.from(chosen, (e) => (parts[e.part].label as Uint8Array)[e.row]),
+    names,
+    values,
+  };
+}
+
+function transform(name: string, v: number): number {
+  const def = FEATURE_BY_NAME.get(name);
+  const t = def ? transformValue(def, v) : v;
+  return Number.isFinite(t) ? t : 0;
+}
+
+/** Row-major standardised matrix of the given features, for any columns holding them (missing → mean). */
+export function designMatrix(
+  model: Pick<ScoreModel, 'features' | 'means' | 'sds'>,
+  columns: Record<string, Float64Array | undefined>,
+  n: number,
+): Float64Array {
+  const d = model.features.length;
+  const X = new Float64Array(n * d);
+  for (let j = 0; j < d; j++) {
+    const col = columns[model.features[j]];
+    const mean = model.means[j];
+    const sd = model.sds[j];
+    for (let i = 0; i < n; i++) X[i * d + j] = col ? (transform(model.features[j], col[i]) - mean) / sd : 0;
+  }
+  return X;
+}
+
+/**
+ * Fits the logistic model on merged training rows: data gate, leakage screen (a single feature that
+ * separates the labels almost perfectly is dropped with a warning), hash split, validation metrics.
+ */
+export function fitScoreModel(
+  merged: Merged,
+  target: PropensityTarget,
+  settings: ScoreModelSettings,
+  description = describeTarget(target),
+  splitSalt = 'propensity-split',
+): ScoreModel {
+  const n = merged.customerId.length;
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += merged.label[i];
+  const negatives = n - positives;
+  if (positives < settings.minPositives || negatives < settings.minNegatives) {
+    const skipped = skippedModel(
+      target,
+      description,
+      `Not enough data to train "${description}": ${positives} positive and ${negatives} negative customers, the minimum is ${settings.minPositives} and ${settings.minNegatives} (propensity.minPositives / minNegatives). Add more history or use a longer window.`,
+    );
+    skipped.training = { customers: n, positives, negatives };
+    return skipped;
+  }
+  const dropped: { feature: string; reason: string }[] = [];
+  const warnings: string[] = [];
+  const features: string[] = [];
+  const means: number[] = [];
+  const sds: number[] = [];
+  const transformed: Float64Array[] = [];
+  merged.names.forEach((name, j) => {
+    const t = merged.values[j].map((v) => transform(name, v));
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += t[i] / n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += (t[i] - mean) ** 2 / n;
+    const sd = Math.sqrt(variance);
+    if (!(sd > 1e-12)) {
+      dropped.push({ feature: name, reason: 'constant in the training data' });
+      return;
+    }
+    const auc = rocAuc(t, merged.label);
+    const separation = Math.max(auc, 1 - auc);
+    if (separation >= settings.leakageAuc) {
+      const reason = `separates the outcome almost perfectly on its own (AUC ${separation.toFixed(3)}): it looks like a copy of the label or something known only after the outcome`;
+      dropped.push({ feature: name, reason });
+      warnings.push(`Feature "${name}" was dropped from "${description}": ${reason}.`);
+      return;
+    }
+    features.push(name);
+    means.push(mean);
+    sds.push(sd);
+    transformed.push(t);
+  });
+  const d = features.length;
+  const isValidation = merged.customerId.map((id) =>
+    isValidationCustomer(id, settings.validationShare, splitSalt),
+  );
+  const trainRows: number[] = [];
+  const validRows: number[] = [];
+  for (let i = 0; i < n; i++) (isValidation[i] ? validRows : trainRows).push(i);
+  const matrixOf = (rows: number[]): Float64Array => {
+    const X = new Float64Array(rows.length * d);
+    rows.forEach((r, i) => {
+      for (let j = 0; j < d; j++) X[i * d + j] = (transformed[j][r] - means[j]) / sds[j];
+    });
+    return X;
+  };
+  const yTrain = Uint8Array.from(trainRows, (r) => merged.label[r]);
+  // tol 1e-8 (mean per-customer score): log-transformed money features are nearly collinear
+  // (log monetary ≈ log orders + log AOV), and 1e-10 sits below the floating-point floor there.
+  const fit = fitLogistic(matrixOf(trainRows), yTrain, trainRows.length, d, {
+    l2: settings.l2,
+    tol: 1e-8,
+    maxIter: 50,
+  });
+  const model: ScoreModel = {
+    status: 'fitted',
+    target,
+    description,
+    training: { customers: n, positives, negatives },
+    features,
+    means,
+    sds,
+    intercept: fit.intercept,
+    coefficients: Array.from(fit.coefficients),
+    converged: fit.converged,
+    dropped,
+    warnings,
+    drivers: drivers(features, Array.from(fit.coefficients)),
+  };
+  const yValid = Uint8Array.from(validRows, (r) => merged.label[r]);
+  const pValid = predictProbability(fit, matrixOf(validRows), validRows.length, d);
+  model.validation = validationMetrics(pValid, yValid, settings.bands);
+  return model;
+}
+
+export function validationMetrics(
+  scores: Float64Array,
+  labels: Uint8Array,
+  shares: { high: number; medium: number },
+): ValidationMetrics {
+  const n = scores.length;
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i];
+  const baseRate = n ? positives / n : 0;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const deciles: ValidationMetrics['deciles'] = [];
+  for (let d = 0; d < 10; d++) {
+    const from = Math.floor((d * n) / 10);
+    const to = Math.floor(((d + 1) * n) / 10);
+    let hits = 0;
+    for (let k = from; k < to; k++) hits += labels[order[k]];
+    deciles.push({ decile: d + 1, customers: to - from, rate: to > from ? hits / (to - from) : 0 });
+  }
+  const { bands } = assignBands(scores, shares);
+  const bandOutcomes: BandOutcome[] = (['high', 'medium', 'low'] as const).map((band, k) => {
+    const code = 2 - k;
+    let count = 0;
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      if (bands[i] !== code) continue;
+      count++;
+      hits += labels[i];
+    }
+    const rate = count ? hits / count : 0;
+    return { band, customers: count, rate, lift: baseRate > 0 ? rate / baseRate : 0 };
+  });
+  return {
+    customers: n,
+    positives,
+    baseRate,
+    auc: rocAuc(scores, labels),
+    liftTopDecile: liftAtTopFraction(scores, labels, 0.1),
+    brier: brierScore(scores, labels),
+    calibration: calibrationTable(scores, labels, 10)
+      .filter((b) => b.count > 0)
+      .map((b) => ({ predicted: b.meanPredicted, observed: b.observedRate, customers: b.count })),
+    deciles,
+    bands: bandOutcomes,
+  };
+}
+
+function drivers(features: string[], coefficients: number[]): Driver[] {
+  return features
+    .map((feature, j) => {
+      const c = coefficients[j];
+      const label = FEATURE_BY_NAME.get(feature)?.label ?? feature;
+      const direction = c >= 0 ? 'more likely' : 'less likely';
+      const text = `Higher ${label} makes the outcome ${direction} (${c >= 0 ? '+' : '−'}${Math.abs(c).toFixed(2)} log-odds per standard deviation).`;
+      return { feature, coefficient: c, text };
+    })
+    .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))
+    .slice(0, 5);
+}
+
+/** P(outcome) for customers given their raw feature columns. */
+export function predict(
+  model: ScoreModel,
+  columns: Record<string, Float64Array | undefined>,
+  n: number,
+): Float64Array {
+  const X = designMatrix(model, columns, n);
+  return predictProbability(
+    { intercept: model.intercept, coefficients: Float64Array.from(model.coefficients) },
+    X,
+    n,
+    model.features.length,
+  );
+}
+
+/**
+ * Sets the band thresholds and percentile quantiles from the population's scores as of asOf (a uniform
+ * sample of them), so every shard bands and ranks its customers the same way.
+ */
+export function calibrateBands(
+  model: ScoreModel,
+  population: Float64Array,
+  shares: { high: number; medium: number },
+): void {
+  if (population.length === 0) return;
+  model.thresholds = assignBands(population, shares).thresholds;
+  const sorted = Float64Array.from(population).sort();
+  model.quantiles = Array.from(
+    { length: 101 },
+    (_, q) => sorted[Math.round((q / 100) * (sorted.length - 1))],
+  );
+}
+
+/** Percentile (0–100) of a probability against the population quantiles, interpolated. */
+export function percentileOf(quantiles: readonly number[], p: number): number {
+  if (quantiles.length < 2) return 50;
+  if (p <= quantiles[0]) return 0;
+  if (p >= quantiles[quantiles.length - 1]) return 100;
+  let lo = 0;
+  let hi = quantiles.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (quantiles[mid] <= p) lo = mid;
+    else hi = mid;
+  }
+  const span = quantiles[hi] - quantiles[lo];
+  const within = span > 0 ? (p - quantiles[lo]) / span : 0;
+  return ((lo + within) * 100) / (quantiles.length - 1);
+}
+
+export interface ShardScores {
+  /** probability × 100 */
+  score: Float64Array;
+  /** 2 = high, 1 = medium, 0 = low */
+  band: Uint8Array;
+  percentile: Float64Array;
+}
+
+/** Scores, bands and percentiles for one shard's customers (features as of asOf). */
+export function scoreCustomers(
+  model: ScoreModel,
+  columns: Record<string, Float64Array | undefined>,
+  n: number,
+): ShardScores {
+  const p = predict(model, columns, n);
+  const band = applyBands(
+    p,
+    model.thresholds ?? { high: Number.POSITIVE_INFINITY, medium: Number.POSITIVE_INFINITY },
+  );
+  const percentile = new Float64Array(n);
+  const score = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    score[i] = 100 * p[i];
+    percentile[i] = percentileOf(model.quantiles ?? [], p[i]);
+  }
+  return { score, band, percentile };
+}
+
+export const BAND_NAMES = ['low', 'medium', 'high'] as const;

@@ -1,0 +1,385 @@
+// The predictive models' part of each stage (CLV, propensity, lookalike), kept here so the stage
+// modules only gain one call each. BuildFeatures writes per-shard inputs, Fit merges them into
+// predictive-model.json, Score writes predictive.bin (aligned with scores.bin) and predictive.json
+// (group sizes, a CLV sample), Validate turns bands and lookalike audiences into segment groups.
+import type { DatasetConfig } from '../config/schema.js';
+import { type CustomerFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
+import { type ClvHistories, calibrationEndDay, computeClvInputs } from '../features/clv-inputs.js';
+import { type ClvModel, capSpend, fitClvModel, scoreClvCustomers } from '../models/clv-pipeline.js';
+import {
+  buildLookalikeSample,
+  fitLookalike,
+  type LookalikeModel,
+  scoreLookalike,
+} from '../models/lookalike.js';
+import {
+  BAND_NAMES,
+  buildOutcomeSample,
+  buildSelfLabelledSample,
+  calibrateBands,
+  describeTarget,
+  fitScoreModel,
+  mergeSamples,
+  type PropensityTarget,
+  predict,
+  type ScoreModel,
+  scoreCustomers,
+  skippedModel,
+} from '../models/propensity.js';
+import type { Check, Segment } from '../segments/validate.js';
+import { type BlobStore, getJsonIfExists, putJson } from '../storage/blob.js';
+import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { readParts, runFile, shardFile } from './run-files.js';
+import type { RunRef, ShardTask } from './types.js';
+
+export interface PredictiveModels {
+  clv: ClvModel | null;
+  propensity: ScoreModel[];
+  lookalike: LookalikeModel | null;
+}
+
+/** A band or lookalike audience published like a cluster segment (never renumbers the clusters). */
+export interface PredictiveSegment extends Segment {
+  /** which model made it: `propensity-<target>` or `lookalike` */
+  model: string;
+  /** predictive.bin column and value that mean membership */
+  column: string;
+  value: number;
+}
+
+interface ShardCounts {
+  customers: number;
+  groups: Record<string, number>;
+  /** CLV values of up to CLV_SAMPLE smallest-keyed customers, for the report's distribution */
+  clvSample: { key: number; value: number }[];
+  clvSum: number;
+  clvCustomers: number;
+}
+
+const CLV_SAMPLE = 5000;
+const OUTCOME_TARGET: PropensityTarget = { name: 'outcome', kind: 'outcome' };
+
+async function seedSet(store: BlobStore, task: RunRef, index: number): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const part of await readParts(store, task, index, 'seeds')) {
+    for (const id of part.customerId as string[]) out.add(id);
+  }
+  return out;
+}
+
+/** BuildFeatures: CLV inputs, propensity training rows and lookalike rows for one shard. */
+export async function buildPredictiveInputs(
+  store: BlobStore,
+  task: ShardTask,
+  config: DatasetConfig,
+  tx: TransactionColumns,
+  features: CustomerFeatures,
+): Promise<void> {
+  const file = (name: string) => shardFile(task, task.shard.index, name);
+  if (config.clv.enabled) {
+    const inputs = computeClvInputs(tx, {
+      asOfMs: task.asOfMs,
+      endDay: calibrationEndDay(config.clv.calibrationEnd, task.asOfMs),
+      periodDays: config.clv.periodDays,
+    });
+    await store.put(file('clv-inputs.bin'), encodeColumns(inputs.customers));
+    await putJson(store, file('clv-histories.json'), inputs.histories);
+    await store.put(
+      file('clv-spend.bin'),
+      encodeColumns(capSpend(inputs.spend, config.clv.maxSpendCustomers)),
+    );
+  }
+  const p = config.propensity;
+  if (p.enabled) {
+    for (const target of p.targets) {
+      const built = buildSelfLabelledSample(tx, task.asOfMs, target, p.sampleSize, config.segments.seed);
+      await store.put(file(`propensity-${target.name}.bin`), encodeColumns(built.sample));
+    }
+    const outcomes = await readParts(store, task, task.shard.index, 'outcomes');
+    if (outcomes.length) {
+      const customerId = outcomes.flatMap((o) => o.customerId as string[]);
+      const label = new Uint8Array(customerId.length);
+      let at = 0;
+      for (const o of outcomes) {
+        label.set(o.label as Uint8Array, at);
+        at += (o.label as Uint8Array).length;
+      }
+      const built = buildOutcomeSample(features, { customerId, label }, p.sampleSize, config.segments.seed);
+      await store.put(file('propensity-outcome.bin'), encodeColumns(built.sample));
+    }
+  }
+  if (config.lookalike.enabled) {
+    const seeds = await seedSet(store, task, task.shard.index);
+    if (seeds.size) {
+      const built = buildLookalikeSample(features, seeds, config.lookalike.sampleSize, config.segments.seed);
+      await store.put(file('lookalike-sample.bin'), encodeColumns(built.sample, { seeds: seeds.size }));
+    }
+  }
+}
+
+async function shardColumns(store: BlobStore, ref: RunRef, shards: number, name: string) {
+  const parts = await Promise.all(
+    Array.from({ length: shards }, (_, i) => store.getIfExists(shardFile(ref, i, name))),
+  );
+  return parts.filter((p): p is Uint8Array => p !== undefined).map((p) => decodeColumns(p));
+}
+
+/** Fit: CLV on merged histories, one propensity model per target, the lookalike model. */
+export async function fitPredictive(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  config: DatasetConfig,
+  population: readonly Columns[],
+): Promise<PredictiveModels> {
+  const shards = ref.shardCount;
+  let clv: ClvModel | null = null;
+  if (config.clv.enabled) {
+    const histories = (
+      await Promise.all(
+        Array.from({ length: shards }, (_, i) =>
+          getJsonIfExists<ClvHistories>(store, shardFile(ref, i, 'clv-histories.json')),
+        ),
+      )
+    ).filter((h): h is ClvHistories => h !== undefined);
+    const spend = (await shardColumns(store, ref, shards, 'clv-spend.bin')).map((d) => d.columns);
+    clv = fitClvModel(histories, spend, config.clv);
+  }
+  // population as of asOf (the clustering sample): band cuts and percentiles
+  const popColumns: Record<string, Float64Array> = {};
+  const popN = population.reduce((n, p) => n + (p.customerId as string[]).length, 0);
+  for (const name of new Set(population.flatMap((p) => Object.keys(p)))) {
+    if (name === 'customerId' || name === 'sampleKey') continue;
+    const out = new Float64Array(popN);
+    let at = 0;
+    for (const p of population) {
+      const col = p[name] as Float64Array | undefined;
+      if (col) out.set(col, at);
+      at += (p.customerId as string[]).length;
+    }
+    popColumns[name] = out;
+  }
+  const propensity: ScoreModel[] = [];
+  const p = config.propensity;
+  if (p.enabled) {
+    const targets: PropensityTarget[] = [...p.targets];
+    const outcomeParts = await shardColumns(store, ref, shards, 'propensity-outcome.bin');
+    if (outcomeParts.length) targets.unshift(OUTCOME_TARGET);
+    for (const target of targets) {
+      const parts = (await shardColumns(store, ref, shards, `propensity-${target.name}.bin`)).map(
+        (d) => d.columns,
+      );
+      const model = parts.length
+        ? fitScoreModel(mergeSamples(parts, p.sampleSize), target, p)
+        : skippedModel(target, describeTarget(target), 'No training data was built for this target.');
+      if (model.status === 'fitted') calibrateBands(model, predict(model, popColumns, popN), p.bands);
+      propensity.push(model);
+    }
+  }
+  let lookalike: LookalikeModel | null = null;
+  if (config.lookalike.enabled) {
+    const parts = await shardColumns(store, ref, shards, 'lookalike-sample.bin');
+    if (parts.length) {
+      const seeds = parts.reduce((n, d) => n + Number(d.meta.seeds ?? 0), 0);
+      lookalike = fitLookalike(
+        parts.map((d) => d.columns),
+        seeds,
+        config.lookalike,
+      );
+    }
+  }
+  const models: PredictiveModels = { clv, propensity, lookalike };
+  await putJson(store, runFile(ref, 'predictive-model.json'), models);
+  return models;
+}
+
+export async function loadPredictiveModels(
+  store: BlobStore,
+  ref: RunRef,
+): Promise<PredictiveModels | undefined> {
+  return getJsonIfExists<PredictiveModels>(store, runFile(ref, 'predictive-model.json'));
+}
+
+/** Score: per-customer predictive columns for one shard, aligned with the features' customer order. */
+export async function scorePredictive(
+  store: BlobStore,
+  task: ShardTask,
+  features: { customerId: string[]; values: Record<string, Float64Array> },
+): Promise<void> {
+  const models = await loadPredictiveModels(store, task);
+  if (!models) return;
+  const n = features.customerId.length;
+  const columns: Columns = { customerId: features.customerId };
+  const counts: ShardCounts = { customers: n, groups: {}, clvSample: [], clvSum: 0, clvCustomers: 0 };
+  for (const model of models.propensity) {
+    if (model.status !== 'fitted') continue;
+    const s = scoreCustomers(model, features.values, n);
+    const prefix = `prop_${model.target.name}`;
+    columns[`${prefix}_score`] = s.score;
+    columns[`${prefix}_band`] = s.band;
+    columns[`${prefix}_percentile`] = s.percentile;
+    for (let code = 0; code < 3; code++) {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (s.band[i] === code) k++;
+      counts.groups[`prop-${model.target.name}-${BAND_NAMES[code]}`] = k;
+    }
+  }
+  if (models.lookalike?.status === 'fitted') {
+    const seeds = await seedSet(store, task, task.shard.index);
+    const s = scoreLookalike(models.lookalike, features, seeds);
+    columns.lookalike_score = s.score;
+    columns.lookalike_percentile = s.percentile;
+    columns.lookalike_in = s.inAudience;
+    counts.groups['lookalike-top'] = s.inAudience.reduce((k, v) => k + v, 0);
+  }
+  if (models.clv?.status === 'fitted') {
+    const bytes = await store.getIfExists(shardFile(task, task.shard.index, 'clv-inputs.bin'));
+    const clvValue = new Float64Array(n).fill(Number.NaN);
+    const pAlive = new Float64Array(n).fill(Number.NaN);
+    const purchases = new Float64Array(n).fill(Number.NaN);
+    if (bytes) {
+      const inputs = decodeColumns(bytes).columns;
+      const scored = scoreClvCustomers(models.clv, inputs);
+      if (scored) {
+        const row = new Map<string, number>();
+        features.customerId.forEach((id, i) => {
+          row.set(id, i);
+        });
+        const ids = inputs.customerId as string[];
+        const sample: { key: number; value: number }[] = [];
+        for (let k = 0; k < ids.length; k++) {
+          const i = row.get(ids[k]);
+          if (i === undefined) continue;
+          clvValue[i] = scored.clv[k];
+          pAlive[i] = scored.probabilityAlive[k];
+          purchases[i] = scored.expectedPurchases[k];
+          if (Number.isFinite(scored.clv[k])) {
+            counts.clvSum += scored.clv[k];
+            counts.clvCustomers++;
+            sample.push({ key: sampleKey(ids[k], 7), value: scored.clv[k] });
+          }
+        }
+        counts.clvSample = sample.sort((a, b) => a.key - b.key).slice(0, CLV_SAMPLE);
+      }
+    }
+    columns.clv = clvValue;
+    columns.pAlive = pAlive;
+    columns.expectedPurchases = purchases;
+  }
+  await store.put(shardFile(task, task.shard.index, 'predictive.bin'), encodeColumns(columns));
+  await putJson(store, shardFile(task, task.shard.index, 'predictive.json'), counts);
+}
+
+/** Per-customer predictive columns of one shard (undefined when no predictive model ran). */
+export async function loadPredictiveScores(
+  store: BlobStore,
+  ref: RunRef,
+  index: number,
+): Promise<Columns | undefined> {
+  const bytes = await store.getIfExists(shardFile(ref, index, 'predictive.bin'));
+  return bytes ? decodeColumns(bytes).columns : undefined;
+}
+
+export interface PredictiveSummary {
+  groups: PredictiveSegment[];
+  clvDistribution?: { customers: number; mean: number; sample: number[] };
+}
+
+/** Validate: band and lookalike groups with sizes and the minimum-size checks, plus the CLV distribution. */
+export async function predictiveSegments(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  config: DatasetConfig,
+): Promise<PredictiveSummary> {
+  const models = await loadPredictiveModels(store, ref);
+  if (!models) return { groups: [] };
+  const counts = (
+    await Promise.all(
+      Array.from({ length: ref.shardCount }, (_, i) =>
+        getJsonIfExists<ShardCounts>(store, shardFile(ref, i, 'predictive.json')),
+      ),
+    )
+  ).filter((c): c is ShardCounts => c !== undefined);
+  const total = counts.reduce((n, c) => n + c.customers, 0);
+  const size = (id: string) => counts.reduce((n, c) => n + (c.groups[id] ?? 0), 0);
+  const groups: PredictiveSegment[] = [];
+  const add = (
+    id: string,
+    name: string,
+    description: string,
+    model: string,
+    column: string,
+    value: number,
+  ) => {
+    const n = size(id);
+    const checks: Check[] = [
+      {
+        name: 'minimum size',
+        verdict: n >= config.segments.minSize ? 'pass' : 'fail',
+        value: n,
+        threshold: config.segments.minSize,
+        reason:
+          n >= config.segments.minSize
+            ? 'large enough to activate'
+            : `fewer than ${config.segments.minSize} customers: too small to activate`,
+      },
+    ];
+    groups.push({
+      id,
+      index: -1,
+      name,
+      description,
+      size: n,
+      share: total ? n / total : 0,
+      status: checks.every((c) => c.verdict !== 'fail') ? 'published' : 'not-published',
+      checks,
+      means: {},
+      z: {},
+      model,
+      column,
+      value,
+    });
+  };
+  for (const m of models.propensity) {
+    if (m.status !== 'fitted') continue;
+    for (const [code, band] of [
+      [2, 'high'],
+      [1, 'medium'],
+      [0, 'low'],
+    ] as const) {
+      add(
+        `prop-${m.target.name}-${band}`,
+        `${m.description}: ${band} propensity`,
+        `Customers in the ${band} band of the "${m.description}" score (${band === 'high' ? `top ${Math.round(config.propensity.bands.high * 100)} %` : band === 'medium' ? `next ${Math.round(config.propensity.bands.medium * 100)} %` : 'the rest'}).`,
+        `propensity-${m.target.name}`,
+        `prop_${m.target.name}_band`,
+        code,
+      );
+    }
+  }
+  if (models.lookalike?.status === 'fitted') {
+    add(
+      'lookalike-top',
+      `Lookalikes: top ${models.lookalike.topPercent} %`,
+      `The ${models.lookalike.topPercent} % of non-seed customers who most resemble the seed audience.`,
+      'lookalike',
+      'lookalike_in',
+      1,
+    );
+  }
+  const clvCustomers = counts.reduce((n, c) => n + c.clvCustomers, 0);
+  const summary: PredictiveSummary = { groups };
+  if (clvCustomers > 0) {
+    const sample = counts
+      .flatMap((c) => c.clvSample)
+      .sort((a, b) => a.key - b.key)
+      .slice(0, CLV_SAMPLE)
+      .map((s) => s.value)
+      .sort((a, b) => a - b);
+    summary.clvDistribution = {
+      customers: clvCustomers,
+      mean: counts.reduce((s, c) => s + c.clvSum, 0) / clvCustomers,
+      sample,
+    };
+  }
+  return summary;
+}
