@@ -17,13 +17,13 @@ export interface StandIns {
 }
 
 export async function startStandIns(
-  options: { dataDir?: string; dynamoPath?: string } = {},
+  options: { dataDir?: string; dynamoPath?: string; s3Port?: number } = {},
 ): Promise<StandIns> {
   const ownDir = !options.dataDir;
   const directory = options.dataDir ?? mkdtempSync(join(tmpdir(), 'segmentation-s3-'));
   const s3rver = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: options.s3Port ?? 0,
     silent: true,
     directory,
     allowMismatchedSignatures: true,
