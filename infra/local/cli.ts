@@ -13,8 +13,7 @@ import {
   writeErrorReports,
   writeOutputs,
 } from './output.js';
-import { collectInputs, datasetNameFor, runLocal, startLocalEnvironment } from './runner.js';
-import { watch } from './watch.js';
+import type { WatchHandle } from './watch.js';
 
 const HELP = `Usage: npm run segment -- <file or folder…> [options]
        npm run segment -- --watch [--config <file>] [--out <dir>]
@@ -113,10 +112,12 @@ const shown = (path: string): string => {
 };
 
 async function runOnce(args: Args): Promise<number> {
+  // loaded on demand: the CDK app behind the runner takes seconds to import, --help should not wait
+  const { collectInputs, datasetNameFor, runLocal, startLocalEnvironment } = await import('./runner.js');
   if (!args.positionals.length) throw new UsageError('no input given (a file or folder, or --watch)');
   if (args.values.port !== undefined || args.values['settle-ms'] !== undefined)
     throw new UsageError('--port and --settle-ms only apply with --watch');
-  let inputs: ReturnType<typeof collectInputs>;
+  let inputs: { path: string; name: string }[];
   try {
     inputs = collectInputs(args.positionals);
   } catch (error) {
@@ -165,12 +166,13 @@ async function runWatch(args: Args): Promise<number> {
   if (args.values.dataset)
     throw new UsageError('--dataset does not apply with --watch (the folder names it)');
   const config = readConfig(args.values.config);
+  const { watch } = await import('./watch.js');
   const port = intOption(args, 'port', 4568);
   const settleMs = intOption(args, 'settle-ms', 2000);
   const out = resolve(args.values.out ?? 'out');
   say('Starting the local S3, DynamoDB and Step Functions stand-ins…');
   let printer = createProgressPrinter(process.stderr);
-  let handle: Awaited<ReturnType<typeof watch>>;
+  let handle: WatchHandle;
   try {
     handle = await watch({
       out,
