@@ -128,8 +128,10 @@ async function runOnce(args: Args): Promise<number> {
   const dataset = args.values.dataset ?? datasetNameFor(args.positionals);
   const outDir = resolve(args.values.out ?? join('out', dataset));
   say(`Segmenting ${inputs.length} file(s) as dataset "${dataset}" on local stand-ins`);
-  const env = await startLocalEnvironment();
   const printer = createProgressPrinter(process.stderr);
+  // on a terminal the first seconds (synthesizing the app, starting the stand-ins) show too
+  printer.onProgress({ type: 'state-started', state: 'starting the local stand-ins' });
+  const env = await startLocalEnvironment();
   try {
     const result = await runLocal(env, inputs, { dataset, config, onProgress: printer.onProgress });
     printer.close();
