@@ -201,7 +201,6 @@ ${err('1', 'Watching the local S3 for drops')} ${dim('(Ctrl-C to stop)')}
 Drop a dataset's files under incoming/<dataset>/ with any S3 client, for example:
 
   export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}
-  export AWS_REQUEST_CHECKSUM_CALCULATION=when_required   ${dim('# the local S3 does not speak streaming checksums')}
   aws s3 cp events/data/sample/ s3://${bucket}/incoming/sample/ --recursive --endpoint-url ${endpoint}
   aws s3 cp my-config.json s3://${bucket}/config/sample.json --endpoint-url ${endpoint}   ${dim('# optional')}
 

@@ -4,9 +4,11 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../infra/local/runner.js';
+import { AwsChunkedDecoder } from '../../infra/local/standins.js';
 import { type WatchHandle, type WatchRun, watch } from '../../infra/local/watch.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -126,6 +128,52 @@ describe('npm run segment -- --watch', () => {
     expect(run.status).toBe('unchanged');
     expect(run.runId).toBe(started[0]);
     expect(started).toHaveLength(1);
+  });
+
+  it('stores what a client with default checksums (aws-chunked uploads, like the AWS CLI v2) sent', async () => {
+    // Prepare
+    const defaults = new S3Client({
+      endpoint: handle.endpoint,
+      region: handle.region,
+      credentials: handle.credentials,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_SUPPORTED',
+    });
+    const body = 'customer_id,total\nC1,10.5\nC2,7\n';
+
+    // Act: a stream of unknown framing makes the SDK send aws-chunked with a trailing checksum
+    await defaults.send(
+      new PutObjectCommand({
+        Bucket: handle.bucket,
+        Key: 'scratch/streamed.csv',
+        Body: Readable.from([Buffer.from(body)]),
+        ContentLength: Buffer.byteLength(body),
+      }),
+    );
+    const got = await defaults.send(
+      new GetObjectCommand({ Bucket: handle.bucket, Key: 'scratch/streamed.csv' }),
+    );
+    const text = await got.Body!.transformToString();
+    defaults.destroy();
+
+    // Assess
+    expect(text).toBe(body);
+  });
+
+  it('decodes aws-chunked bodies split at any byte', async () => {
+    // Prepare
+    const framed = '5;chunk-signature=ab\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n';
+    const decoder = new AwsChunkedDecoder();
+    const parts: Buffer[] = [];
+    decoder.on('data', (d: Buffer) => parts.push(d));
+
+    // Act
+    for (const byte of Buffer.from(framed)) decoder.write(Buffer.from([byte]));
+    decoder.end();
+    await once(decoder, 'end');
+
+    // Assess
+    expect(Buffer.concat(parts).toString()).toBe('hello world');
   });
 
   it('ignores keys the starter cannot use, and closes the stand-ins on stop', async () => {
