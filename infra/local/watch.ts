@@ -2,6 +2,7 @@
 // files under incoming/<dataset>/; after a short settle window the dataset's snapshot runs through
 // the same starter and state machine as in AWS, one run at a time per dataset.
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { startRunForObject } from '../../lib/pipeline/starter.js';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
@@ -64,7 +65,17 @@ interface S3NotificationRecord {
   s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
 }
 
+/** s3rver reports a taken port as an unhandled 'error' event, so look before it listens. */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolveFree, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolveFree()));
+  });
+}
+
 export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
+  if (options.port) await assertPortFree(options.port);
   const env = await startLocalEnvironment({ s3Port: options.port ?? 0 });
   const bucket = env.model.bucketName;
   const out = resolve(options.out ?? 'out');
