@@ -38,7 +38,7 @@ Examples:
   npm run segment -- events/data/sample --json > run.json
   npm run segment -- --watch
       then, from another terminal:
-      aws s3 cp events/data/sample/ s3://segmentation-local/incoming/sample/ --recursive \
+      aws s3 cp events/data/sample/ s3://segmentation-local/incoming/sample/ --recursive \\
         --endpoint-url http://127.0.0.1:4568
 
 Exit codes: 0 success · 1 the input was rejected (see the error reports) · 2 usage error · 3 internal failure`;
