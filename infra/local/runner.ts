@@ -26,10 +26,15 @@ export interface LocalEnvironment {
 }
 
 export type ProgressEvent =
+  /** a top-level state of the workflow started (nested Map/Parallel states are not reported) */
   | { type: 'state-started'; state: string; parent?: string }
-  | { type: 'state-finished'; state: string; ms: number; parent?: string }
+  /** a top-level state finished; `ms` from the engine's own timestamps */
+  | { type: 'state-finished'; state: string; ms: number; parent?: string; stateType?: string }
   | { type: 'state-failed'; state: string; error?: string; cause?: string }
-  | { type: 'shard-finished'; state: string; index: number };
+  /** one Map iteration (a shard) finished: `done` of `total` for the Map state `state` */
+  | { type: 'shard-finished'; state: string; index: number; done: number; total: number }
+  /** what Ingest counted, from its state output */
+  | { type: 'rows'; read: number; accepted: number; rejected: number };
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -52,8 +57,10 @@ function lambdaContext(functionName: string): Context {
 }
 
 /** Starts the stand-ins and creates the bucket and tables of the synthesized template. */
-export async function startLocalEnvironment(options: { dataDir?: string } = {}): Promise<LocalEnvironment> {
-  const standIns = await startStandIns({ dataDir: options.dataDir });
+export async function startLocalEnvironment(
+  options: { dataDir?: string; s3Port?: number } = {},
+): Promise<LocalEnvironment> {
+  const standIns = await startStandIns({ dataDir: options.dataDir, s3Port: options.s3Port });
   try {
     standIns.applyEnvironment();
     const model = localModel(synthesizeTemplate());
@@ -201,10 +208,121 @@ export async function runLocal(
   return executeRun(env, runInput!, options.onProgress);
 }
 
+/** Resolves a plain `$.a.b` JSONPath (what the synthesized definition uses for ItemsPath/ResultPath). */
+function atPath(value: unknown, path: unknown): unknown {
+  if (typeof path !== 'string' || !path.startsWith('$')) return undefined;
+  let v = value;
+  for (const part of path.slice(1).split('.').filter(Boolean)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+interface EngineEvent {
+  type: string;
+  timestamp?: number;
+  state?: { name: string; type?: string; input?: unknown; output?: unknown };
+  index?: number;
+  parentState?: { name: string };
+  Error?: string;
+  Cause?: unknown;
+}
+
+/**
+ * Turns aws-local-stepfunctions' event log into ProgressEvents. The engine does not mark states
+ * nested in a Map or Parallel (only Map iterations carry `index`), so "top-level" means a name
+ * among the definition's own States; state names are unique across a whole state machine.
+ */
+export function progressTranslator(
+  definition: Record<string, unknown>,
+  onProgress: (event: ProgressEvent) => void,
+): (event: EngineEvent) => void {
+  const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
+  const started = new Map<string, number>();
+  const shards = new Map<string, { done: number; total: number }>();
+  const failed = new Map<string, ProgressEvent>();
+  // a caught state still "exits" in the engine's log; it did not finish its work
+  const caught = new Set<string>();
+  return (e) => {
+    const now = e.timestamp ?? Date.now();
+    if (e.type === 'ExecutionFailed') {
+      for (const f of failed.values()) onProgress(f);
+      failed.clear();
+      return;
+    }
+    if (e.type === 'MapIterationStarted' && e.parentState) {
+      const s = shards.get(e.parentState.name) ?? { done: 0, total: 0 };
+      s.total = Math.max(s.total, (e.index ?? 0) + 1);
+      shards.set(e.parentState.name, s);
+      return;
+    }
+    if (e.type === 'MapIterationSucceeded' && e.parentState) {
+      const s = shards.get(e.parentState.name) ?? { done: 0, total: 0 };
+      s.done += 1;
+      shards.set(e.parentState.name, s);
+      onProgress({
+        type: 'shard-finished',
+        state: e.parentState.name,
+        index: e.index ?? 0,
+        done: s.done,
+        total: Math.max(s.total, s.done),
+      });
+      return;
+    }
+    const name = e.state?.name;
+    if (!name || !(name in states) || e.index !== undefined) return;
+    const def = states[name];
+    if (e.type === 'StateEntered') {
+      started.set(name, now);
+      if (def.Type === 'Map') {
+        // the item count is known from the input before any iteration starts (MaxConcurrency may hold some back)
+        const items = atPath(e.state?.input, def.ItemsPath ?? '$');
+        shards.set(name, { done: 0, total: Array.isArray(items) ? items.length : 0 });
+      }
+      onProgress({ type: 'state-started', state: name });
+    } else if (e.type === 'StateExited') {
+      if (caught.delete(name)) return;
+      const result = def.ResultPath ? atPath(e.state?.output, def.ResultPath) : e.state?.output;
+      const rows = (result as { rows?: { read?: unknown; accepted?: unknown; rejected?: unknown } } | null)
+        ?.rows;
+      if (
+        rows &&
+        typeof rows.read === 'number' &&
+        typeof rows.accepted === 'number' &&
+        typeof rows.rejected === 'number'
+      )
+        onProgress({ type: 'rows', read: rows.read, accepted: rows.accepted, rejected: rows.rejected });
+      onProgress({
+        type: 'state-finished',
+        state: name,
+        ms: now - (started.get(name) ?? now),
+        stateType: typeof def.Type === 'string' ? def.Type : undefined,
+      });
+    } else if (e.type === 'StateFailed' && def.Type !== 'Fail') {
+      // a failed attempt may still be retried: report it once caught, or when the execution fails
+      failed.set(name, {
+        type: 'state-failed',
+        state: name,
+        error: e.Error,
+        cause: typeof e.Cause === 'string' ? e.Cause : undefined,
+      });
+    } else if (e.type === 'StateRetried') {
+      failed.delete(name);
+    } else if (e.type === 'StateCaught') {
+      const f = failed.get(name);
+      failed.delete(name);
+      caught.add(name);
+      onProgress(f ?? { type: 'state-failed', state: name });
+    }
+  };
+}
+
 export async function executeRun(
   env: LocalEnvironment,
   runInput: RunInput,
   onProgress?: (event: ProgressEvent) => void,
+  options: { signal?: AbortSignal } = {},
 ): Promise<LocalRunResult> {
   const machine = new StateMachine(env.model.definition as never, {
     validationOptions: { checkPaths: false },
@@ -215,34 +333,11 @@ export async function executeRun(
       retryIntervalOverrides: Object.fromEntries(Object.keys(env.handlers).map((s) => [s, 10])),
     },
   });
-  const started = new Map<string, number>();
+  const abort = () => execution.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  const translate = onProgress ? progressTranslator(env.model.definition, onProgress) : undefined;
   const logs = (async () => {
-    for await (const event of execution.eventLogs) {
-      const e = event as {
-        type: string;
-        state?: { name: string };
-        index?: number;
-        parentState?: { name: string };
-        Error?: string;
-        Cause?: string;
-      };
-      const name = e.state?.name;
-      if (!onProgress || !name) continue;
-      if (e.type === 'StateEntered') {
-        started.set(name, Date.now());
-        if (!e.parentState) onProgress({ type: 'state-started', state: name });
-      } else if (e.type === 'StateExited' && !e.parentState) {
-        onProgress({
-          type: 'state-finished',
-          state: name,
-          ms: Date.now() - (started.get(name) ?? Date.now()),
-        });
-      } else if (e.type === 'MapIterationSucceeded') {
-        onProgress({ type: 'shard-finished', state: name, index: e.index ?? 0 });
-      } else if (e.type === 'StateFailed' && !e.parentState) {
-        onProgress({ type: 'state-failed', state: name, error: e.Error, cause: e.Cause });
-      }
-    }
+    for await (const event of execution.eventLogs) translate?.(event as EngineEvent);
   })();
   try {
     const output = (await execution.result) as Record<string, unknown>;
@@ -253,6 +348,14 @@ export async function executeRun(
     return { status: 'succeeded', runInput, output, summary };
   } catch (error) {
     await logs.catch(() => undefined);
+    if (options.signal?.aborted) {
+      return {
+        status: 'failed',
+        runInput,
+        output: null,
+        error: { name: 'RunAborted', message: 'the run was stopped' },
+      };
+    }
     const err = error as { name?: string; message?: string; cause?: { message?: string } };
     const failure = await env.store.getIfExists(
       `rejected/${runInput.dataset}/${runInput.runId}/run.errors.json`,
@@ -261,5 +364,7 @@ export async function executeRun(
       ? (JSON.parse(new TextDecoder().decode(failure)) as { error: { name: string; message: string } }).error
       : { name: err.name ?? 'Error', message: err.message ?? String(error) };
     return { status: 'failed', runInput, output: null, error: detail };
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
   }
 }

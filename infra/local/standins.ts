@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 
@@ -16,18 +17,90 @@ export interface StandIns {
   stop(): Promise<void>;
 }
 
+/**
+ * Decodes an `aws-chunked` body (`<hex size>[;chunk-signature=…]\r\n<bytes>\r\n … 0…\r\n[trailers]\r\n`),
+ * which s3rver 3.7.1 would store verbatim: the AWS CLI v2 and SDKs with default checksum settings
+ * send file uploads this way, so a marketer's plain `aws s3 cp` must work against the stand-in.
+ */
+export class AwsChunkedDecoder extends Transform {
+  private buffer: Buffer = Buffer.alloc(0);
+  /** bytes of chunk data still to pass on; 0: the chunk's closing CRLF is next; -1: a size line is */
+  private remaining = -1;
+  private done = false;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    try {
+      while (!this.done && this.buffer.length) {
+        if (this.remaining < 0) {
+          const eol = this.buffer.indexOf('\r\n');
+          if (eol < 0) break;
+          const size = Number.parseInt(this.buffer.subarray(0, eol).toString('latin1').split(';')[0], 16);
+          if (!Number.isFinite(size)) throw new Error('malformed aws-chunked body');
+          this.buffer = this.buffer.subarray(eol + 2);
+          if (size === 0)
+            this.done = true; // what follows is trailers (checksums), not data
+          else this.remaining = size;
+        } else if (this.remaining > 0) {
+          const take = Math.min(this.remaining, this.buffer.length);
+          this.push(this.buffer.subarray(0, take));
+          this.buffer = this.buffer.subarray(take);
+          this.remaining -= take;
+        } else {
+          if (this.buffer.length < 2) break;
+          this.buffer = this.buffer.subarray(2);
+          this.remaining = -1;
+        }
+      }
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+}
+
+interface KoaLikeContext {
+  method: string;
+  req: NodeJS.ReadableStream;
+  request: { headers: Record<string, string | string[] | undefined> };
+}
+
+function decodeAwsChunked(ctx: KoaLikeContext, next: () => Promise<unknown>): Promise<unknown> {
+  const headers = ctx.request.headers;
+  const sha = String(headers['x-amz-content-sha256'] ?? '');
+  const encodings = String(headers['content-encoding'] ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (
+    (ctx.method === 'PUT' || ctx.method === 'POST') &&
+    (sha.startsWith('STREAMING-') || encodings.includes('aws-chunked'))
+  ) {
+    // controllers read the body from ctx.req; headers still come from the original request
+    ctx.req = ctx.req.pipe(new AwsChunkedDecoder());
+    const rest = encodings.filter((e) => e !== 'aws-chunked');
+    if (rest.length) headers['content-encoding'] = rest.join(',');
+    else delete headers['content-encoding'];
+    if (headers['x-amz-decoded-content-length'])
+      headers['content-length'] = headers['x-amz-decoded-content-length'];
+  }
+  return next();
+}
+
 export async function startStandIns(
-  options: { dataDir?: string; dynamoPath?: string } = {},
+  options: { dataDir?: string; dynamoPath?: string; s3Port?: number } = {},
 ): Promise<StandIns> {
   const ownDir = !options.dataDir;
   const directory = options.dataDir ?? mkdtempSync(join(tmpdir(), 'segmentation-s3-'));
   const s3rver = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: options.s3Port ?? 0,
     silent: true,
     directory,
     allowMismatchedSignatures: true,
   });
+  // first in the chain, so every controller sees the decoded body
+  (s3rver as unknown as { middleware: unknown[] }).middleware.unshift(decodeAwsChunked);
   const s3 = await s3rver.run();
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.dynamoPath });
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,19 @@ const UNIT: Record<string, FeatureUnit> = {
   share: 'share',
 };
 
+/** How the report names each destination type (the config says `type: 'meta'` and so on). */
+const DESTINATION_KIND: Record<string, string> = {
+  file: 'Hashed CSV file',
+  meta: 'Meta Custom Audiences',
+  google: 'Google Ads Customer Match',
+  tiktok: 'TikTok audience',
+  linkedin: 'LinkedIn Matched Audience',
+  webhook: 'Webhook',
+};
+
+/** Dictionary labels are lower case to sit inside sentences; as chart and table labels they lead. */
+const lead = (label: string): string => label.charAt(0).toUpperCase() + label.slice(1);
+
 const CHECK_FORMAT: Record<string, ValueFormat> = {
   'minimum size': 'count',
   'minimum share': 'percent',
@@ -74,7 +87,7 @@ function runHistory(summary: RunSummary): RunHistory | undefined {
 }
 
 export function reportModel(summary: RunSummary): ReportModel {
-  const labels = new Map(summary.featureDictionary.map((f) => [f.name, f.label]));
+  const labels = new Map(summary.featureDictionary.map((f) => [f.name, lead(f.label)]));
   const profiled = summary.featureDictionary
     .map((f) => f.name)
     .filter((n) => n in summary.validation.population);
@@ -107,7 +120,7 @@ export function reportModel(summary: RunSummary): ReportModel {
       })),
       validation: s.checks.map(
         (c): ValidationCheck => ({
-          check: c.name,
+          check: lead(c.name),
           verdict: c.verdict,
           value: typeof c.value === 'number' ? c.value : c.verdict === 'pass' ? 1 : 0,
           ...(typeof c.threshold === 'number' ? { threshold: c.threshold } : {}),
@@ -119,14 +132,14 @@ export function reportModel(summary: RunSummary): ReportModel {
         .filter((a) => a.segment === s.id)
         .map((a) => ({
           name: a.destination,
-          kind: 'file',
+          kind: DESTINATION_KIND[summary.config.destinations[a.destination]?.type ?? 'file'] ?? 'file',
           status: 'published' as const,
           members: a.members,
         })),
     })),
     features: summary.featureDictionary.map((f) => ({
       name: f.name,
-      label: f.label,
+      label: lead(f.label),
       description: dictionaryText(f, summary),
       unit: UNIT[f.unit] ?? 'number',
       ...(f.windowDays ? { windowDays: f.windowDays } : {}),
