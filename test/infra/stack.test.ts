@@ -329,9 +329,18 @@ describe('least privilege', () => {
       expect(objectActions(h, 'runs/')).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
       expect(objectActions(h, 'incoming/')).toEqual([]);
     }
+    const rw = ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'];
+    // state/ holds what was last published (delta writes), the previous run's pointer and erasures
+    for (const h of ['fit', 'score', 'validate'])
+      expect(objectActions(h, 'state/')).toEqual(['s3:GetObject']);
+    for (const h of ['publish-memberships', 'publish-audiences', 'report'])
+      expect(objectActions(h, 'state/')).toEqual(rw);
+    expect(objectActions('build-features', 'state/')).toEqual([]);
+    expect(objectActions('report', 'exports/')).toEqual(['s3:PutObject']);
     expect(objectActions('publish-memberships', 'runs/')).toEqual(['s3:GetObject']);
     expect(objectActions('publish-exports', 'runs/')).toEqual(['s3:GetObject']);
-    expect(objectActions('publish-exports', 'exports/')).toEqual(['s3:PutObject']);
+    expect(objectActions('publish-exports', 'state/')).toEqual(['s3:GetObject']);
+    expect(objectActions('publish-exports', 'exports/')).toEqual(rw);
     expect(objectActions('publish-audiences', 'audiences/')).toEqual(['s3:PutObject']);
     expect(objectActions('quarantine', 'incoming/')).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(objectActions('quarantine', 'rejected/')).toEqual(['s3:PutObject']);
