@@ -9,6 +9,8 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import {
+  Choice,
+  Condition,
   DefinitionBody,
   DistributedMap,
   Fail,
@@ -16,6 +18,7 @@ import {
   JsonPath,
   LogLevel,
   Parallel,
+  Pass,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -195,7 +198,14 @@ export class SegmentationWorkflow extends Construct {
       new Parallel(this, 'Publish', { resultPath: '$.publish' })
         .branch(task('PublishMemberships', publishMemberships, sharded, '$'))
         .branch(task('PublishExports', publishExports, sharded, '$'))
-        .branch(task('PublishAudiences', publishAudiences, sharded, '$')),
+        .branch(
+          // a platform that keeps failing must not stop the DynamoDB and export branches (a failed
+          // branch cancels its siblings): the destinations' failure is kept and fails the run after Report
+          task('PublishAudiences', publishAudiences, sharded, '$').addCatch(
+            new Pass(this, 'AudiencesFailed'),
+            { errors: ['AudiencePublishError'], resultPath: '$.failure' },
+          ),
+        ),
       task(
         'Report',
         report,
@@ -210,7 +220,17 @@ export class SegmentationWorkflow extends Construct {
       chain.next(step);
       chain = step;
     }
-    chain.next(new Succeed(this, 'Done'));
+    chain.next(
+      new Choice(this, 'CheckAudiences')
+        .when(
+          Condition.isPresent('$.publish[2].failure'),
+          new Fail(this, 'AudiencePushFailed', {
+            error: 'AudiencePushFailed',
+            causePath: '$.publish[2].failure.Cause',
+          }),
+        )
+        .otherwise(new Succeed(this, 'Done')),
+    );
 
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       definitionBody: DefinitionBody.fromChainable(steps[0]),
