@@ -38,6 +38,9 @@ function countLines(text: string, from: number, to: number): number {
 
 export class DelimitedTokenizer {
   private readonly delimiter: number;
+  private readonly delimiterChar: string;
+  /** Whether line breaks are line feeds (\n, \r\n); null until the first line break is seen. */
+  private lineFeeds: boolean | null = null;
   private readonly fields: string[] = [];
   private pending = '';
   /** Physical line (1-based) where `pending` starts. */
@@ -49,6 +52,7 @@ export class DelimitedTokenizer {
     private readonly sink: RecordSink,
   ) {
     this.delimiter = delimiter.charCodeAt(0);
+    this.delimiterChar = delimiter.charAt(0);
   }
 
   /** Line number just after everything pushed so far (for locating decode errors). */
@@ -73,6 +77,15 @@ export class DelimitedTokenizer {
     const D = this.delimiter;
     const fields = this.fields;
     const maxField = this.options.maxFieldChars;
+    const delimiterChar = this.delimiterChar;
+    if (this.lineFeeds === null) {
+      // Files with lone carriage returns as line breaks (classic Mac) take the char-by-char path.
+      if (text.indexOf('\n') >= 0) this.lineFeeds = true;
+      else if (text.indexOf('\r') >= 0) this.lineFeeds = false;
+    }
+    const lf = this.lineFeeds !== false;
+    let nextD = -1;
+    let nextLf = -1;
     let pos = 0;
     let line = this.line;
     while (pos < n) {
@@ -135,6 +148,23 @@ export class DelimitedTokenizer {
               value += text.slice(rest, i);
             }
           }
+        } else if (lf) {
+          // Native indexOf finds the next delimiter and line feed; both are cached so each is searched
+          // once per occurrence, keeping the pass linear even when a delimiter is rare.
+          if (nextD < pos) {
+            nextD = text.indexOf(delimiterChar, pos);
+            if (nextD < 0) nextD = n;
+          }
+          if (nextLf < pos) {
+            nextLf = text.indexOf('\n', pos);
+            if (nextLf < 0) nextLf = n;
+          }
+          if (nextD < nextLf) i = nextD;
+          else {
+            i = nextLf;
+            if (i > pos && text.charCodeAt(i - 1) === CR) i--;
+          }
+          value = text.slice(pos, i);
         } else {
           let c = 0;
           while (i < n) {

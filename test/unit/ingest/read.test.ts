@@ -2,7 +2,9 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
+import { mapColumns } from '../../../lib/ingest/mapping.js';
 import { readTable } from '../../../lib/ingest/read/index.js';
+import { inferDateFormat, makeDateParser, parseAmount } from '../../../lib/ingest/values.js';
 import { bytesOf, chunked, findCdnow, read } from './helpers.js';
 
 const TABLE = [
@@ -65,6 +67,23 @@ describe('readTable: delimited text', () => {
     ]);
     expect(lines).toEqual([2, 4, 5]);
     expect(issues).toEqual([]);
+  });
+
+  it('reads classic Mac files whose lines end with a lone CR', async () => {
+    const { rows, lines } = await read('a,b\r1,"x\ry"\r3,4\r', {}, 4);
+    expect(rows).toEqual([
+      ['1', 'x\ry'],
+      ['3', '4'],
+    ]);
+    expect(lines).toEqual([2, 4]);
+  });
+
+  it('keeps a lone CR inside a value of an LF file, and strips CR before LF', async () => {
+    const { rows } = await read('a,b\n1,x\ry\r\n3,\r\n', {}, 3);
+    expect(rows).toEqual([
+      ['1', 'x\ry'],
+      ['3', ''],
+    ]);
   });
 
   it('reads TSV by extension and by format option', async () => {
@@ -257,6 +276,37 @@ describe('readTable: CDNOW whitespace-aligned file', () => {
       .filter((l) => l.trim().length > 0)
       .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[4]), 0);
     expect(total).toBeCloseTo(expectedTotal, 6);
+  });
+
+  it.skipIf(path === null)('maps, dates and amounts the CDNOW columns end to end', async () => {
+    // Prepare
+    const columns = ['panelId', 'customerId', 'date', 'quantity', 'amount'];
+    const dates: string[] = [];
+    let amount = 0;
+    let rows = 0;
+    // Act
+    await readTable(
+      createReadStream(path!),
+      { file: 'CDNOW_sample.txt', format: 'whitespace', header: false, columns },
+      {
+        header: () => {},
+        row: (fields) => {
+          if (dates.length < 100) dates.push(fields[2]);
+          amount += parseAmount(fields[4]);
+          rows++;
+        },
+        issue: () => {},
+      },
+    );
+    const mapping = mapColumns(columns, { file: 'CDNOW_sample.txt' });
+    const { format } = inferDateFormat(dates, { column: 'date', file: 'CDNOW_sample.txt' });
+    // Assess
+    expect(mapping.kind).toBe('transactions');
+    expect(mapping.fields).toMatchObject({ customerId: 1, timestamp: 2, quantity: 3, amount: 4 });
+    expect(format).toBe('yyyymmdd');
+    expect(makeDateParser(format)(dates[0])).toBe(Date.UTC(1997, 0, 1));
+    expect(rows).toBe(6919);
+    expect(Number.isFinite(amount)).toBe(true);
   });
 
   it.skipIf(path === null)(
