@@ -347,7 +347,9 @@ export async function readTable(
     visitor.row(fields, line);
   };
 
-  const decode = makeDecoder(encoding);
+  let decode = makeDecoder(encoding);
+  // Detected (not configured) UTF-8 whose bytes were all ASCII so far may still turn out Windows-1252.
+  let asciiSoFar = encoding === 'utf-8' && bom === null && options.encoding === undefined;
   const tokenizerOptions = { file, maxFieldChars: maxField };
   let push: (text: string) => void;
   let end: () => void;
@@ -392,11 +394,22 @@ export async function readTable(
     let text: string;
     try {
       text = decode(chunk, false);
+      // UTF-8 of pure ASCII yields one character per byte; anything else means real UTF-8 was seen.
+      if (asciiSoFar && text.length !== chunk.length) asciiSoFar = false;
     } catch {
       const at = Math.max(0, findInvalidUtf8(chunk, true).invalidAt);
-      let line = currentLine();
-      for (let i = 0; i < at; i++) if (chunk[i] === 10) line++;
-      throw invalidUtf8Error(file, line, chunk, at);
+      if (asciiSoFar) {
+        // Everything before was ASCII, which Windows-1252 reads identically: switch rather than reject
+        // a legacy export whose first accented character sits past the sniffed sample.
+        encoding = 'windows-1252';
+        decode = makeDecoder(encoding);
+        asciiSoFar = false;
+        text = decode(chunk, false);
+      } else {
+        let line = currentLine();
+        for (let i = 0; i < at; i++) if (chunk[i] === 10) line++;
+        throw invalidUtf8Error(file, line, chunk, at);
+      }
     }
     if (text.length > 0) push(text);
   }
