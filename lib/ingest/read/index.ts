@@ -279,9 +279,13 @@ export async function readTable(
     if (firstChar === '{' || firstChar === '[') format = 'jsonl';
     else format = 'csv';
   }
+  // Excel's "sep=;" first line names the delimiter; it is not the header.
+  const sepLine = /^sep=([^\r\n])\r?\n/.exec(sampleText);
+  let skipFirstRecord = sepLine !== null && (format === null || format === 'csv' || format === 'tsv');
+  if (skipFirstRecord && format === null) format = 'csv';
   if (format === 'tsv') delimiter = options.delimiter ?? '\t';
   if (format === 'csv') {
-    delimiter = options.delimiter ?? sniffDelimiter(sampleText, bytes.done) ?? undefined;
+    delimiter = options.delimiter ?? sepLine?.[1] ?? sniffDelimiter(sampleText, bytes.done) ?? undefined;
     if (delimiter === undefined) {
       if (
         options.format === undefined &&
@@ -307,6 +311,10 @@ export async function readTable(
   const issue = (i: Issue): void => visitor.issue(i);
   let expected = -1;
   const onRecord = (fields: string[], line: number, tooLong: number): void => {
+    if (skipFirstRecord) {
+      skipFirstRecord = false;
+      return;
+    }
     if (names === null) {
       if (headerMode) {
         if (fields.length === 1 && delimiter !== undefined) checkWrongDelimiter(fields[0], delimiter, file);

@@ -69,6 +69,14 @@ describe('readTable: delimited text', () => {
     expect(issues).toEqual([]);
   });
 
+  it("honours Excel's sep= line and skips it", async () => {
+    const { header, rows, lines, info } = await read('sep=;\r\nid;total\r\n1;2,5\r\n');
+    expect(info.delimiter).toBe(';');
+    expect(header).toEqual(['id', 'total']);
+    expect(rows).toEqual([['1', '2,5']]);
+    expect(lines).toEqual([3]);
+  });
+
   it('reads classic Mac files whose lines end with a lone CR', async () => {
     const { rows, lines } = await read('a,b\r1,"x\ry"\r3,4\r', {}, 4);
     expect(rows).toEqual([
@@ -204,6 +212,39 @@ describe('readTable: JSON Lines and Parquet', () => {
     ]);
     expect(lines).toEqual([1, 2, 3]);
     expect(info).toMatchObject({ format: 'parquet', rowsRead: 3 });
+  });
+});
+
+describe('readTable: Parquet row groups and types', () => {
+  it('reads every row group in order, numbering rows from 1, bigints exact', async () => {
+    // Prepare: 5 rows in row groups of 2.
+    const buffer = parquetWriteBuffer({
+      rowGroupSize: 2,
+      columnData: [
+        { name: 'id', data: ['a', 'b', 'c', 'd', 'e'], type: 'STRING' },
+        { name: 'n', data: [1n, 2n, 9007199254740993n, 4n, 5n], type: 'INT64' },
+        { name: 'ok', data: [true, false, true, null, false], type: 'BOOLEAN' },
+      ],
+    });
+    // Act
+    const { rows, lines, info } = await read(new Uint8Array(buffer), { file: 'x.parquet' }, 100);
+    // Assess
+    expect(rows.map((r) => r.join('|'))).toEqual([
+      'a|1|true',
+      'b|2|false',
+      'c|9007199254740993|true',
+      'd|4|',
+      'e|5|false',
+    ]);
+    expect(lines).toEqual([1, 2, 3, 4, 5]);
+    expect(info.rowsRead).toBe(5);
+  });
+
+  it('detects Parquet by its magic number whatever the file is called', async () => {
+    const buffer = parquetWriteBuffer({ columnData: [{ name: 'id', data: ['a'], type: 'STRING' }] });
+    const { info, rows } = await read(new Uint8Array(buffer), { file: 'drop.bin' }, 100);
+    expect(info.format).toBe('parquet');
+    expect(rows).toEqual([['a']]);
   });
 });
 
