@@ -3,6 +3,7 @@
 // of text fields, streamed to a visitor with bounded memory. Row-level problems go to visitor.issue();
 // a file that cannot be read at all throws InputFileError with a code, a message and a fix.
 
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { fileError, type Issue, makeIssue } from '../errors.js';
@@ -161,8 +162,44 @@ function makeDecoder(encoding: Encoding): (bytes: Uint8Array, last: boolean) => 
   if (encoding === 'latin1') {
     return (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   }
-  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: true });
+  if (encoding === 'utf-8') return utf8Decoder();
+  const decoder = new TextDecoder(encoding, { ignoreBOM: true });
   return (bytes, last) => decoder.decode(bytes, { stream: !last });
+}
+
+/**
+ * Strict streaming UTF-8: node's isUtf8 (simdutf) plus Buffer#toString is about 4× faster than a fatal
+ * TextDecoder. A sequence cut by the chunk end is carried into the next chunk; invalid bytes throw.
+ */
+function utf8Decoder(): ((bytes: Uint8Array, last: boolean) => string) & { nonAscii: boolean } {
+  let carry: Uint8Array | null = null;
+  const decode = (chunk: Uint8Array, last: boolean): string => {
+    const buf = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    carry = null;
+    let cut = buf.length;
+    for (let k = 1; k <= 3 && k <= buf.length; k++) {
+      const b = buf[buf.length - k];
+      if ((b & 0xc0) === 0x80) continue;
+      if (b >= 0xc0) {
+        const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+        if (need > k) cut = buf.length - k;
+      }
+      break;
+    }
+    if (cut < buf.length) {
+      if (last)
+        throw Object.assign(new TypeError('truncated UTF-8 sequence'), { pending: buf.subarray(cut) });
+      carry = Uint8Array.from(buf.subarray(cut));
+    }
+    const body = buf.subarray(0, cut);
+    if (!isUtf8(body)) throw Object.assign(new TypeError('invalid UTF-8'), { bytes: buf });
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    // Valid UTF-8 of pure ASCII yields one character per byte.
+    if (text.length !== body.length) state.nonAscii = true;
+    return text;
+  };
+  const state = Object.assign(decode, { nonAscii: false });
+  return state;
 }
 
 function cleanHeader(fields: readonly string[]): string[] {
@@ -402,9 +439,10 @@ export async function readTable(
     let text: string;
     try {
       text = decode(chunk, false);
-      // UTF-8 of pure ASCII yields one character per byte; anything else means real UTF-8 was seen.
-      if (asciiSoFar && text.length !== chunk.length) asciiSoFar = false;
-    } catch {
+      if (asciiSoFar && (decode as { nonAscii?: boolean }).nonAscii) asciiSoFar = false;
+    } catch (error) {
+      // The decoder may have carried the start of a sequence from the previous chunk: use its bytes.
+      chunk = (error as { bytes?: Uint8Array }).bytes ?? chunk;
       const at = Math.max(0, findInvalidUtf8(chunk, true).invalidAt);
       if (asciiSoFar) {
         // Everything before was ASCII, which Windows-1252 reads identically: switch rather than reject
@@ -424,8 +462,11 @@ export async function readTable(
   let tail: string;
   try {
     tail = decode(new Uint8Array(0), true);
-  } catch {
-    throw invalidUtf8Error(file, currentLine(), new Uint8Array(0), 0);
+  } catch (error) {
+    const pending = (error as { pending?: Uint8Array }).pending ?? new Uint8Array(0);
+    if (!asciiSoFar) throw invalidUtf8Error(file, currentLine(), pending, 0);
+    encoding = 'windows-1252';
+    tail = new TextDecoder(encoding).decode(pending);
   }
   if (tail.length > 0) push(tail);
   end();

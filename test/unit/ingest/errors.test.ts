@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue, InputFileError, makeIssue, maskValue } from '../../../lib/ingest/errors.js';
-import { bytesOf, read } from './helpers.js';
+import { bytesOf, caught, read } from './helpers.js';
 
 describe('maskValue', () => {
   it.each([
@@ -43,6 +43,38 @@ describe('InputFileError', () => {
 });
 
 describe('encoding decided past the sample', () => {
+  it('keeps a Latin byte that ends a chunk when switching to Windows-1252', async () => {
+    // Prepare: chunks of 70,000 bytes; the sample is the first; 0xE9 is the last byte of the second.
+    const bytes = new Uint8Array([
+      ...bytesOf(`id,city\n${'1,Paris\n'.repeat(17_498)}2,xxOrl`),
+      0xe9,
+      ...bytesOf('ans\n'),
+    ]);
+    expect(bytes[139_999]).toBe(0xe9);
+    // Act
+    const { rows, info, issues } = await read(bytes, {}, 70_000);
+    // Assess
+    expect(issues).toEqual([]);
+    expect(rows.at(-1)).toEqual(['2', 'xxOrléans']);
+    expect(info.encoding).toBe('windows-1252');
+  });
+
+  it('reads a last Latin byte at the very end of an ASCII file as Windows-1252', async () => {
+    const bytes = new Uint8Array([...bytesOf(`id,city\n${'1,Paris\n'.repeat(9000)}2,Orl`), 0xe9]);
+    const { rows, info } = await read(bytes, {}, 65_536);
+    expect(rows.at(-1)).toEqual(['2', 'Orlé']);
+    expect(info.encoding).toBe('windows-1252');
+  });
+
+  it('rejects a UTF-8 file cut in the middle of a character', async () => {
+    const bytes = new Uint8Array([...bytesOf('id,city\n1,Zoë\n2,Zo'), 0xc3]);
+    const error = await caught(() => read(bytes, {}, 5));
+    expect(error.issue).toMatchObject({ code: 'invalid-utf8', line: 3 });
+    expect(error.issue.message).toBe(
+      'The file is read as UTF-8 but has bytes that are not valid UTF-8 (C3): it mixes encodings or was cut.',
+    );
+  });
+
   it('switches to Windows-1252 when an ASCII-only start is followed by a Latin byte', async () => {
     // Prepare: 100 KB of ASCII (more than the 64 KiB sniffing sample), then 'é' as 0xE9.
     const ascii = `id,city\n${'1,Paris\n'.repeat(12_500)}`;
