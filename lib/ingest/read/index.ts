@@ -318,8 +318,7 @@ export async function readTable(
   }
   // Excel's "sep=;" first line names the delimiter; it is not the header.
   const sepLine = /^sep=([^\r\n])\r?\n/.exec(sampleText);
-  let skipFirstRecord = sepLine !== null && (format === null || format === 'csv' || format === 'tsv');
-  if (skipFirstRecord && format === null) format = 'csv';
+  let skipFirstRecord = sepLine !== null && (format === 'csv' || format === 'tsv');
   if (format === 'tsv') delimiter = options.delimiter ?? '\t';
   if (format === 'csv') {
     delimiter = options.delimiter ?? sepLine?.[1] ?? sniffDelimiter(sampleText, bytes.done) ?? undefined;
