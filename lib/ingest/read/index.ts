@@ -48,7 +48,12 @@ export interface ReadOptions {
 }
 
 export interface TableVisitor {
-  header(names: readonly string[]): void;
+  /**
+   * May return the indexes of the columns it will read: delimited files then skip creating strings for
+   * the others, which arrive as ''. Returning nothing reads every column.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that reads every column simply returns nothing
+  header(names: readonly string[]): void | readonly number[];
   /** `fields` has one entry per header column; the array is reused after return. */
   row(fields: readonly string[], line: number): void;
   /** Row-level problem (ragged row, invalid JSON, field too long); that row is not passed to row(). */
@@ -345,6 +350,7 @@ export async function readTable(
   }
 
   const issue = (i: Issue): void => visitor.issue(i);
+  let select: ((columns: readonly number[] | null, width: number) => void) | null = null;
   let expected = -1;
   const onRecord = (fields: string[], line: number, tooLong: number): void => {
     if (skipFirstRecord) {
@@ -356,12 +362,14 @@ export async function readTable(
         if (fields.length === 1 && delimiter !== undefined) checkWrongDelimiter(fields[0], delimiter, file);
         names = cleanHeader(fields);
         expected = names.length;
-        visitor.header(names);
+        const selection = visitor.header(names);
+        if (select !== null && Array.isArray(selection)) select(selection, expected);
         return;
       }
       names = options.columns?.slice() ?? fields.map((_, i) => `column${i + 1}`);
       expected = names.length;
-      visitor.header(names);
+      const selection = visitor.header(names);
+      if (select !== null && Array.isArray(selection)) select(selection, expected);
     }
     rowsRead++;
     if (fields.length !== expected) {
@@ -423,6 +431,8 @@ export async function readTable(
       format === 'whitespace'
         ? new WhitespaceTokenizer(tokenizerOptions, onRecord)
         : new DelimitedTokenizer(delimiter ?? ',', tokenizerOptions, onRecord);
+    if (tokenizer instanceof DelimitedTokenizer)
+      select = (columns, width) => tokenizer.select(columns, width);
     push = (t) => tokenizer.push(t);
     end = () => tokenizer.end();
     currentLine = () => tokenizer.currentLine();

@@ -364,6 +364,39 @@ describe('readTable: CDNOW whitespace-aligned file', () => {
   );
 });
 
+describe('readTable: column selection', () => {
+  it('materialises only the columns the visitor asks for; quoting, line numbers and raggedness unchanged', async () => {
+    // Prepare
+    const text = 'id,note,total,extra\n1,"a\nb",3,x\n\n   \n2,plain,4,y\n3,short\n';
+    const rows: string[][] = [];
+    const lines: number[] = [];
+    const codes: string[] = [];
+    // Act
+    const info = await readTable(
+      chunked(bytesOf(text), 3),
+      { file: 'x.csv' },
+      {
+        header: () => [1, 2],
+        row: (fields, line) => {
+          rows.push([...fields]);
+          lines.push(line);
+        },
+        issue: (issue) => {
+          codes.push(`${issue.code}@${issue.line}`);
+        },
+      },
+    );
+    // Assess
+    expect(rows).toEqual([
+      ['', 'a\nb', '3', ''],
+      ['', 'plain', '4', ''],
+    ]);
+    expect(lines).toEqual([2, 6]);
+    expect(codes).toEqual(['ragged-row@7']);
+    expect(info.rowsRead).toBe(3);
+  });
+});
+
 describe('readTable: streaming', () => {
   it('gives the same rows whatever the chunk size', async () => {
     const text = 'a,b\n"x\n""y""",1\r\nz,2\n';
