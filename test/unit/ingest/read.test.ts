@@ -180,6 +180,15 @@ describe('readTable: JSON Lines and Parquet', () => {
     expect(info.format).toBe('jsonl');
   });
 
+  it('keeps every digit of 64-bit integer ids', async () => {
+    const text =
+      '{"customer_id": 12345678901234567890, "n": [9007199254740993, 1], "total": 1.5, "s": "1234567890123456789"}\n';
+    const { rows } = await read(text, { file: 'e.jsonl' });
+    expect(rows).toEqual([['12345678901234567890', '["9007199254740993",1]', '1.5', '1234567890123456789']]);
+    const inString = await read('{"note": "x: 12345678901234567,y"}\n', { file: 'e.jsonl' });
+    expect(inString.rows).toEqual([['x: 12345678901234567,y']]);
+  });
+
   it('detects JSON Lines from content when the name says nothing', async () => {
     const { info, rows } = await read('{"id":"1"}\n{"id":"2"}\n', { file: 'drop.txt' });
     expect(info.format).toBe('jsonl');
