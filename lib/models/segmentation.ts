@@ -32,6 +32,16 @@ export class NotEnoughCustomersError extends Error {
   }
 }
 
+/** Every behavioural feature has one value for all customers: there is nothing to tell them apart. */
+export class IdenticalCustomersError extends Error {
+  constructor(customers: number) {
+    super(
+      `all ${customers} customers look identical (every feature has the same value for everyone), so no segments can be found. Check that the export holds real purchase history (dates and amounts vary) and that the right columns are mapped in the dataset config.`,
+    );
+    this.name = 'IdenticalCustomersError';
+  }
+}
+
 export interface FitOptions {
   kMin: number;
   kMax: number;
@@ -87,6 +97,7 @@ export function fitSegmentation(
   if (n < options.kMin * 2 || merged.customers < options.kMin * 2) {
     throw new NotEnoughCustomersError(merged.customers, options.kMin);
   }
+  if (features.length === 0) throw new IdenticalCustomersError(merged.customers);
   const d = features.length;
   const transforms = features.map((f) => FEATURE_BY_NAME.get(f)!.transform);
   const mean = features.map((f) => meanOf(merged.stats[f]));

@@ -58,6 +58,11 @@ export interface TransactionParserOptions {
   timeZone?: string;
   decimal?: '.' | ',' | 'auto';
   header: readonly string[];
+  /**
+   * When set, a formula-looking cell is reported here and the row goes on (the value is kept as text;
+   * exports are formula-safe); otherwise it is the row's issue.
+   */
+  onFormula?: (issue: Issue) => void;
 }
 
 /**
@@ -98,7 +103,11 @@ export function makeTransactionParser(
         },
       );
     }
-    if (looksLikeFormula(id)) return formulaIssue(id, { file, line, column: header[idColumn] });
+    if (looksLikeFormula(id)) {
+      const flagged = formulaIssue(id, { file, line, column: header[idColumn] });
+      if (options.onFormula === undefined) return flagged;
+      if (flagged !== null) options.onFormula(flagged);
+    }
     out.customerId = byEmail ? id.toLowerCase() : id;
 
     const rawDate = fields[f.timestamp!];
@@ -148,7 +157,11 @@ export function makeTransactionParser(
     }
     for (const [key, at] of texts) {
       const value = text(fields, at);
-      if (looksLikeFormula(value)) return formulaIssue(value, { file, line, column: header[at!] });
+      if (looksLikeFormula(value)) {
+        const flagged = formulaIssue(value, { file, line, column: header[at!] });
+        if (options.onFormula === undefined) return flagged;
+        if (flagged !== null) options.onFormula(flagged);
+      }
       (out as unknown as Record<string, string>)[key] = value;
     }
     out.isReturn = isReturn({
