@@ -6,7 +6,13 @@ import type { DatasetConfig, FileSettings } from '../config/schema.js';
 import { settingsForFile } from '../config/schema.js';
 import { hashIdentity } from '../publish/identity.js';
 import { InputFileError, type Issue, makeIssue } from './errors.js';
-import { type ColumnMapping, type FieldName, type InputKind, mapColumns } from './mapping.js';
+import {
+  type ColumnMapping,
+  detectKindFromFileName,
+  type FieldName,
+  type InputKind,
+  mapColumns,
+} from './mapping.js';
 import {
   type IdentityRow,
   type PartWriter,
@@ -266,7 +272,7 @@ async function ingestOne(
       {
         header(names) {
           const mapping = mapColumns(names, {
-            kind: settings?.kind,
+            kind: settings?.kind ?? kindNamedByFile(source.file),
             overrides: settings?.mapping as Partial<Record<FieldName, string>> | undefined,
             notSensitive: settings?.notSensitive,
             file: source.file,
@@ -333,6 +339,15 @@ async function ingestOne(
     );
   }
   return report;
+}
+
+/**
+ * A file named for a list (suppressions, seeds, outcomes) is that list even when its headers look like a
+ * CRM export (email, phone, country): the name is the marketer's explicit word, headers only a guess.
+ */
+function kindNamedByFile(file: string): InputKind | undefined {
+  const kind = detectKindFromFileName(file);
+  return kind === 'suppressions' || kind === 'seeds' || kind === 'outcomes' ? kind : undefined;
 }
 
 /**
