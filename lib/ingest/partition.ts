@@ -150,7 +150,7 @@ export interface PartitionerOptions {
   rowsPerPart?: number;
   /**
    * Rows buffered over all shards and record types before the fullest buffer is flushed (default
-   * 1,000,000): with many shards no buffer fills on its own, and this keeps memory flat.
+   * 500,000, about 150 MB of buffers): with many shards no buffer fills on its own, and this keeps memory flat.
    */
   bufferedRowBudget?: number;
   /** encoded bytes in flight to the writer before drain() waits (default 64 MiB) */
@@ -189,7 +189,7 @@ export class ShardPartitioner {
   ) {
     const o = typeof options === 'number' ? { rowsPerPart: options } : options;
     this.rowsPerPart = o.rowsPerPart ?? 250_000;
-    this.budget = o.bufferedRowBudget ?? 1_000_000;
+    this.budget = o.bufferedRowBudget ?? 500_000;
     this.maxInFlight = o.inFlightBytes ?? 64 * 1024 * 1024;
   }
 

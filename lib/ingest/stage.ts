@@ -157,7 +157,7 @@ export async function ingestSources(
         fileReport.fileError = {
           file: source.file,
           code: 'too-many-bad-rows',
-          message: `${errors} of ${fileReport.rows.read} rows (${(rate * 100).toFixed(1)} %) were rejected, above the allowed ${(config.maxRowErrorRate * 100).toFixed(1)} %; the file is not used and nothing is published`,
+          message: `${errors} of ${fileReport.rows.read} rows (${(rate * 100).toFixed(1)} %) were rejected, above the allowed ${(config.maxRowErrorRate * 100).toFixed(1)} %; the file is not used and nothing is published.`,
           expected: `at most ${(config.maxRowErrorRate * 100).toFixed(1)} % bad rows`,
           fix: 'fix the rows listed in this report, or check the column mapping and date format in the dataset config; raise maxRowErrorRate only if these rows really should be skipped',
         };
