@@ -160,6 +160,8 @@ export interface PartitionerOptions {
 /** Buffers rows per shard and record type, writes parts through `write`; call `close()` to flush the rest. */
 export class ShardPartitioner {
   private readonly buffers = new Map<string, ColumnBuffer>();
+  /** per record name, the buffer of each shard (RUN_LEVEL at index shardCount): no key string per row */
+  private readonly byShard = new Map<string, (ColumnBuffer | undefined)[]>();
   private readonly layouts = new Map<string, RecordLayout>(Object.entries(FIXED_LAYOUTS));
   private readonly partCounters = new Map<string, number>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -277,12 +279,18 @@ export class ShardPartitioner {
   }
 
   private buffer(shard: number, name: string): ColumnBuffer {
-    const key = `${shard}/${name}`;
-    let buf = this.buffers.get(key);
+    let slots = this.byShard.get(name);
+    if (slots === undefined) {
+      slots = new Array(this.shardCount + 1);
+      this.byShard.set(name, slots);
+    }
+    const at = shard === RUN_LEVEL ? this.shardCount : shard;
+    let buf = slots[at];
     if (buf === undefined) {
       const layout = this.layouts.get(name)!;
       buf = new ColumnBuffer(layout.strings, layout.numbers);
-      this.buffers.set(key, buf);
+      this.buffers.set(`${shard}/${name}`, buf);
+      slots[at] = buf;
     }
     return buf;
   }
@@ -315,6 +323,9 @@ export class ShardPartitioner {
     this.flush(Number(key.slice(0, slash)), key.slice(slash + 1), buf);
     // a per-file layout may change: drop the buffer so the next row builds one with the new columns
     this.buffers.delete(key);
+    const shard = Number(key.slice(0, slash));
+    const slots = this.byShard.get(key.slice(slash + 1));
+    if (slots) slots[shard === RUN_LEVEL ? this.shardCount : shard] = undefined;
   }
 
   private flush(shard: number, name: string, buf: ColumnBuffer): void {
