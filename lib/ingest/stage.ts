@@ -4,7 +4,7 @@
 // accepted + rejected, per file); every rejected or flagged row carries file, line, column and a fix.
 import type { DatasetConfig, FileSettings } from '../config/schema.js';
 import { settingsForFile } from '../config/schema.js';
-import { hashIdentity } from '../publish/identity.js';
+import { hashIdentity, sha256Hex } from '../publish/identity.js';
 import { InputFileError, type Issue, makeIssue } from './errors.js';
 import {
   type ColumnMapping,
@@ -485,9 +485,18 @@ function keyReader(ctx: FileContext): (fields: readonly string[]) => string {
   }
   if (f.email !== undefined) {
     const at = f.email;
-    return (fields) => (fields[at] ?? '').trim().toLowerCase();
+    return (fields) => emailKey((fields[at] ?? '').trim());
   }
   return () => '';
+}
+
+/**
+ * A customer known only by email gets a pseudonymous id derived from it, so the raw address never
+ * becomes a customer id in shards, exports or memberships; the address itself stays in identities.
+ */
+export function emailKey(email: string): string {
+  if (email === '') return '';
+  return `em-${sha256Hex(email.toLowerCase()).slice(0, 24)}`;
 }
 
 function missingIdIssue(ctx: FileContext, line: number): Issue {
@@ -536,6 +545,7 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
   // one (CDNOW) are two purchases. Product and quantity join the key so order lines stay distinct.
   const dedupe = shared.duplicates !== null && f.orderId !== undefined ? shared.duplicates : null;
   const identities = identityWriter(ctx);
+  const byEmail = f.customerId === undefined;
   const eventAt = f.eventType;
   const amountAt = f.amount;
   let shadow: string[] | null = null;
@@ -558,6 +568,7 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
       ctx.reject(issue);
       return;
     }
+    if (byEmail) values.customerId = emailKey(values.customerId);
     const range = dateRangeIssue(ctx, values.timestampMs, line, f.timestamp!, fields[f.timestamp!]);
     if (range !== null) {
       ctx.reject(range);

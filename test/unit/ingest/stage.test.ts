@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/schema.js';
 import { RUN_LEVEL, ShardPartitioner, shardOf } from '../../../lib/ingest/partition.js';
-import { FingerprintSet, type IngestSource, ingestSources } from '../../../lib/ingest/stage.js';
+import { emailKey, FingerprintSet, type IngestSource, ingestSources } from '../../../lib/ingest/stage.js';
 import { sha256Hex } from '../../../lib/publish/identity.js';
 import { type Columns, decodeColumns } from '../../../lib/storage/columnar.js';
 
@@ -245,5 +245,25 @@ describe('FingerprintSet', () => {
     expect(set.add('a')).toBe(false);
     for (let i = 0; i < 20; i++) set.add(`k${i}`);
     expect(set.resets).toBeGreaterThan(0);
+  });
+});
+
+describe('customers known only by email', () => {
+  it('get a pseudonymous id, and the raw address stays in identities only', async () => {
+    const text = 'email,created_at,total\nAnn@Example.com,2026-01-02,10\nann@example.com,2026-01-03,12\n';
+    const parts = new Map<string, Columns[]>();
+    await ingestSources(
+      [source('orders.csv', text)],
+      parseConfig({}),
+      async (_shard, name, _part, bytes) => {
+        parts.set(name, [...(parts.get(name) ?? []), decodeColumns(bytes).columns]);
+      },
+      { now: NOW },
+    );
+    const ids = parts.get('transactions')!.flatMap((p) => p.customerId as string[]);
+    expect(ids).toEqual([emailKey('ann@example.com'), emailKey('ann@example.com')]);
+    expect(ids[0]).toMatch(/^em-[0-9a-f]{24}$/);
+    expect(JSON.stringify(parts.get('transactions'))).not.toContain('@');
+    expect(parts.get('identities')![0].email).toEqual(['Ann@Example.com']);
   });
 });
