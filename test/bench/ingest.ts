@@ -2,6 +2,8 @@
 // planted-archetype generator), then ingests it from the file in a fresh process, shard parts written to a
 // temp dir (--write) or discarded, and prints rows, seconds, rows/s and peak RSS.
 // Run: npx tsx test/bench/ingest.ts [--gb 2] [--shards 0] [--write] [--file existing.csv] [--keep]
+// Measured 2026-11-22 (2× AMD EPYC, Node 20.20, machine shared with other jobs): 2 GiB, 23,107,047 rows,
+// 64 shards: 376 s wall, 190 CPU s, peak RSS 603 MiB; with --max-old-space-size=256 it completes, 355 MiB.
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
