@@ -96,11 +96,11 @@ export class InputRejectedError extends Error {
 export class NoTransactionsError extends Error {
   constructor(readonly report: IngestReport) {
     super(
-      `none of the ${report.files.length} file(s) holds accepted transactions (${report.files
+      `none of the ${report.files.length} file(s) holds accepted transactions or customers (${report.files
         .map((f) => `${f.file}: ${f.kind ?? 'unknown'}`)
         .join(
           ', ',
-        )}). Segments are built from purchases or events: add a transactions export, or set "kind": "transactions" for it in the dataset config. Nothing was published.`,
+        )}). Segments are built from purchases, events or CRM attributes: add a transactions or customers export, or set "kind": "transactions" for it in the dataset config. Nothing was published.`,
     );
     this.name = 'NoTransactionsError';
   }

@@ -49,8 +49,13 @@ export async function ingest(
     }
   }
   if (report.quarantined.length) throw new InputRejectedError(report);
-  if (report.maxEventMs === null) throw new NoTransactionsError(report);
-  const asOfMs = config.asOf ? Date.parse(config.asOf) : report.maxEventMs + 1;
+  // a customers-only dataset segments on CRM attributes (as of the config's date, else now)
+  if (report.maxEventMs === null && !report.records.customers) throw new NoTransactionsError(report);
+  const asOfMs = config.asOf
+    ? Date.parse(config.asOf)
+    : report.maxEventMs !== null
+      ? report.maxEventMs + 1
+      : (options.now ?? Date.now());
   return {
     shardCount: report.shardCount,
     shards: Array.from({ length: report.shardCount }, (_, index) => ({ index })),
