@@ -19,6 +19,25 @@ export const fileSettingsSchema = z
     dayFirst: z.boolean().optional(),
     timeZone: z.string().optional(),
     decimal: z.enum(['.', ',', 'auto']).optional(),
+    /** date format of the timestamp column when inference should not decide (e.g. 'dmy', 'yyyymmdd') */
+    dateFormat: z
+      .enum(['iso', 'epoch-s', 'epoch-ms', 'yyyymmdd', 'mdy', 'dmy', 'ymd-slash', 'excel-serial'])
+      .optional(),
+    /** accept a file with a header and no rows (e.g. an empty weekly suppression list) */
+    allowEmpty: z.boolean().optional(),
+    /**
+     * Sensitive columns kept for an audit-only use (never a feature, never published): each needs a
+     * purpose and a legal basis; any other sensitive column is dropped with a warning.
+     */
+    auditOnly: z
+      .array(
+        z
+          .object({ column: z.string().min(1), purpose: z.string().min(3), legalBasis: z.string().min(3) })
+          .strict(),
+      )
+      .optional(),
+    /** headers checked by the data owner and declared not sensitive (e.g. 'childrenswear_spend') */
+    notSensitive: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -171,6 +190,8 @@ export const configSchema = z
     files: z.array(fileSettingsSchema).default([]),
     /** share of bad rows a file may have before it is quarantined instead of partly used */
     maxRowErrorRate: z.number().min(0).max(1).default(0.05),
+    /** exact repeats of a transaction (same customer, time, amount and order id): reject or keep */
+    duplicateRows: z.enum(['reject', 'keep']).default('reject'),
     /** shards for BuildFeatures/Score; 0 = derive from input size */
     shards: z.number().int().min(0).max(10_000).default(0),
     /** ISO 4217 currency of the amounts, for reports */

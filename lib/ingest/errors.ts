@@ -46,32 +46,32 @@ export function formatIssue(issue: Issue): string {
 const MAX_EXCERPT = 60;
 
 /**
- * Shortens a value for an error report and masks anything that looks like a personal identifier, so a
- * report or a log line never carries a full email address or phone number.
+ * Shortens a value for an error report (≤ 60 characters) and masks what looks like an email address or a
+ * phone number (9+ digits with phone punctuation) anywhere in it, so a report or a log line never carries
+ * one. Bare digit runs are kept (they are usually ids or amounts): pass identifier for email/phone columns.
  */
-export function maskValue(text: string): string {
-  const trimmed = text.trim();
-  const at = trimmed.indexOf('@');
-  if (at > 0 && at < trimmed.length - 1 && trimmed.indexOf(' ') < 0) {
-    const dot = trimmed.lastIndexOf('.');
-    const tld = dot > at ? trimmed.slice(dot) : '';
-    return truncate(`${trimmed[0]}***@***${tld}`);
-  }
+export function maskValue(text: string, options?: { identifier?: boolean }): string {
+  // A value from an email or phone column: nothing but its last two characters survives.
+  if (options?.identifier) return `***${text.trim().slice(-2)}`;
+  return truncate(text.replace(EMAIL, maskEmail).replace(PHONE, maskPhone));
+}
+
+const EMAIL = /[^\s,;|"'<>()[\]]+@[^\s,;|"'<>()[\]@]+/g;
+// A run of digits with phone punctuation; kept when it is a date or too short to be a phone number.
+const PHONE = /\+?\d[\d ().-]{5,}\d/g;
+
+function maskEmail(email: string): string {
+  const at = email.indexOf('@');
+  const dot = email.lastIndexOf('.');
+  return `${email[0]}***@***${dot > at ? email.slice(dot) : ''}`;
+}
+
+function maskPhone(run: string): string {
   let digits = 0;
-  let phoneLike = true;
-  for (let i = 0; i < trimmed.length; i++) {
-    const c = trimmed.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c !== 32 && c !== 43 && c !== 45 && c !== 40 && c !== 41 && c !== 46) {
-      phoneLike = false;
-      break;
-    }
-  }
-  // Seven or more digits with phone punctuation (or a leading +): keep only the last two digits.
-  if (phoneLike && digits >= 7 && (trimmed.startsWith('+') || /[ ()-]/.test(trimmed))) {
-    return `***${trimmed.slice(-2)}`;
-  }
-  return truncate(text);
+  for (let i = 0; i < run.length; i++) if (run.charCodeAt(i) >= 48 && run.charCodeAt(i) <= 57) digits++;
+  const plain = digits === run.length || (digits === run.length - 1 && run.includes('.'));
+  if (digits < 9 || plain || /\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}/.test(run)) return run;
+  return `***${run.slice(-2)}`;
 }
 
 function truncate(text: string): string {
@@ -84,12 +84,12 @@ export function makeIssue(
   code: string,
   message: string,
   where: IssueLocation,
-  extra?: { expected?: string; fix?: string },
+  extra?: { expected?: string; fix?: string; identifier?: boolean },
 ): Issue {
   const issue: Issue = { code, message, file: where.file };
   if (where.line !== undefined) issue.line = where.line;
   if (where.column !== undefined) issue.column = where.column;
-  if (where.value !== undefined) issue.value = maskValue(where.value);
+  if (where.value !== undefined) issue.value = maskValue(where.value, { identifier: extra?.identifier });
   if (extra?.expected !== undefined) issue.expected = extra.expected;
   if (extra?.fix !== undefined) issue.fix = extra.fix;
   return issue;

@@ -282,6 +282,7 @@ export const SENSITIVE_PATTERNS: Record<string, string[]> = {
     'coordinates',
     'geohash',
     'streetaddress',
+    'street',
     'address',
     'address1',
     'address2',
@@ -551,9 +552,16 @@ export function mapColumns(
     const normal = normalizeHeader(name);
     if (normal.length === 0 || /^(unnamed\d*|column\d+|index)$/.test(normal)) {
       mapping.ignored.push({ name, reason: 'unnamed or index column' });
-    } else if (PERSONAL_NAMES.has(normal)) {
+    } else if (
+      PERSONAL_NAMES.has(normal) ||
+      /^(billing|shipping|delivery)(first|last|full)?name$/.test(normal)
+    ) {
       mapping.ignored.push({ name, reason: 'personal name: an identifier, never a feature' });
-    } else if (SYNONYMS.email.includes(normal) || SYNONYMS.phone.includes(normal)) {
+    } else if (
+      SYNONYMS.email.includes(normal) ||
+      SYNONYMS.phone.includes(normal) ||
+      headerTokens(name).some((t) => t === 'email' || t === 'phone' || t === 'mobile')
+    ) {
       mapping.ignored.push({ name, reason: 'contact identifier: hashed for audiences, never a feature' });
     } else {
       mapping.attributes.push({ name, index });

@@ -1,61 +1,103 @@
 // Partitions accepted rows by a stable hash of the customer id into the run's shards, keeping
-// memory bounded: each shard's columns are flushed to S3 as a numbered part once they fill up.
+// memory bounded: rows are buffered per shard and record type, and a buffer is encoded and handed to
+// the writer as a numbered part once it fills or once all buffers together reach a row budget.
+//
+// Parts written (shard ≥ 0 is runs/<dataset>/<runId>/shards/NNNNN/, shard RUN_LEVEL the run folder):
+//   transactions-NNNN.bin  customerId, orderId, category, channel, eventType, timestampMs, amount (≥ 0),
+//                          quantity, discount, isReturn (amount is the absolute value; isReturn says which way)
+//   identities-NNNN.bin    customerId, email, phone, country, consent flags: activation only, never features
+//   customers-NNNN.bin     customerId, line, signupDateMs, then one string column per CRM attribute
+//                          (non-sensitive only); a customer may repeat: the row with the highest line wins
+//   outcomes-NNNN.bin      customerId, label (0/1), timestampMs (NaN when the file has no date)
+//   seeds-NNNN.bin         customerId, emailSha256, phoneSha256 (seed audience for lookalikes)
+//   audit-NNNN.bin         customerId, then the sensitive columns declared audit-only (never features)
+//   suppressions-NNNN.bin  (run level) customerId, emailSha256, phoneSha256, type 'suppress' | 'erase',
+//                          timestampMs: identifiers hashed, since a suppression often names no customer id
 import { encodeColumns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 
+/** Shard index of parts that belong to the whole run rather than to one shard. */
+export const RUN_LEVEL = -1;
+
 export type PartWriter = (shard: number, name: string, part: number, bytes: Uint8Array) => Promise<void>;
+
+/**
+ * A string the buffer owns. V8 makes a field of 13+ characters a slice of the decoded chunk it came from,
+ * so one buffered email would keep its whole 1 MiB chunk alive; copying it keeps memory flat.
+ */
+function own(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1);
+}
 
 export function shardOf(customerId: string, shardCount: number): number {
   return fnv1a32(customerId) % shardCount;
 }
 
-type NumericSpec = { kind: 'f64' | 'u8'; fill: number };
+type NumericKind = 'f64' | 'u8';
 
-/** Column builders for one record type in one shard. */
+/** Column builders for one record type in one shard: strings in arrays, numbers in typed arrays. */
 class ColumnBuffer {
-  strings: Record<string, string[]> = {};
-  numbers: Record<string, number[]> = {};
+  strings: string[][];
+  numbers: (Float64Array | Uint8Array)[];
   rows = 0;
   constructor(
     readonly stringColumns: readonly string[],
-    readonly numericColumns: Readonly<Record<string, NumericSpec>>,
+    readonly numericColumns: readonly (readonly [string, NumericKind])[],
+    private capacity = 1024,
   ) {
-    this.reset();
+    this.strings = stringColumns.map(() => []);
+    this.numbers = numericColumns.map(([, kind]) => this.alloc(kind, capacity));
+  }
+  private alloc(kind: NumericKind, n: number): Float64Array | Uint8Array {
+    return kind === 'f64' ? new Float64Array(n) : new Uint8Array(n);
+  }
+  /** Index of the next row; numbers are then set with setNumber, strings pushed in column order. */
+  nextRow(): number {
+    if (this.rows === this.capacity) {
+      this.capacity *= 2;
+      this.numbers = this.numbers.map((old, j) => {
+        const grown = this.alloc(this.numericColumns[j][1], this.capacity);
+        grown.set(old);
+        return grown;
+      });
+    }
+    return this.rows++;
   }
   reset(): void {
     this.rows = 0;
-    for (const c of this.stringColumns) this.strings[c] = [];
-    for (const c of Object.keys(this.numericColumns)) this.numbers[c] = [];
+    this.strings = this.stringColumns.map(() => []);
   }
   encode(meta: Record<string, unknown>): Uint8Array {
     const columns: Record<string, string[] | Float64Array | Uint8Array> = {};
-    for (const c of this.stringColumns) columns[c] = this.strings[c];
-    for (const [c, spec] of Object.entries(this.numericColumns)) {
-      columns[c] =
-        spec.kind === 'f64' ? Float64Array.from(this.numbers[c]) : Uint8Array.from(this.numbers[c]);
-    }
+    this.stringColumns.forEach((c, j) => {
+      columns[c] = this.strings[j];
+    });
+    this.numericColumns.forEach(([c], j) => {
+      columns[c] = this.numbers[j].slice(0, this.rows);
+    });
     return encodeColumns(columns, meta);
   }
 }
 
 export const TRANSACTION_STRINGS = ['customerId', 'orderId', 'category', 'channel', 'eventType'] as const;
-export const TRANSACTION_NUMBERS = {
-  timestampMs: { kind: 'f64', fill: Number.NaN },
-  amount: { kind: 'f64', fill: 0 },
-  quantity: { kind: 'f64', fill: Number.NaN },
-  discount: { kind: 'f64', fill: Number.NaN },
-  isReturn: { kind: 'u8', fill: 0 },
-} as const satisfies Record<string, NumericSpec>;
+export const TRANSACTION_NUMBERS = [
+  ['timestampMs', 'f64'],
+  ['amount', 'f64'],
+  ['quantity', 'f64'],
+  ['discount', 'f64'],
+  ['isReturn', 'u8'],
+] as const;
 
 export const IDENTITY_STRINGS = ['customerId', 'email', 'phone', 'country'] as const;
 /** consent flags: 1 granted, 0 refused, 2 not stated */
-export const IDENTITY_NUMBERS = {
-  consentEmail: { kind: 'u8', fill: 2 },
-  consentSms: { kind: 'u8', fill: 2 },
-  consentAds: { kind: 'u8', fill: 2 },
-} as const satisfies Record<string, NumericSpec>;
+export const IDENTITY_NUMBERS = [
+  ['consentEmail', 'u8'],
+  ['consentSms', 'u8'],
+  ['consentAds', 'u8'],
+] as const;
 
-export type TransactionRow = {
+/** A transaction as the partitioner stores it; callers reuse one object for every row. */
+export interface TransactionRow {
   customerId: string;
   orderId: string;
   category: string;
@@ -66,9 +108,9 @@ export type TransactionRow = {
   quantity: number;
   discount: number;
   isReturn: number;
-};
+}
 
-export type IdentityRow = {
+export interface IdentityRow {
   customerId: string;
   email: string;
   phone: string;
@@ -76,88 +118,246 @@ export type IdentityRow = {
   consentEmail: number;
   consentSms: number;
   consentAds: number;
-};
+}
 
 export interface PartitionStats {
   transactions: number;
   identities: number;
+  customers: number;
+  outcomes: number;
+  seeds: number;
+  suppressions: number;
+  audit: number;
   parts: number;
 }
 
-/** Buffers rows per shard and writes parts through `write`; call `close()` to flush the rest. */
+interface RecordLayout {
+  strings: readonly string[];
+  numbers: readonly (readonly [string, NumericKind])[];
+}
+
+const FIXED_LAYOUTS: Record<string, RecordLayout> = {
+  transactions: { strings: TRANSACTION_STRINGS, numbers: TRANSACTION_NUMBERS },
+  identities: { strings: IDENTITY_STRINGS, numbers: IDENTITY_NUMBERS },
+  outcomes: {
+    strings: ['customerId'],
+    numbers: [
+      ['label', 'u8'],
+      ['timestampMs', 'f64'],
+    ],
+  },
+  seeds: { strings: ['customerId', 'emailSha256', 'phoneSha256'], numbers: [] },
+  suppressions: {
+    strings: ['customerId', 'emailSha256', 'phoneSha256', 'type'],
+    numbers: [['timestampMs', 'f64']],
+  },
+};
+
+export interface PartitionerOptions {
+  /** rows per part at most (default 250,000) */
+  rowsPerPart?: number;
+  /**
+   * Rows buffered over all shards and record types before the fullest buffer is flushed (default
+   * 500,000, about 150 MB of buffers): with many shards no buffer fills on its own, and this keeps memory flat.
+   */
+  bufferedRowBudget?: number;
+  /** encoded bytes in flight to the writer before drain() waits (default 64 MiB) */
+  inFlightBytes?: number;
+}
+
+/** Buffers rows per shard and record type, writes parts through `write`; call `close()` to flush the rest. */
 export class ShardPartitioner {
-  private readonly transactions: ColumnBuffer[];
-  private readonly identities: ColumnBuffer[];
+  private readonly buffers = new Map<string, ColumnBuffer>();
+  /** per record name, the buffer of each shard (RUN_LEVEL at index shardCount): no key string per row */
+  private readonly byShard = new Map<string, (ColumnBuffer | undefined)[]>();
+  private readonly layouts = new Map<string, RecordLayout>(Object.entries(FIXED_LAYOUTS));
   private readonly partCounters = new Map<string, number>();
-  private readonly pending: Promise<void>[] = [];
-  readonly stats: PartitionStats = { transactions: 0, identities: 0, parts: 0 };
-  /** earliest and latest event time accepted (epoch ms) */
+  private readonly inFlight = new Set<Promise<void>>();
+  private inFlightBytes = 0;
+  private failure: unknown = null;
+  private buffered = 0;
+  private readonly rowsPerPart: number;
+  private readonly budget: number;
+  private readonly maxInFlight: number;
+  readonly stats: PartitionStats = {
+    transactions: 0,
+    identities: 0,
+    customers: 0,
+    outcomes: 0,
+    seeds: 0,
+    suppressions: 0,
+    audit: 0,
+    parts: 0,
+  };
+  /** earliest and latest transaction time accepted (epoch ms) */
   readonly eventRange: { min: number | null; max: number | null } = { min: null, max: null };
 
   constructor(
     readonly shardCount: number,
     private readonly write: PartWriter,
-    private readonly rowsPerPart = 250_000,
+    options: PartitionerOptions | number = {},
   ) {
-    this.transactions = Array.from(
-      { length: shardCount },
-      () => new ColumnBuffer(TRANSACTION_STRINGS, TRANSACTION_NUMBERS),
-    );
-    this.identities = Array.from(
-      { length: shardCount },
-      () => new ColumnBuffer(IDENTITY_STRINGS, IDENTITY_NUMBERS),
-    );
+    const o = typeof options === 'number' ? { rowsPerPart: options } : options;
+    this.rowsPerPart = o.rowsPerPart ?? 250_000;
+    this.budget = o.bufferedRowBudget ?? 500_000;
+    this.maxInFlight = o.inFlightBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * Declares the string columns of a per-file record type (customers, audit) before its first row.
+   * Buffered rows of an earlier layout are flushed first, so every part has one set of columns.
+   */
+  defineRecord(
+    name: 'customers' | 'audit',
+    strings: readonly string[],
+    numbers: RecordLayout['numbers'],
+  ): void {
+    this.flushRecord(name);
+    this.layouts.set(name, { strings, numbers });
   }
 
   addTransaction(row: TransactionRow): void {
     const shard = shardOf(row.customerId, this.shardCount);
-    const buf = this.transactions[shard];
-    for (const c of TRANSACTION_STRINGS) buf.strings[c].push(row[c]);
-    for (const c of Object.keys(TRANSACTION_NUMBERS) as (keyof typeof TRANSACTION_NUMBERS)[]) {
-      buf.numbers[c].push(row[c]);
-    }
-    buf.rows++;
+    const buf = this.buffer(shard, 'transactions');
+    const i = buf.nextRow();
+    const s = buf.strings;
+    s[0].push(own(row.customerId));
+    s[1].push(own(row.orderId));
+    s[2].push(own(row.category));
+    s[3].push(own(row.channel));
+    s[4].push(own(row.eventType));
+    const n = buf.numbers;
+    n[0][i] = row.timestampMs;
+    n[1][i] = row.amount;
+    n[2][i] = row.quantity;
+    n[3][i] = row.discount;
+    n[4][i] = row.isReturn;
     this.stats.transactions++;
     const range = this.eventRange;
     if (range.max === null || row.timestampMs > range.max) range.max = row.timestampMs;
     if (range.min === null || row.timestampMs < range.min) range.min = row.timestampMs;
-    if (buf.rows >= this.rowsPerPart) this.flush(shard, 'transactions', buf);
+    this.added(shard, 'transactions', buf);
   }
 
   addIdentity(row: IdentityRow): void {
     const shard = shardOf(row.customerId, this.shardCount);
-    const buf = this.identities[shard];
-    for (const c of IDENTITY_STRINGS) buf.strings[c].push(row[c]);
-    for (const c of Object.keys(IDENTITY_NUMBERS) as (keyof typeof IDENTITY_NUMBERS)[]) {
-      buf.numbers[c].push(row[c]);
-    }
-    buf.rows++;
+    const buf = this.buffer(shard, 'identities');
+    const i = buf.nextRow();
+    buf.strings[0].push(own(row.customerId));
+    buf.strings[1].push(own(row.email));
+    buf.strings[2].push(own(row.phone));
+    buf.strings[3].push(own(row.country));
+    buf.numbers[0][i] = row.consentEmail;
+    buf.numbers[1][i] = row.consentSms;
+    buf.numbers[2][i] = row.consentAds;
     this.stats.identities++;
-    if (buf.rows >= this.rowsPerPart) this.flush(shard, 'identities', buf);
+    this.added(shard, 'identities', buf);
+  }
+
+  /**
+   * A row of a generic record type: `strings` and `numbers` in the layout's column order (the first
+   * string is the customer id, used for the shard unless `shard` is given, e.g. RUN_LEVEL).
+   */
+  addRecord(
+    name: 'customers' | 'audit' | 'outcomes' | 'seeds' | 'suppressions',
+    strings: readonly string[],
+    numbers: readonly number[],
+    shard = shardOf(strings[0], this.shardCount),
+  ): void {
+    const buf = this.buffer(shard, name);
+    const i = buf.nextRow();
+    for (let j = 0; j < buf.stringColumns.length; j++) buf.strings[j].push(own(strings[j] ?? ''));
+    for (let j = 0; j < buf.numbers.length; j++) buf.numbers[j][i] = numbers[j] ?? Number.NaN;
+    this.stats[name]++;
+    this.added(shard, name, buf);
   }
 
   /** Writes still-buffered rows and waits for every upload. */
   async close(): Promise<PartitionStats> {
-    for (let s = 0; s < this.shardCount; s++) {
-      if (this.transactions[s].rows) this.flush(s, 'transactions', this.transactions[s]);
-      if (this.identities[s].rows) this.flush(s, 'identities', this.identities[s]);
-    }
-    await Promise.all(this.pending);
+    for (const key of [...this.buffers.keys()]) this.flushKey(key);
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
     return this.stats;
   }
 
-  /** Waits for uploads in flight: called between input chunks so memory stays bounded. */
+  /** Waits while too many encoded bytes are in flight: called between input chunks (backpressure). */
   async drain(): Promise<void> {
-    if (this.pending.length > 2 * this.shardCount) await Promise.all(this.pending.splice(0));
+    while (this.inFlightBytes > this.maxInFlight && this.inFlight.size > 0) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private buffer(shard: number, name: string): ColumnBuffer {
+    let slots = this.byShard.get(name);
+    if (slots === undefined) {
+      slots = new Array(this.shardCount + 1);
+      this.byShard.set(name, slots);
+    }
+    const at = shard === RUN_LEVEL ? this.shardCount : shard;
+    let buf = slots[at];
+    if (buf === undefined) {
+      const layout = this.layouts.get(name)!;
+      buf = new ColumnBuffer(layout.strings, layout.numbers);
+      this.buffers.set(`${shard}/${name}`, buf);
+      slots[at] = buf;
+    }
+    return buf;
+  }
+
+  private added(shard: number, name: string, buf: ColumnBuffer): void {
+    this.buffered++;
+    if (buf.rows >= this.rowsPerPart) this.flush(shard, name, buf);
+    else if (this.buffered >= this.budget) this.flushFullest();
+  }
+
+  private flushFullest(): void {
+    let best: string | null = null;
+    let rows = 0;
+    for (const [key, buf] of this.buffers) {
+      if (buf.rows > rows) {
+        rows = buf.rows;
+        best = key;
+      }
+    }
+    if (best !== null) this.flushKey(best);
+  }
+
+  private flushRecord(name: string): void {
+    for (const key of [...this.buffers.keys()]) if (key.endsWith(`/${name}`)) this.flushKey(key);
+  }
+
+  private flushKey(key: string): void {
+    const buf = this.buffers.get(key)!;
+    const slash = key.indexOf('/');
+    this.flush(Number(key.slice(0, slash)), key.slice(slash + 1), buf);
+    // a per-file layout may change: drop the buffer so the next row builds one with the new columns
+    this.buffers.delete(key);
+    const shard = Number(key.slice(0, slash));
+    const slots = this.byShard.get(key.slice(slash + 1));
+    if (slots) slots[shard === RUN_LEVEL ? this.shardCount : shard] = undefined;
   }
 
   private flush(shard: number, name: string, buf: ColumnBuffer): void {
+    if (buf.rows === 0) return;
     const counterKey = `${shard}/${name}`;
     const part = this.partCounters.get(counterKey) ?? 0;
     this.partCounters.set(counterKey, part + 1);
     const bytes = buf.encode({ kind: name, shard, part });
+    this.buffered -= buf.rows;
     buf.reset();
     this.stats.parts++;
-    this.pending.push(this.write(shard, name, part, bytes));
+    const size = bytes.byteLength;
+    this.inFlightBytes += size;
+    const pending: Promise<void> = this.write(shard, name, part, bytes).then(
+      () => {
+        this.inFlightBytes -= size;
+        this.inFlight.delete(pending);
+      },
+      (error: unknown) => {
+        this.inFlightBytes -= size;
+        this.inFlight.delete(pending);
+        this.failure ??= error;
+      },
+    );
+    this.inFlight.add(pending);
   }
 }

@@ -160,6 +160,49 @@ export function parseAmount(text: string, options?: { decimal?: '.' | ',' | 'aut
   return negative || sign < 0 ? -value : value;
 }
 
+/**
+ * The decimal separator of an amount column, from sample values: a separator followed by one or two
+ * final digits ("12,50", "3.5"), or the last of two different separators ("1.234,50"), settles it. Returns
+ * 'auto' when nothing does (integers, or only "1,234"-like values) and throws when samples disagree.
+ */
+export function inferDecimalSeparator(
+  samples: readonly string[],
+  options?: { column?: string; file?: string },
+): '.' | ',' | 'auto' {
+  let dot = '';
+  let comma = '';
+  for (const raw of samples) {
+    const t = raw.trim();
+    const lastDot = t.lastIndexOf('.');
+    const lastComma = t.lastIndexOf(',');
+    if (lastDot < 0 && lastComma < 0) continue;
+    if (lastDot >= 0 && lastComma >= 0) {
+      if (lastDot > lastComma) dot ||= t;
+      else comma ||= t;
+      continue;
+    }
+    const at = Math.max(lastDot, lastComma);
+    let digits = 0;
+    for (let i = at + 1; i < t.length && isDigit(t.charCodeAt(i)); i++) digits++;
+    if (digits === 0 || digits === 3) continue; // "1,234" / "1.234": could be either
+    if (lastDot >= 0) dot ||= t;
+    else comma ||= t;
+  }
+  if (dot !== '' && comma !== '') {
+    const where = { file: options?.file ?? 'input', column: options?.column };
+    throw fileError(
+      'mixed-decimal-separators',
+      `The amounts use both '.' ('${dot}') and ',' ('${comma}') as the decimal separator.`,
+      where.column === undefined ? { file: where.file } : { file: where.file, column: where.column },
+      {
+        expected: 'one decimal separator per column',
+        fix: 'export amounts with one decimal separator, or set decimal in the dataset config',
+      },
+    );
+  }
+  return dot !== '' ? '.' : comma !== '' ? ',' : 'auto';
+}
+
 /** Why an amount did not parse, for an issue code the ingest stage can report. */
 export function amountIssue(
   text: string,

@@ -1,7 +1,8 @@
 // Ingest stage: freeze the config, read and validate every dropped file, partition into shards,
 // and write per-file error reports. A quarantined file stops the run before anything is published.
 import { parseConfig } from '../config/schema.js';
-import { InputRejectedError, ingestSources } from '../ingest/stage.js';
+import { RUN_LEVEL } from '../ingest/partition.js';
+import { InputRejectedError, ingestSources, NoTransactionsError } from '../ingest/stage.js';
 import { type BlobStore, getJsonIfExists, putJson } from '../storage/blob.js';
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import { runFile, shardFile } from './run-files.js';
@@ -23,13 +24,16 @@ export async function ingest(
   const report = await ingestSources(
     sources,
     config,
-    (shard, name, part, bytes) =>
-      store.put(shardFile(input, shard, `${name}-${String(part).padStart(4, '0')}.bin`), bytes),
+    (shard, name, part, bytes) => {
+      const file = `${name}-${String(part).padStart(4, '0')}.bin`;
+      // run-level parts (suppressions) sit in the run folder, shard parts under shards/NNNNN/
+      return store.put(shard === RUN_LEVEL ? runFile(input, file) : shardFile(input, shard, file), bytes);
+    },
     options,
   );
   await putJson(store, runFile(input, 'ingest.json'), report);
   for (const f of report.files) {
-    if (f.issues.length || f.fileError) {
+    if (f.issues.length || f.fileError || f.flagged.length || f.warnings.length) {
       await putJson(store, keys.rejected(input.dataset, `${f.file}.errors.json`), {
         runId: input.runId,
         file: f.file,
@@ -38,17 +42,20 @@ export async function ingest(
         fileError: f.fileError,
         rejectedByCode: f.rejectedByCode,
         issues: f.issues,
+        flaggedByCode: f.flaggedByCode,
+        flagged: f.flagged,
+        warnings: f.warnings,
       });
     }
   }
   if (report.quarantined.length) throw new InputRejectedError(report);
-  if (report.maxEventMs === null) {
-    throw new InputRejectedError({
-      ...report,
-      files: report.files.map((f) => ({ ...f, quarantined: true })),
-    });
-  }
-  const asOfMs = config.asOf ? Date.parse(config.asOf) : report.maxEventMs + 1;
+  // a customers-only dataset segments on CRM attributes (as of the config's date, else now)
+  if (report.maxEventMs === null && !report.records.customers) throw new NoTransactionsError(report);
+  const asOfMs = config.asOf
+    ? Date.parse(config.asOf)
+    : report.maxEventMs !== null
+      ? report.maxEventMs + 1
+      : (options.now ?? Date.now());
   return {
     shardCount: report.shardCount,
     shards: Array.from({ length: report.shardCount }, (_, index) => ({ index })),

@@ -2,6 +2,7 @@
 // CLI's --json output, the report's data). Field names are a contract: later checks read them.
 import type { DatasetConfig } from '../config/schema.js';
 import type { FeatureDefinition } from '../features/dictionary.js';
+import type { Issue } from '../ingest/errors.js';
 import type { IngestReport } from '../ingest/stage.js';
 import type { SegmentationModel } from '../models/segmentation.js';
 import type { Check } from '../segments/validate.js';
@@ -25,6 +26,10 @@ export interface RunSummary {
     warnings: string[];
     quarantined: boolean;
     error?: string;
+    /** the first rejected rows in full (file, line, column, value, expected, fix) */
+    issues?: Issue[];
+    /** accepted rows with a warning (formula-like cell, conflicting CRM duplicate), by code */
+    flaggedByCode?: Record<string, number>;
   }[];
   customers: number;
   segments: {
@@ -234,6 +239,8 @@ export async function buildRunSummary(
       warnings: f.warnings,
       quarantined: f.quarantined,
       ...(f.fileError ? { error: f.fileError.message } : {}),
+      issues: (f.issues ?? []).slice(0, 20),
+      flaggedByCode: f.flaggedByCode ?? {},
     })),
     customers: model.customers,
     segments: validation.segments.map((s) => ({

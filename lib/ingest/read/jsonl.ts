@@ -15,6 +15,20 @@ export interface JsonLinesSink {
 
 type JsonObject = Record<string, unknown>;
 
+// Integers past 2^53 (ids from ad platforms, 64-bit keys) would lose digits in JSON.parse: they are quoted
+// first so "customer_id": 12345678901234567890 keeps every digit.
+const LONG_DIGITS = /\d{16}/;
+const LONG_NUMBER = /([:[,]\s*)(-?\d{16,})(?=\s*[,}\]])/g;
+
+function parseKeepingLongIntegers(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  try {
+    return JSON.parse(text.replace(LONG_NUMBER, '$1"$2"'));
+  } catch {
+    return JSON.parse(text); // the digits sat inside a string value: parse as written
+  }
+}
+
 function flatten(value: JsonObject, prefix: string, out: Map<string, unknown>): void {
   for (const key of Object.keys(value)) {
     const v = value[key];
@@ -89,7 +103,7 @@ export class JsonLinesReader {
     this.records++;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseKeepingLongIntegers(text);
     } catch (error) {
       if (this.records === 1 && text.startsWith('[')) throw jsonArray(this.file, line);
       this.sink.issue(

@@ -38,7 +38,12 @@ function countLines(text: string, from: number, to: number): number {
 
 export class DelimitedTokenizer {
   private readonly delimiter: number;
+  private readonly delimiterChar: string;
+  /** Whether line breaks are line feeds (\n, \r\n); null until the first line break is seen. */
+  private lineFeeds: boolean | null = null;
   private readonly fields: string[] = [];
+  /** Columns to materialise (1) or hand over as '' (0); null: all. Unquoted skipped fields are never sliced. */
+  private wanted: Uint8Array | null = null;
   private pending = '';
   /** Physical line (1-based) where `pending` starts. */
   private line = 1;
@@ -49,11 +54,23 @@ export class DelimitedTokenizer {
     private readonly sink: RecordSink,
   ) {
     this.delimiter = delimiter.charCodeAt(0);
+    this.delimiterChar = delimiter.charAt(0);
   }
 
   /** Line number just after everything pushed so far (for locating decode errors). */
   currentLine(): number {
     return this.line + countLines(this.pending, 0, this.pending.length);
+  }
+
+  /** Restricts which columns are turned into strings (others arrive as ''); call between records. */
+  select(columns: readonly number[] | null, width: number): void {
+    if (columns === null) {
+      this.wanted = null;
+      return;
+    }
+    const wanted = new Uint8Array(width);
+    for (const c of columns) if (c >= 0 && c < width) wanted[c] = 1;
+    this.wanted = wanted;
   }
 
   push(chunk: string): void {
@@ -73,6 +90,16 @@ export class DelimitedTokenizer {
     const D = this.delimiter;
     const fields = this.fields;
     const maxField = this.options.maxFieldChars;
+    const delimiterChar = this.delimiterChar;
+    let wanted = this.wanted;
+    if (this.lineFeeds === null) {
+      // Files with lone carriage returns as line breaks (classic Mac) take the char-by-char path.
+      if (text.indexOf('\n') >= 0) this.lineFeeds = true;
+      else if (text.indexOf('\r') >= 0) this.lineFeeds = false;
+    }
+    const lf = this.lineFeeds !== false;
+    let nextD = -1;
+    let nextLf = -1;
     let pos = 0;
     let line = this.line;
     while (pos < n) {
@@ -81,6 +108,7 @@ export class DelimitedTokenizer {
       let nf = 0;
       let tooLong = -1;
       let complete = false;
+      let firstEnd = -1;
       // One record: fields until an unquoted line break (or the end of the final chunk).
       for (;;) {
         let value: string;
@@ -135,6 +163,24 @@ export class DelimitedTokenizer {
               value += text.slice(rest, i);
             }
           }
+        } else if (lf) {
+          // Native indexOf finds the next delimiter and line feed; both are cached so each is searched
+          // once per occurrence, keeping the pass linear even when a delimiter is rare.
+          if (nextD < pos) {
+            nextD = text.indexOf(delimiterChar, pos);
+            if (nextD < 0) nextD = n;
+          }
+          if (nextLf < pos) {
+            nextLf = text.indexOf('\n', pos);
+            if (nextLf < 0) nextLf = n;
+          }
+          if (nextD < nextLf) i = nextD;
+          else {
+            i = nextLf;
+            if (i > pos && text.charCodeAt(i - 1) === CR) i--;
+          }
+          value = wanted === null || nf >= wanted.length || wanted[nf] === 1 ? text.slice(pos, i) : '';
+          if (nf === 0) firstEnd = i;
         } else {
           let c = 0;
           while (i < n) {
@@ -142,13 +188,14 @@ export class DelimitedTokenizer {
             if (c === D || c === LF || c === CR) break;
             i++;
           }
-          value = text.slice(pos, i);
+          value = wanted === null || nf >= wanted.length || wanted[nf] === 1 ? text.slice(pos, i) : '';
+          if (nf === 0) firstEnd = i;
         }
         if (i >= n && !final) {
           this.suspend(text, recordStart, recordLine, false);
           return;
         }
-        if (value.length > maxField && tooLong < 0) tooLong = nf;
+        if (value.length > maxField && tooLong < 0) tooLong = nf; // skipped columns are never too long
         fields[nf++] = value;
         if (i >= n) {
           pos = n;
@@ -186,8 +233,10 @@ export class DelimitedTokenizer {
       if (!complete) break;
       if (fields.length !== nf) fields.length = nf;
       // Blank (or whitespace-only) lines carry no record.
-      if (nf === 1 && fields[0].trim().length === 0) continue;
+      if (nf === 1 && (firstEnd < 0 ? fields[0] : text.slice(recordStart, firstEnd)).trim().length === 0)
+        continue;
       this.sink(fields, recordLine, tooLong);
+      wanted = this.wanted; // the sink may have called select() (after the header)
     }
     this.line = line;
   }

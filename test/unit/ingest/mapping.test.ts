@@ -31,6 +31,41 @@ describe('mapColumns: common export headers', () => {
     expect(mapping.sensitive).toEqual([]);
   });
 
+  it('maps a Shopify orders export: email as the key, names/phones ignored, street and GPS sensitive', () => {
+    const header = [
+      'Name',
+      'Email',
+      'Financial Status',
+      'Total',
+      'Discount Amount',
+      'Created at',
+      'Lineitem quantity',
+      'Lineitem sku',
+      'Billing Name',
+      'Billing Street',
+      'Billing Phone',
+      'Shipping Latitude',
+      'Billing Country',
+      'Tags',
+    ];
+    const mapping = mapColumns(header, { file: 'orders_export_1.csv' });
+    expect(mapping.kind).toBe('transactions');
+    expect(mapping.fields).toEqual({
+      orderId: 0,
+      email: 1,
+      status: 2,
+      amount: 3,
+      discount: 4,
+      timestamp: 5,
+      quantity: 6,
+      productId: 7,
+      country: 12,
+    });
+    expect(mapping.sensitive.map((c) => c.name)).toEqual(['Billing Street', 'Shipping Latitude']);
+    expect(mapping.ignored.map((c) => c.name)).toEqual(['Billing Name', 'Billing Phone']);
+    expect(mapping.attributes).toEqual([{ name: 'Tags', index: 13 }]);
+  });
+
   it('maps a snake_case order export', () => {
     const mapping = mapColumns([
       'order_id',

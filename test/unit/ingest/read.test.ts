@@ -2,7 +2,9 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
+import { mapColumns } from '../../../lib/ingest/mapping.js';
 import { readTable } from '../../../lib/ingest/read/index.js';
+import { inferDateFormat, makeDateParser, parseAmount } from '../../../lib/ingest/values.js';
 import { bytesOf, chunked, findCdnow, read } from './helpers.js';
 
 const TABLE = [
@@ -65,6 +67,31 @@ describe('readTable: delimited text', () => {
     ]);
     expect(lines).toEqual([2, 4, 5]);
     expect(issues).toEqual([]);
+  });
+
+  it("honours Excel's sep= line and skips it", async () => {
+    const { header, rows, lines, info } = await read('sep=;\r\nid;total\r\n1;2,5\r\n');
+    expect(info.delimiter).toBe(';');
+    expect(header).toEqual(['id', 'total']);
+    expect(rows).toEqual([['1', '2,5']]);
+    expect(lines).toEqual([3]);
+  });
+
+  it('reads classic Mac files whose lines end with a lone CR', async () => {
+    const { rows, lines } = await read('a,b\r1,"x\ry"\r3,4\r', {}, 4);
+    expect(rows).toEqual([
+      ['1', 'x\ry'],
+      ['3', '4'],
+    ]);
+    expect(lines).toEqual([2, 4]);
+  });
+
+  it('keeps a lone CR inside a value of an LF file, and strips CR before LF', async () => {
+    const { rows } = await read('a,b\n1,x\ry\r\n3,\r\n', {}, 3);
+    expect(rows).toEqual([
+      ['1', 'x\ry'],
+      ['3', ''],
+    ]);
   });
 
   it('reads TSV by extension and by format option', async () => {
@@ -153,6 +180,15 @@ describe('readTable: JSON Lines and Parquet', () => {
     expect(info.format).toBe('jsonl');
   });
 
+  it('keeps every digit of 64-bit integer ids', async () => {
+    const text =
+      '{"customer_id": 12345678901234567890, "n": [9007199254740993, 1], "total": 1.5, "s": "1234567890123456789"}\n';
+    const { rows } = await read(text, { file: 'e.jsonl' });
+    expect(rows).toEqual([['12345678901234567890', '["9007199254740993",1]', '1.5', '1234567890123456789']]);
+    const inString = await read('{"note": "x: 12345678901234567,y"}\n', { file: 'e.jsonl' });
+    expect(inString.rows).toEqual([['x: 12345678901234567,y']]);
+  });
+
   it('detects JSON Lines from content when the name says nothing', async () => {
     const { info, rows } = await read('{"id":"1"}\n{"id":"2"}\n', { file: 'drop.txt' });
     expect(info.format).toBe('jsonl');
@@ -185,6 +221,39 @@ describe('readTable: JSON Lines and Parquet', () => {
     ]);
     expect(lines).toEqual([1, 2, 3]);
     expect(info).toMatchObject({ format: 'parquet', rowsRead: 3 });
+  });
+});
+
+describe('readTable: Parquet row groups and types', () => {
+  it('reads every row group in order, numbering rows from 1, bigints exact', async () => {
+    // Prepare: 5 rows in row groups of 2.
+    const buffer = parquetWriteBuffer({
+      rowGroupSize: 2,
+      columnData: [
+        { name: 'id', data: ['a', 'b', 'c', 'd', 'e'], type: 'STRING' },
+        { name: 'n', data: [1n, 2n, 9007199254740993n, 4n, 5n], type: 'INT64' },
+        { name: 'ok', data: [true, false, true, null, false], type: 'BOOLEAN' },
+      ],
+    });
+    // Act
+    const { rows, lines, info } = await read(new Uint8Array(buffer), { file: 'x.parquet' }, 100);
+    // Assess
+    expect(rows.map((r) => r.join('|'))).toEqual([
+      'a|1|true',
+      'b|2|false',
+      'c|9007199254740993|true',
+      'd|4|',
+      'e|5|false',
+    ]);
+    expect(lines).toEqual([1, 2, 3, 4, 5]);
+    expect(info.rowsRead).toBe(5);
+  });
+
+  it('detects Parquet by its magic number whatever the file is called', async () => {
+    const buffer = parquetWriteBuffer({ columnData: [{ name: 'id', data: ['a'], type: 'STRING' }] });
+    const { info, rows } = await read(new Uint8Array(buffer), { file: 'drop.bin' }, 100);
+    expect(info.format).toBe('parquet');
+    expect(rows).toEqual([['a']]);
   });
 });
 
@@ -259,6 +328,37 @@ describe('readTable: CDNOW whitespace-aligned file', () => {
     expect(total).toBeCloseTo(expectedTotal, 6);
   });
 
+  it.skipIf(path === null)('maps, dates and amounts the CDNOW columns end to end', async () => {
+    // Prepare
+    const columns = ['panelId', 'customerId', 'date', 'quantity', 'amount'];
+    const dates: string[] = [];
+    let amount = 0;
+    let rows = 0;
+    // Act
+    await readTable(
+      createReadStream(path!),
+      { file: 'CDNOW_sample.txt', format: 'whitespace', header: false, columns },
+      {
+        header: () => {},
+        row: (fields) => {
+          if (dates.length < 100) dates.push(fields[2]);
+          amount += parseAmount(fields[4]);
+          rows++;
+        },
+        issue: () => {},
+      },
+    );
+    const mapping = mapColumns(columns, { file: 'CDNOW_sample.txt' });
+    const { format } = inferDateFormat(dates, { column: 'date', file: 'CDNOW_sample.txt' });
+    // Assess
+    expect(mapping.kind).toBe('transactions');
+    expect(mapping.fields).toMatchObject({ customerId: 1, timestamp: 2, quantity: 3, amount: 4 });
+    expect(format).toBe('yyyymmdd');
+    expect(makeDateParser(format)(dates[0])).toBe(Date.UTC(1997, 0, 1));
+    expect(rows).toBe(6919);
+    expect(Number.isFinite(amount)).toBe(true);
+  });
+
   it.skipIf(path === null)(
     'detects the whitespace layout of the gzipped file without a format setting',
     async () => {
@@ -271,6 +371,39 @@ describe('readTable: CDNOW whitespace-aligned file', () => {
       expect(rows[6918]).toHaveLength(5);
     },
   );
+});
+
+describe('readTable: column selection', () => {
+  it('materialises only the columns the visitor asks for; quoting, line numbers and raggedness unchanged', async () => {
+    // Prepare
+    const text = 'id,note,total,extra\n1,"a\nb",3,x\n\n   \n2,plain,4,y\n3,short\n';
+    const rows: string[][] = [];
+    const lines: number[] = [];
+    const codes: string[] = [];
+    // Act
+    const info = await readTable(
+      chunked(bytesOf(text), 3),
+      { file: 'x.csv' },
+      {
+        header: () => [1, 2],
+        row: (fields, line) => {
+          rows.push([...fields]);
+          lines.push(line);
+        },
+        issue: (issue) => {
+          codes.push(`${issue.code}@${issue.line}`);
+        },
+      },
+    );
+    // Assess
+    expect(rows).toEqual([
+      ['', 'a\nb', '3', ''],
+      ['', 'plain', '4', ''],
+    ]);
+    expect(lines).toEqual([2, 6]);
+    expect(codes).toEqual(['ragged-row@7']);
+    expect(info.rowsRead).toBe(3);
+  });
 });
 
 describe('readTable: streaming', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   inferDateFormat,
+  inferDecimalSeparator,
   isCancelledOrderId,
   isReturn,
   looksLikeFormula,
@@ -46,6 +47,29 @@ describe('parseAmount', () => {
     expect(parseAmount('1.234', { decimal: ',' })).toBe(1234);
     expect(parseAmount('1,234', { decimal: ',' })).toBe(1.234);
     expect(parseAmount('1,234', { decimal: '.' })).toBe(1234);
+  });
+});
+
+describe('inferDecimalSeparator', () => {
+  it.each([
+    [['12.50', '1,234.50', '7'], '.'],
+    [['12,50', '1.234,50', '7'], ','],
+    [['1.234', '12,5'], ','],
+    [['1,234', '7'], 'auto'],
+    [['7', '12'], 'auto'],
+  ] as const)('%j → %s', (samples, expected) => {
+    expect(inferDecimalSeparator(samples)).toBe(expected);
+  });
+
+  it('settles "1.234" once the column shows its decimal comma', () => {
+    const decimal = inferDecimalSeparator(['1.234', '12,50']);
+    expect(parseAmount('1.234', { decimal })).toBe(1234);
+  });
+
+  it('rejects a column that mixes separators', () => {
+    expect(() => inferDecimalSeparator(['12.50', '12,50'], { column: 'Total', file: 'o.csv' })).toThrow(
+      "o.csv column 'Total': The amounts use both '.' ('12.50') and ',' ('12,50') as the decimal separator.",
+    );
   });
 });
 
