@@ -33,9 +33,7 @@ interface Entries {
   type?: string[];
 }
 
-async function readEntries(store: BlobStore, key: string): Promise<Entries | undefined> {
-  const bytes = await store.getIfExists(key);
-  if (!bytes) return undefined;
+function entriesOf(bytes: Uint8Array): Entries {
   const { columns } = decodeColumns(bytes);
   const col = (name: string): string[] => (columns[name] as string[] | undefined) ?? [];
   return {
@@ -44,6 +42,37 @@ async function readEntries(store: BlobStore, key: string): Promise<Entries | und
     phoneSha256: col('phoneSha256'),
     type: columns.type ? col('type') : undefined,
   };
+}
+
+async function readEntries(store: BlobStore, key: string): Promise<Entries | undefined> {
+  const bytes = await store.getIfExists(key);
+  return bytes ? entriesOf(bytes) : undefined;
+}
+
+/**
+ * The run's suppression and erasure requests: Ingest writes them as run-level parts
+ * (`suppressions-NNNN.bin`, flushed as they fill); a single `suppressions.bin` is read too.
+ */
+async function readRunEntries(
+  store: BlobStore,
+  ref: { dataset: string; runId: string },
+): Promise<Entries | undefined> {
+  const folder = keys.runFile(ref.dataset, ref.runId, '');
+  const names = (await store.list(folder))
+    .map((o) => o.key)
+    .filter((k) => /^suppressions(-\d+)?\.bin$/.test(k.slice(folder.length)));
+  if (!names.length) return undefined;
+  const out: Entries = { customerId: [], emailSha256: [], phoneSha256: [], type: [] };
+  for (const key of names.sort()) {
+    const e = entriesOf(await store.get(key));
+    for (let i = 0; i < e.customerId.length; i++) {
+      out.customerId.push(e.customerId[i]);
+      out.emailSha256.push(e.emailSha256[i] ?? '');
+      out.phoneSha256.push(e.phoneSha256[i] ?? '');
+      out.type!.push(e.type?.[i] ?? 'suppress');
+    }
+  }
+  return out;
 }
 
 function add(target: { customerIds: Set<string>; hashes: Set<string> }, e: Entries, i: number): void {
@@ -63,7 +92,7 @@ export async function loadSuppressions(
     requests: { suppress: 0, erase: 0 },
     remembered: 0,
   };
-  const run = await readEntries(store, suppressionsFile(ref));
+  const run = await readRunEntries(store, ref);
   if (run) {
     for (let i = 0; i < run.customerId.length; i++) {
       const erase = (run.type?.[i] ?? 'suppress').toLowerCase() === 'erase';
@@ -87,7 +116,7 @@ export async function rememberErasures(
   store: BlobStore,
   ref: { dataset: string; runId: string },
 ): Promise<number> {
-  const run = await readEntries(store, suppressionsFile(ref));
+  const run = await readRunEntries(store, ref);
   if (!run) return 0;
   const key = stateKeys.erased(ref.dataset);
   const known = (await readEntries(store, key)) ?? { customerId: [], emailSha256: [], phoneSha256: [] };
