@@ -1,10 +1,9 @@
 // The report of a REAL local run (the planted sample through the whole state machine) in headless
 // Chromium: no console errors or requests, every chart drawn; saves out/report-run.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectInputs,
@@ -13,8 +12,8 @@ import {
   runLocal,
   startLocalEnvironment,
 } from '../../infra/local/runner.js';
+import { lazyBrowser } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCREENSHOT = join(ROOT, 'out/report-run.png');
 /** The first screenful and a bit: what docs/report.png shows in the README. */
@@ -24,29 +23,8 @@ describe('report of a real local run in headless Chromium', () => {
   let env: LocalEnvironment | undefined;
   let result: LocalRunResult;
   let dir: string;
-  let launched: Promise<Browser> | undefined;
 
-  // the same launch as test/e2e/report.browser.test.ts; a missing browser fails with the fix
-  function browser(): Promise<Browser> {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install the browser with \`apt-get update && apt-get install -y chromium\`.`,
-      );
-    launched ??= chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    return launched;
-  }
+  const browser = lazyBrowser();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'report-run-e2e-'));
@@ -59,7 +37,7 @@ describe('report of a real local run in headless Chromium', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (launched !== undefined) await (await launched).close();
+    await browser.close();
     await env?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

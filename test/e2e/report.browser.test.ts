@@ -5,12 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../../lib/report/html.js';
 import type { ReportModel } from '../../lib/report/model.js';
+import { lazyBrowser } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLE = join(ROOT, 'events/report/sample-model.json');
 const SCREENSHOT = join(ROOT, 'out/report.png');
@@ -22,39 +21,17 @@ function sampleModel(): ReportModel {
 }
 
 describe('report in headless Chromium', () => {
-  let launched: Promise<Browser> | undefined;
   let dir: string;
 
-  // Launched lazily from each test (not beforeAll) so a missing browser FAILS every test with the
-  // fix in the message, rather than vitest reporting the tests as skipped.
-  function browser(): Promise<Browser> {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install the browser with \`apt-get update && apt-get install -y chromium\`.`,
-      );
-    // launch() already gives Chromium a fresh throwaway profile directory of its own.
-    launched ??= chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    return launched;
-  }
+  // launched lazily from each test (not beforeAll) so a missing browser fails every test with the fix
+  const browser = lazyBrowser();
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'report-e2e-'));
   });
 
   afterAll(async () => {
-    if (launched !== undefined) await (await launched).close();
+    await browser.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
