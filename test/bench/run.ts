@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { generate, orderLine, TRANSACTIONS_HEADER } from '../../events/data/generate.js';
+import { benchKMeans } from './kmeans.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     k: { type: 'string', default: '5' },
     'no-reference': { type: 'boolean', default: false },
     'no-bundles': { type: 'boolean', default: false },
+    'no-kmeans': { type: 'boolean', default: false },
   },
 });
 const targetRows = Number(values.rows);
@@ -241,5 +243,15 @@ if (!values['no-bundles']) {
     console.log(
       `  ${b.name.padEnd(22)} ${fmt(b.zippedKb, 0).padStart(6)} KiB gzipped   import ${fmt(b.importMs, 0)} ms`,
     );
+}
+if (!values['no-kmeans']) {
+  // the fit alone on 1M×12, k=5, same k-means++ start for all (details: npx tsx test/bench/kmeans.ts)
+  const km = await benchKMeans({ n: 1_000_000, d: 12, k: 5 });
+  console.log('\nk-means fit, 1,000,000×12, k=5, same initial centroids (ratio = ours / this):');
+  for (const r of km.rows) {
+    console.log(
+      `  ${r.impl.padEnd(40)} ${fmt(r.seconds, 3).padStart(8)} s   inertia ${fmt(r.inertia, 1).padStart(14)}   ratio ${fmt(r.ratio, 3)}`,
+    );
+  }
 }
 console.log(`\nend-to-end ratio (ours/reference): ${fmt(ours.total / (ref?.total ?? Number.NaN), 3)}`);
