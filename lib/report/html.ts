@@ -216,6 +216,20 @@ function overview(model: ReportModel, refs: SegmentRef[]): string {
       `<div class="callout attention" role="note"><strong>Needs attention</strong><ul>\n${attention.join('\n')}\n</ul></div>`,
     );
 
+  if (model.runChecks && model.runChecks.length > 0)
+    parts.push(
+      `<div class="run-checks"><h3>Checks of the run as a whole</h3>\n${renderTable({
+        head: ['Check', 'Verdict', 'Figure', 'Threshold', 'Why'],
+        rows: model.runChecks.map((c) => [
+          c.check,
+          VERDICT_TEXT[c.verdict].join(' '),
+          formatValue(c.value, c.format, model.currency),
+          c.threshold === undefined ? '—' : formatValue(c.threshold, c.format, model.currency),
+          c.note ?? '',
+        ]),
+      })}</div>`,
+    );
+
   // Segment sizes and rejection reasons side by side on wide screens: the two questions asked first.
   const side: string[] = [];
   const reasons = [...ing.rejectionReasons]

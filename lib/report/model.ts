@@ -27,6 +27,8 @@ export interface ReportModel {
   customers: number;
   /** Learned segments, in display order. Sizes should add up to `customers`. */
   segments: SegmentCard[];
+  /** checks of the run as a whole (number of segments, silhouette, Davies–Bouldin, agreement with the last run) */
+  runChecks?: ValidationCheck[];
   /** Feature dictionary; profiles use these labels, units and descriptions. */
   features?: FeatureDefinition[];
   /** Learned segments against classic RFM groups. */

@@ -37,6 +37,9 @@ const CHECK_FORMAT: Record<string, ValueFormat> = {
   'minimum size': 'count',
   'minimum share': 'percent',
   stability: 'decimal',
+  silhouette: 'decimal',
+  'Davies–Bouldin': 'decimal',
+  'agreement with previous run': 'decimal',
   separability: 'decimal',
   'size drift': 'percent',
   'centroid drift': 'decimal',
@@ -49,6 +52,17 @@ const CHECK_FORMAT: Record<string, ValueFormat> = {
 function checkFormat(name: string): ValueFormat {
   if (name.startsWith('reachability')) return 'percent';
   return CHECK_FORMAT[name] ?? 'count';
+}
+
+function toReportCheck(c: RunSummary['validation']['checks'][number]): ValidationCheck {
+  return {
+    check: lead(c.name),
+    verdict: c.verdict,
+    value: typeof c.value === 'number' ? c.value : c.verdict === 'pass' ? 1 : 0,
+    ...(typeof c.threshold === 'number' ? { threshold: c.threshold } : {}),
+    format: checkFormat(c.name),
+    note: c.reason,
+  };
 }
 
 /** Earlier runs from the validation history (the current run is the last entry and is left out). */
@@ -107,6 +121,7 @@ export function reportModel(summary: RunSummary): ReportModel {
       files: summary.files.length,
       rejectionReasons: [...reasons].sort((a, b) => b[1] - a[1]).map(([reason, rows]) => ({ reason, rows })),
     },
+    runChecks: summary.validation.checks.map(toReportCheck),
     segments: summary.segments.map((s) => ({
       id: s.id,
       name: s.name,
@@ -118,16 +133,7 @@ export function reportModel(summary: RunSummary): ReportModel {
         segmentValue: s.profile[f] ?? 0,
         populationValue: summary.validation.population[f] ?? 0,
       })),
-      validation: s.checks.map(
-        (c): ValidationCheck => ({
-          check: lead(c.name),
-          verdict: c.verdict,
-          value: typeof c.value === 'number' ? c.value : c.verdict === 'pass' ? 1 : 0,
-          ...(typeof c.threshold === 'number' ? { threshold: c.threshold } : {}),
-          format: checkFormat(c.name),
-          note: c.reason,
-        }),
-      ),
+      validation: s.checks.map(toReportCheck),
       destinations: summary.audiences
         .filter((a) => a.segment === s.id)
         .map((a) => ({

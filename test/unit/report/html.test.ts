@@ -329,3 +329,33 @@ describe('sample model fixture', () => {
     expect(m.features).toHaveLength(10);
   });
 });
+
+describe('run-level checks', () => {
+  it('lists the checks of the run as a whole with verdict, figure, threshold and reason', () => {
+    // Prepare
+    const model = JSON.parse(readFileSync(SAMPLE, 'utf8')) as ReportModel;
+    model.runChecks = [
+      {
+        check: 'Silhouette',
+        verdict: 'warn',
+        value: 0.21,
+        threshold: 0.25,
+        format: 'decimal',
+        note: 'segments overlap',
+      },
+    ];
+    // Act
+    const html = renderReport(model);
+    // Assess
+    expect(html).toContain('Checks of the run as a whole');
+    const block = html.slice(
+      html.indexOf('<div class="run-checks">'),
+      html.indexOf('</table>', html.indexOf('<div class="run-checks">')),
+    );
+    expect(block).toMatch(
+      /<td>Silhouette<\/td><td>! Check<\/td><td>0\.21<\/td><td>0\.25<\/td><td>segments overlap<\/td>/,
+    );
+    delete model.runChecks;
+    expect(renderReport(model)).not.toContain('Checks of the run as a whole');
+  });
+});
