@@ -6,6 +6,7 @@ import { type StandIns, startStandIns } from '../../infra/local/standins.js';
 import { publishMemberships } from '../../lib/pipeline/publish.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { createMembershipsTable } from '../support/tables.js';
 import { makePopulation, newStore, writeRun, writeSuppressions } from '../unit/publish/fixture.js';
 
 let standIns: StandIns;
@@ -16,32 +17,7 @@ beforeAll(async () => {
   standIns = await startStandIns();
   standIns.applyEnvironment();
   const ddb = new DynamoDBClient({});
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'pm-memberships',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'segmentKey', AttributeType: 'S' },
-        { AttributeName: 'customerId', AttributeType: 'S' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'bySegment',
-          KeySchema: [
-            { AttributeName: 'segmentKey', KeyType: 'HASH' },
-            { AttributeName: 'customerId', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createMembershipsTable(ddb, 'pm-memberships');
   await ddb.send(
     new CreateTableCommand({
       TableName: 'pm-catalog',

@@ -1,7 +1,7 @@
 // S3 and DynamoDB behaviour over the real wire protocol, on the embedded stand-ins.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { type StandIns, startStandIns } from '../../infra/local/standins.js';
 import { createDocumentClient, createS3Client } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { createMembershipsTable } from '../support/tables.js';
 
 let standIns: StandIns;
 
@@ -62,32 +63,7 @@ describe('DynamoDB on dynalite', () => {
   it('writes memberships in batches and serves both access patterns', async () => {
     // Prepare
     const ddb = new DynamoDBClient({});
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: 'wire-memberships',
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-          { AttributeName: 'segmentKey', AttributeType: 'S' },
-          { AttributeName: 'customerId', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'bySegment',
-            KeySchema: [
-              { AttributeName: 'segmentKey', KeyType: 'HASH' },
-              { AttributeName: 'customerId', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
+    await createMembershipsTable(ddb, 'wire-memberships');
     const store = new DynamoSegmentStore(createDocumentClient(), {
       catalog: 'x',
       memberships: 'wire-memberships',

@@ -2,9 +2,7 @@
 // to the printed precision, and the conditional expectations must agree with direct numerical
 // integration of the model, which shares no code with the closed forms (no 2F1 anywhere).
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type BgNbdParams,
@@ -23,29 +21,9 @@ import {
 } from '../../../lib/models/clv.js';
 import { bfgs, digamma, hyp2f1, logGamma, nelderMead } from '../../../lib/models/special.js';
 import { createRandom, type Random } from '../../../lib/util/random.js';
+import { findCdnow } from '../../support/predictive.js';
 
 const PAPER: BgNbdParams = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
-
-/** Finds shared/data/cdnow from SHARED_DATA_DIR or by walking up from this file (works in any worktree). */
-function findCdnow(): string {
-  const candidates: string[] = [];
-  if (process.env.SHARED_DATA_DIR)
-    candidates.push(join(process.env.SHARED_DATA_DIR, 'cdnow', 'CDNOW_sample.txt'));
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    candidates.push(join(dir, 'shared', 'data', 'cdnow', 'CDNOW_sample.txt'));
-    const parent = resolve(dir, '..');
-    if (parent === dir) break;
-    dir = parent;
-  }
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) {
-    throw new Error(
-      `CDNOW_sample.txt not found. Set SHARED_DATA_DIR to the folder holding cdnow/CDNOW_sample.txt; looked in:\n${candidates.join('\n')}`,
-    );
-  }
-  return found;
-}
 
 function dayNumber(yyyymmdd: string): number {
   const y = Number(yyyymmdd.slice(0, 4));
