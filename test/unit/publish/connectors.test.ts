@@ -14,17 +14,11 @@ import {
   startMetaReceiver,
   startTikTokReceiver,
   startWebhookReceiver,
+  TEST_SECRETS,
 } from '../../support/receivers/index.js';
 import { makePeople } from '../../support/receivers/people.js';
 
-const SECRETS: Record<string, string> = {
-  'arn:meta': 'meta-token-123',
-  'arn:google': 'google-oauth-456',
-  'arn:google-dev': 'google-dev-789',
-  'arn:tiktok': 'tiktok-token-abc',
-  'arn:linkedin': 'linkedin-token-def',
-  'arn:webhook': 'webhook-signing-secret',
-};
+const SECRETS = TEST_SECRETS;
 const deps: ConnectorDeps = {
   getSecret: async (arn) => SECRETS[arn] ?? Promise.reject(new Error(`no secret ${arn}`)),
   retry: { baseDelayMs: 1, maxDelayMs: 50, timeoutMs: 10_000 },

@@ -15,17 +15,11 @@ import {
   startMetaReceiver,
   startTikTokReceiver,
   startWebhookReceiver,
+  TEST_SECRETS,
 } from '../../support/receivers/index.js';
 import { makePeople } from '../../support/receivers/people.js';
 
-const SECRETS: Record<string, string> = {
-  'arn:meta': 'meta-token-123',
-  'arn:google': 'google-oauth-456',
-  'arn:google-dev': 'google-dev-789',
-  'arn:tiktok': 'tiktok-token-abc',
-  'arn:linkedin': 'linkedin-token-def',
-  'arn:webhook': 'webhook-signing-secret',
-};
+const SECRETS = TEST_SECRETS;
 
 // Generous timeouts except where a test is about timeouts: two cores running test files in parallel can
 // stall a local request for a few hundred ms.
