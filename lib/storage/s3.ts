@@ -4,10 +4,11 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { BlobStore, ListedObject } from './blob.js';
+import type { BlobStore, ListedObject, VersionedObject } from './blob.js';
 
 const isMissing = (error: unknown): boolean => {
   const name = (error as { name?: string }).name;
@@ -60,6 +61,68 @@ export class S3BlobStore implements BlobStore {
       );
       for (const o of res.Contents ?? []) {
         if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', '') });
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /**
+   * The current version of every object under a prefix (ListObjectVersions, delete markers and
+   * noncurrent versions left out), so a run reads exactly the versions its snapshot names. s3rver
+   * 3.7.1 keeps no versions and answers ListObjectVersions with MethodNotAllowed: there the listing
+   * falls back to ListObjectsV2 and objects carry no versionId (reads get the current object).
+   */
+  async listLatestVersions(prefix: string): Promise<VersionedObject[]> {
+    const out: VersionedObject[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    try {
+      do {
+        const res = await this.s3.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+          }),
+        );
+        for (const v of res.Versions ?? []) {
+          if (!v.Key || !v.IsLatest) continue;
+          out.push({
+            key: v.Key,
+            size: v.Size ?? 0,
+            etag: (v.ETag ?? '').replaceAll('"', ''),
+            // an object written before versioning was enabled has the version id "null"
+            ...(v.VersionId && v.VersionId !== 'null' ? { versionId: v.VersionId } : {}),
+            lastModifiedMs: v.LastModified?.getTime() ?? 0,
+          });
+        }
+        keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
+        versionIdMarker = res.IsTruncated ? res.NextVersionIdMarker : undefined;
+      } while (keyMarker);
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'MethodNotAllowed') throw error;
+      return this.listWithTimes(prefix);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private async listWithTimes(prefix: string): Promise<VersionedObject[]> {
+    const out: VersionedObject[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of res.Contents ?? []) {
+        if (!o.Key) continue;
+        out.push({
+          key: o.Key,
+          size: o.Size ?? 0,
+          etag: (o.ETag ?? '').replaceAll('"', ''),
+          lastModifiedMs: o.LastModified?.getTime() ?? 0,
+        });
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);

@@ -1,20 +1,289 @@
+// The starter's decisions: which snapshot a drop or a tick runs, when the settle window lets it
+// start, and that duplicates, bursts and repeated ticks come to one execution each.
 import { describe, expect, it } from 'vitest';
 import {
   executionName,
+  mergeSettleRequests,
+  type SettleRequest,
+  type StartExecution,
+  settleAndStart,
+  settleRequestOfDrop,
   snapshotRunId,
   startRunForObject,
   UnusableKeyError,
+  UnusableTriggerError,
 } from '../../../lib/pipeline/starter.js';
 import type { RunInput } from '../../../lib/pipeline/types.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
 
-async function storeWith(files: Record<string, string>): Promise<MemoryBlobStore> {
+const T0 = Date.parse('2026-11-23T06:00:00Z');
+
+async function storeWith(files: Record<string, string>, atMs = T0): Promise<MemoryBlobStore> {
   const store = new MemoryBlobStore();
+  store.now = () => atMs;
   for (const [k, v] of Object.entries(files)) await store.put(k, v);
   return store;
 }
 
-describe('starter', () => {
+/** Step Functions as far as names go: a name starts one execution, ever. */
+function fakeStepFunctions() {
+  const executions = new Map<string, RunInput>();
+  const calls: string[] = [];
+  const start: StartExecution = async (name, input) => {
+    calls.push(name);
+    if (executions.has(name)) return 'already-exists';
+    executions.set(name, input);
+    return 'started';
+  };
+  return { executions, calls, start };
+}
+
+/**
+ * The settle queue with its delivery delay, one message per receive (the worst case for
+ * duplicates: no two messages ever share a batch), driven by a virtual clock.
+ */
+async function drainQueue(
+  store: MemoryBlobStore,
+  messages: { request: SettleRequest; sentMs: number }[],
+  settleSeconds: number,
+  start: StartExecution,
+): Promise<{ requeued: number[]; endMs: number }> {
+  const queue = messages.map((m) => ({ request: m.request, dueMs: m.sentMs + settleSeconds * 1000 }));
+  const requeued: number[] = [];
+  let nowMs = 0;
+  while (queue.length > 0) {
+    queue.sort((a, b) => a.dueMs - b.dueMs);
+    const next = queue.shift();
+    if (!next) break;
+    nowMs = next.dueMs;
+    await settleAndStart(store, next.request, {
+      settleSeconds,
+      nowMs,
+      start,
+      requeue: async (request, delaySeconds) => {
+        requeued.push(delaySeconds);
+        queue.push({ request, dueMs: nowMs + delaySeconds * 1000 });
+      },
+    });
+  }
+  return { requeued, endMs: nowMs };
+}
+
+const drop = (key: string, atMs: number) =>
+  settleRequestOfDrop({
+    'detail-type': 'Object Created',
+    time: new Date(atMs).toISOString(),
+    detail: { object: { key } },
+  });
+
+describe('settle window', () => {
+  it('starts one execution for 20 files dropped over 19 seconds, over all 20', async () => {
+    // Prepare: one file a second; each upload is an S3 event, queued with the settle delay
+    const store = new MemoryBlobStore();
+    const messages: { request: SettleRequest; sentMs: number }[] = [];
+    for (let i = 0; i < 20; i++) {
+      const at = T0 + i * 1000;
+      store.now = () => at;
+      await store.put(`incoming/shop/part-${String(i).padStart(2, '0')}.csv`, `rows ${i}`);
+      messages.push({
+        request: drop(`incoming/shop/part-${String(i).padStart(2, '0')}.csv`, at),
+        sentMs: at,
+      });
+    }
+    const sfn = fakeStepFunctions();
+    // Act
+    const { endMs } = await drainQueue(store, messages, 60, sfn.start);
+    // Assess: one execution over the whole drop, started 60 s after the last file, not before
+    expect(sfn.executions.size).toBe(1);
+    const [input] = [...sfn.executions.values()];
+    expect(input.objects).toHaveLength(20);
+    expect(input.objects.every((o) => o.versionId?.startsWith('v'))).toBe(true);
+    expect(sfn.calls.length).toBeGreaterThanOrEqual(1);
+    expect(endMs).toBeGreaterThanOrEqual(T0 + 19_000 + 60_000);
+  });
+
+  it('re-queues a snapshot still arriving for exactly the rest of the window', async () => {
+    // Prepare: the newest object landed 20 s ago; settle window 60 s
+    const store = await storeWith({ 'incoming/shop/a.csv': 'x' }, T0 - 20_000);
+    const sfn = fakeStepFunctions();
+    const requeued: { request: SettleRequest; delaySeconds: number }[] = [];
+    // Act
+    const outcome = await settleAndStart(
+      store,
+      { dataset: 'shop' },
+      {
+        settleSeconds: 60,
+        nowMs: T0,
+        start: sfn.start,
+        requeue: async (request, delaySeconds) => {
+          requeued.push({ request, delaySeconds });
+        },
+      },
+    );
+    // Assess
+    expect(outcome).toEqual({ status: 'waiting', dataset: 'shop', delaySeconds: 40 });
+    expect(requeued).toEqual([
+      { request: { dataset: 'shop', lastActivityMs: T0 - 20_000 }, delaySeconds: 40 },
+    ]);
+    expect(sfn.calls).toEqual([]);
+  });
+
+  it('counts the window from the event when it is newer than the object (a long multipart upload)', async () => {
+    // Prepare: S3 dates a multipart object at the upload's start, 10 minutes before its event
+    const store = await storeWith({ 'incoming/shop/big.csv': 'x' }, T0 - 600_000);
+    const delays: number[] = [];
+    // Act
+    await settleAndStart(
+      store,
+      { dataset: 'shop', lastActivityMs: T0 - 5_000 },
+      {
+        settleSeconds: 60,
+        nowMs: T0,
+        start: fakeStepFunctions().start,
+        requeue: async (_r, d) => {
+          delays.push(d);
+        },
+      },
+    );
+    // Assess
+    expect(delays).toEqual([55]);
+  });
+
+  it('lists a dataset once for a batch of 200 events of one drop', () => {
+    // Prepare
+    const requests = Array.from({ length: 200 }, (_, i) => drop(`incoming/shop/f${i}.csv`, T0 + i));
+    // Act
+    const merged = mergeSettleRequests([...requests, { dataset: 'crm' }]);
+    // Assess
+    expect(merged).toEqual([{ dataset: 'shop', lastActivityMs: T0 + 199 }, { dataset: 'crm' }]);
+  });
+});
+
+describe('duplicates and versions', () => {
+  it('starts one execution when the same object is delivered twice', async () => {
+    // Prepare
+    const store = await storeWith({ 'incoming/shop/orders.csv': 'x' }, T0);
+    const sfn = fakeStepFunctions();
+    const event = drop('incoming/shop/orders.csv', T0);
+    // Act: the same event twice, the second long after the first run started
+    const { requeued } = await drainQueue(
+      store,
+      [
+        { request: event, sentMs: T0 },
+        { request: event, sentMs: T0 + 3_600_000 },
+      ],
+      60,
+      sfn.start,
+    );
+    // Assess
+    expect(requeued).toEqual([]);
+    expect(sfn.calls).toHaveLength(2);
+    expect(sfn.executions.size).toBe(1);
+  });
+
+  it('starts a new run for a new version of an object, reading exactly that version', async () => {
+    // Prepare: a first run over v1
+    const store = await storeWith({ 'incoming/shop/orders.csv': 'old rows' }, T0);
+    const sfn = fakeStepFunctions();
+    await drainQueue(store, [{ request: drop('incoming/shop/orders.csv', T0), sentMs: T0 }], 60, sfn.start);
+    // Act: the marketer overwrites the file an hour later (same key, new version)
+    const later = T0 + 3_600_000;
+    store.now = () => later;
+    await store.put('incoming/shop/orders.csv', 'new rows!');
+    await drainQueue(
+      store,
+      [{ request: drop('incoming/shop/orders.csv', later), sentMs: later }],
+      60,
+      sfn.start,
+    );
+    // Assess: two runs, each pinned to its version; both versions stay readable as they were
+    const [first, second] = [...sfn.executions.values()];
+    expect(sfn.executions.size).toBe(2);
+    expect(first.runId).not.toBe(second.runId);
+    const current = store.versions.get('incoming/shop/orders.csv')?.versionId;
+    expect(second.objects).toEqual([
+      { key: 'incoming/shop/orders.csv', versionId: current, size: 9, etag: '' },
+    ]);
+    expect(first.objects[0].versionId).not.toBe(current);
+    const read = async (o: RunInput['objects'][number]) =>
+      new TextDecoder().decode(await store.get(o.key, o.versionId));
+    expect(await read(first.objects[0])).toBe('old rows');
+    expect(await read(second.objects[0])).toBe('new rows!');
+  });
+
+  it('gives the same snapshot the same run id, and any changed object, version or tick a new one', () => {
+    const a = snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e1', versionId: 'v1' }]);
+    expect(snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e1', versionId: 'v1' }])).toBe(a);
+    expect(snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e2', versionId: 'v1' }])).not.toBe(a);
+    expect(snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e1', versionId: 'v2' }])).not.toBe(a);
+    expect(
+      snapshotRunId(
+        [{ key: 'incoming/s/a.csv', size: 1, etag: 'e1', versionId: 'v1' }],
+        '2026-11-23T06:00:00Z',
+      ),
+    ).toMatch(/^r[0-9a-f]{16}-20261123T0600Z$/);
+  });
+});
+
+describe('scheduled refresh', () => {
+  it('runs the unchanged snapshot on a tick, once per tick however often it is delivered', async () => {
+    // Prepare: the drop already ran
+    const store = await storeWith({ 'incoming/shop/orders.csv': 'x' }, T0 - 86_400_000);
+    const sfn = fakeStepFunctions();
+    await drainQueue(
+      store,
+      [{ request: drop('incoming/shop/orders.csv', T0 - 86_400_000), sentMs: T0 - 86_400_000 }],
+      60,
+      sfn.start,
+    );
+    const tick = { dataset: 'shop', scheduledTime: '2026-11-23T06:00:00Z' };
+    // Act: the tick delivered twice (a scheduler retry), then the next day's tick
+    await drainQueue(
+      store,
+      [
+        { request: tick, sentMs: T0 },
+        { request: tick, sentMs: T0 + 30_000 },
+        { request: { dataset: 'shop', scheduledTime: '2026-11-24T06:00:00Z' }, sentMs: T0 + 86_400_000 },
+      ],
+      60,
+      sfn.start,
+    );
+    // Assess: the drop's run and one run per tick, named after the tick, over the same objects
+    const names = [...sfn.executions.keys()];
+    expect(names).toHaveLength(3);
+    expect(names[1]).toMatch(/^shop-r[0-9a-f]{16}-20261123T0600Z$/);
+    expect(names[2]).toMatch(/^shop-r[0-9a-f]{16}-20261124T0600Z$/);
+    const inputs = [...sfn.executions.values()];
+    expect(inputs[1].objects).toEqual(inputs[0].objects);
+    expect(inputs[1].runId).toBe(names[1].slice('shop-'.length));
+  });
+
+  it('starts nothing for a tick on a dataset with no drops', async () => {
+    const sfn = fakeStepFunctions();
+    const outcome = await settleAndStart(
+      new MemoryBlobStore(),
+      { dataset: 'shop', scheduledTime: '2026-11-23T06:00:00Z' },
+      { settleSeconds: 60, nowMs: T0, start: sfn.start, requeue: async () => {} },
+    );
+    expect(outcome).toEqual({ status: 'empty', dataset: 'shop', scheduledTime: '2026-11-23T06:00:00Z' });
+    expect(sfn.calls).toEqual([]);
+  });
+
+  it('refuses a tick without a usable time or dataset, naming what is wrong', async () => {
+    const options = {
+      settleSeconds: 60,
+      nowMs: T0,
+      start: fakeStepFunctions().start,
+      requeue: async () => {},
+    };
+    await expect(
+      settleAndStart(new MemoryBlobStore(), { dataset: 'shop', scheduledTime: 'tomorrow' }, options),
+    ).rejects.toThrow(/scheduledTime "tomorrow" is not an ISO 8601 time/);
+    expect(() => mergeSettleRequests([{ dataset: '../etc' }])).toThrow(UnusableTriggerError);
+  });
+});
+
+describe('immediate start (local runner and watch mode)', () => {
   it('starts one run over the whole dataset snapshot, named from its objects', async () => {
     // Prepare
     const store = await storeWith({
@@ -42,12 +311,6 @@ describe('starter', () => {
     expect(result.runId).toMatch(/^r[0-9a-f]{16}$/);
   });
 
-  it('gives the same snapshot the same run id, and a changed object a new one', async () => {
-    const a = snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e1' }]);
-    expect(snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e1' }])).toBe(a);
-    expect(snapshotRunId([{ key: 'incoming/s/a.csv', size: 1, etag: 'e2' }])).not.toBe(a);
-  });
-
   it('treats ExecutionAlreadyExists (a duplicate delivery) as success', async () => {
     const store = await storeWith({ 'incoming/shop/a.csv': 'x' });
     const result = await startRunForObject(
@@ -70,5 +333,12 @@ describe('starter', () => {
         async () => 'started',
       ),
     ).rejects.toThrow(/dataset name/);
+  });
+
+  it('keeps the whole run id in the execution name when the dataset name is long', () => {
+    const runId = 'r0123456789abcdef-20261123T0600Z';
+    const name = executionName('d'.repeat(64), runId);
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name.endsWith(`-${runId}`)).toBe(true);
   });
 });
