@@ -1,42 +1,119 @@
-// Starter: S3 Object Created (EventBridge) → one Step Functions execution per dataset snapshot.
+// Starter: consumes the settle queue (S3 "Object Created" events from EventBridge, scheduled ticks
+// from EventBridge Scheduler, its own re-checks) and starts one Step Functions execution per
+// settled dataset snapshot. Failed messages are reported one by one (ReportBatchItemFailures).
+
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
-import { startRunForObject } from '../../lib/pipeline/starter.js';
+import {
+  mergeSettleRequests,
+  type SettleRequest,
+  type StartExecution,
+  settleAndStart,
+  settleRequestOfDrop,
+  UnusableTriggerError,
+} from '../../lib/pipeline/starter.js';
 import { requiredEnv } from '../../lib/storage/clients.js';
 import { handler, logger, store } from '../shared/runtime.js';
 
 const sfn = new SFNClient({});
+const sqs = new SQSClient({});
 const stateMachineArn = requiredEnv('STATE_MACHINE_ARN');
+const settleQueueUrl = requiredEnv('SETTLE_QUEUE_URL');
+const settleSeconds = Number(requiredEnv('SETTLE_SECONDS'));
+if (!Number.isInteger(settleSeconds) || settleSeconds < 0 || settleSeconds > 900) {
+  throw new Error(`SETTLE_SECONDS must be a whole number of seconds from 0 to 900, got "${settleSeconds}"`);
+}
 
+const sqsEvent = z.object({
+  Records: z.array(z.object({ messageId: z.string(), body: z.string() })),
+});
 const objectCreated = z.object({
-  'detail-type': z.string().optional(),
-  detail: z.object({
-    bucket: z.object({ name: z.string() }).optional(),
-    object: z.object({
-      key: z.string(),
-      size: z.number().optional(),
-      etag: z.string().optional(),
-      'version-id': z.string().optional(),
-    }),
-  }),
+  'detail-type': z.literal('Object Created'),
+  time: z.string().optional(),
+  detail: z.object({ object: z.object({ key: z.string() }) }),
+});
+const settleRequest = z.object({
+  dataset: z.string(),
+  scheduledTime: z.string().optional(),
+  lastActivityMs: z.number().optional(),
 });
 
-export const main = handler(objectCreated, async (event) => {
-  const result = await startRunForObject(store(), event, async (name, input) => {
-    try {
-      await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-      return 'started';
-    } catch (error) {
-      // the same snapshot delivered twice: the first delivery already started the run
-      if (
-        error instanceof ExecutionAlreadyExists ||
-        (error as { name?: string }).name === 'ExecutionAlreadyExists'
-      ) {
-        return 'already-exists';
-      }
-      throw error;
+function requestOf(body: string): SettleRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new UnusableTriggerError('the message body is not JSON');
+  }
+  const drop = objectCreated.safeParse(json);
+  if (drop.success) return settleRequestOfDrop(drop.data);
+  const request = settleRequest.safeParse(json);
+  if (request.success) return request.data;
+  throw new UnusableTriggerError('the message is neither an S3 Object Created event nor a settle request');
+}
+
+const start: StartExecution = async (name, input) => {
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return 'started';
+  } catch (error) {
+    // the same snapshot reached twice: the first message already started the run
+    if (
+      error instanceof ExecutionAlreadyExists ||
+      (error as { name?: string }).name === 'ExecutionAlreadyExists'
+    ) {
+      return 'already-exists';
     }
-  });
-  logger.info('snapshot run', result);
-  return result;
+    throw error;
+  }
+};
+
+const requeue = async (request: SettleRequest, delaySeconds: number): Promise<void> => {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: settleQueueUrl,
+      MessageBody: JSON.stringify(request),
+      DelaySeconds: delaySeconds,
+    }),
+  );
+};
+
+export const main = handler(sqsEvent, async (event): Promise<SQSBatchResponse> => {
+  const failed = new Set<string>();
+  const byRequest = new Map<string, { request: SettleRequest; messageIds: string[] }>();
+  for (const record of event.Records) {
+    try {
+      const [request] = mergeSettleRequests([requestOf(record.body)]);
+      const id = `${request.dataset}\n${request.scheduledTime ?? ''}`;
+      const group = byRequest.get(id);
+      if (group) {
+        group.messageIds.push(record.messageId);
+        [group.request] = mergeSettleRequests([group.request, request]);
+      } else byRequest.set(id, { request, messageIds: [record.messageId] });
+    } catch (error) {
+      // unusable messages are kept (dead-letter queue, alarm) rather than dropped
+      logger.error('unusable trigger message', { messageId: record.messageId, error: error as Error });
+      failed.add(record.messageId);
+    }
+  }
+  for (const { request, messageIds } of byRequest.values()) {
+    try {
+      const outcome = await settleAndStart(store(), request, {
+        settleSeconds,
+        nowMs: Date.now(),
+        start,
+        requeue,
+      });
+      logger.info('trigger', { ...outcome, messages: messageIds.length });
+    } catch (error) {
+      logger.error('trigger failed, the messages will be retried', {
+        dataset: request.dataset,
+        error: error as Error,
+      });
+      for (const id of messageIds) failed.add(id);
+    }
+  }
+  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 });
