@@ -11,11 +11,14 @@
 //   logRetentionDays        CloudWatch log retention (a CloudWatch period)   (prod 365, others 30)
 //   destinationSecretArns   comma-separated Secrets Manager ARNs for ad platforms      (default none)
 //   dashboardName           CloudWatch dashboard name                                  (default generated)
+//   settleSeconds           quiet time after the latest drop before a run starts, 0–900 (default 60)
+//   schedules               scheduled refreshes, a JSON array (or a cdk.json array) of
+//                           {"dataset","expression":"cron(…)|rate(…)","timezone"?}     (default none)
 //   nag                     'false' skips the cdk-nag checks                           (default on)
 import { App, Validations } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { AudienceSegmentationPropsError } from './audience-segmentation.js';
+import { AudienceSegmentationPropsError, type RefreshSchedule } from './audience-segmentation.js';
 import { AudienceSegmentationStack } from './stack.js';
 
 export function buildApp(
@@ -33,6 +36,29 @@ export function buildApp(
     if (!Number.isFinite(n))
       throw new AudienceSegmentationPropsError(`context ${key} must be a number, got "${v}"`);
     return n;
+  };
+  const schedules = (): RefreshSchedule[] | undefined => {
+    const v: unknown = app.node.tryGetContext('schedules');
+    if (v === undefined || v === null || v === '') return undefined;
+    let parsed: unknown = v;
+    if (typeof v === 'string') {
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        throw new AudienceSegmentationPropsError(
+          `context schedules must be a JSON array such as '[{"dataset":"shop","expression":"cron(0 6 ? * MON *)"}]', got ${v}`,
+        );
+      }
+    }
+    if (
+      !Array.isArray(parsed) ||
+      parsed.some((s) => s === null || typeof s !== 'object' || Array.isArray(s))
+    ) {
+      throw new AudienceSegmentationPropsError(
+        'context schedules must be an array of {"dataset", "expression", "timezone"?} objects',
+      );
+    }
+    return parsed as RefreshSchedule[];
   };
   const stage = text('stage') ?? 'dev';
   const stack = new AudienceSegmentationStack(app, `AudienceSegmentation-${stage}`, {
@@ -52,6 +78,8 @@ export function buildApp(
         .map((s) => s.trim())
         .filter(Boolean),
       dashboardName: text('dashboardName'),
+      settleSeconds: num('settleSeconds'),
+      schedules: schedules(),
     },
   });
   const nag = options.nag ?? text('nag') !== 'false';

@@ -4,6 +4,8 @@ export {
   AudienceSegmentation,
   type AudienceSegmentationProps,
   AudienceSegmentationPropsError,
+  DEFAULT_SETTLE_SECONDS,
+  type RefreshSchedule,
 } from './audience-segmentation.js';
 export { BUSINESS_METRICS, SegmentationObservability } from './constructs/observability.js';
 export {

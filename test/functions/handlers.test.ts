@@ -127,7 +127,11 @@ describe('starter handler', () => {
       context,
     );
     // Assess: the dataset without drops starts nothing and succeeds
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['junk', 'm1', 'm2']);
+    expect(result.batchItemFailures.map((f: { itemIdentifier: string }) => f.itemIdentifier).sort()).toEqual([
+      'junk',
+      'm1',
+      'm2',
+    ]);
   });
 });
 

@@ -71,7 +71,7 @@ beforeAll(() => {
   // Prepare: nag on, bundling skipped, the assembly in a scratch folder so the report can be read
   outdir = mkdtempSync(join(tmpdir(), 'nag-'));
   // the production configuration switches every optional resource on (email subscription, secrets
-  // grant); the non-production path is nag-checked by cdk-cli.test.ts through the real CLI
+  // grant, refresh schedules); the non-production path is nag-checked by cdk-cli.test.ts through the real CLI
   app = new App({
     outdir,
     context: {
@@ -79,6 +79,10 @@ beforeAll(() => {
       stage: 'prod',
       alarmEmail: 'ops@example.com',
       destinationSecretArns: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:meta-AbCdEf',
+      schedules: JSON.stringify([
+        { dataset: 'shop', expression: 'cron(0 6 ? * MON *)', timezone: 'Europe/Paris' },
+        { dataset: 'crm', expression: 'rate(1 day)' },
+      ]),
     },
   });
   ({ stack } = buildApp(app, { nag: true }));
