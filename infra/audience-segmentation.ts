@@ -40,7 +40,7 @@ export interface RefreshSchedule {
    * e.g. `cron(0 6 ? * MON *)`, or `rate(value unit)`, e.g. `rate(1 day)`.
    */
   readonly expression: string;
-  /** IANA time zone the cron expression is read in, e.g. `Europe/Paris`. @default 'UTC' */
+  /** IANA time zone the cron expression is read in, e.g. `Europe/Paris`. @default 'Etc/UTC' */
   readonly timezone?: string;
 }
 

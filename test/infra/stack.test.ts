@@ -1,7 +1,7 @@
 // Fine-grained assertions on the synthesized template: encryption, data minimisation, least
 // privilege per function, the workflow definition's shape, alarms, and per-stage configuration.
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AudienceSegmentation,
@@ -230,7 +230,19 @@ describe('data at rest', () => {
 });
 
 describe('trigger', () => {
-  it('starts runs only for objects created under incoming/ of the data bucket, with a KMS dead-letter queue', () => {
+  const queueIds = () => {
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    const settle = Object.keys(queues).find((id) => queues[id].Properties.RedrivePolicy !== undefined) ?? '';
+    const settleDlq = (
+      queues[settle].Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': string[] } }
+    ).deadLetterTargetArn['Fn::GetAtt'][0];
+    const triggerDlq = Object.keys(queues).find((id) => id !== settle && id !== settleDlq) ?? '';
+    return { queues, settle, settleDlq, triggerDlq };
+  };
+  const arnOf = (id: string): Json => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+  it('sends objects created under incoming/ of the data bucket to the settle queue, with a dead-letter queue', () => {
+    const { settle, triggerDlq } = queueIds();
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.s3'],
@@ -238,14 +250,184 @@ describe('trigger', () => {
         detail: { bucket: { name: [{ Ref: dataBucketId }] }, object: { key: [{ prefix: 'incoming/' }] } },
       },
       Targets: [
-        Match.objectLike({
-          Arn: { 'Fn::GetAtt': [functionsByHandler(template).starter.id, 'Arn'] },
-          DeadLetterConfig: { Arn: Match.anyValue() },
+        {
+          Id: 'Target0',
+          Arn: arnOf(settle),
+          DeadLetterConfig: { Arn: arnOf(triggerDlq) },
           RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
-        }),
+        },
       ],
     });
-    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    // no function is an EventBridge target any more: drops reach the starter only through the queue
+    template.resourceCountIs('AWS::Lambda::Permission', 0);
+  });
+
+  it('holds drops for the settle window in a KMS-encrypted queue that redrives to its own dead-letter queue', () => {
+    const { queues, settle, settleDlq, triggerDlq } = queueIds();
+    expect(Object.keys(queues)).toHaveLength(3);
+    expect(queues[settle].Properties).toEqual({
+      DelaySeconds: 60,
+      KmsMasterKeyId: arnOf(keyId),
+      MessageRetentionPeriod: 4 * 86_400,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(settleDlq), maxReceiveCount: 5 },
+    });
+    for (const dlq of [settleDlq, triggerDlq]) {
+      expect(queues[dlq].Properties).toEqual({
+        KmsMasterKeyId: arnOf(keyId),
+        MessageRetentionPeriod: 14 * 86_400,
+      });
+    }
+  });
+
+  it('denies non-TLS access to every queue and admits EventBridge to the settle queue from the one rule only', () => {
+    const { queues, settle } = queueIds();
+    const ruleId = Object.keys(resourcesOf(template, 'AWS::Events::Rule'))[0];
+    const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+    const statementsFor = (queueId: string): Record<string, Json>[] => {
+      const policy = policies.find(
+        (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+      );
+      return policy
+        ? (policy.Properties.PolicyDocument as { Statement: Record<string, Json>[] }).Statement
+        : [];
+    };
+    for (const id of Object.keys(queues)) {
+      expect(statementsFor(id), id).toContainEqual({
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Resource: arnOf(id),
+      });
+    }
+    const allows = statementsFor(settle).filter((st) => st.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': arnOf(ruleId) } },
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Resource: arnOf(settle),
+      },
+    ]);
+  });
+
+  it('feeds the starter in batches with per-message failures, two at a time', () => {
+    const { settle } = queueIds();
+    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      {
+        BatchSize: 100,
+        EventSourceArn: arnOf(settle),
+        FunctionName: { Ref: functionsByHandler(template).starter.id },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumBatchingWindowInSeconds: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      },
+    ]);
+    const env = (
+      functionsByHandler(template).starter.resource.Properties.Environment as {
+        Variables: Record<string, Json>;
+      }
+    ).Variables;
+    expect(env).toMatchObject({ SETTLE_QUEUE_URL: { Ref: settle }, SETTLE_SECONDS: '60' });
+    expect(functionsByHandler(template).starter.resource.Properties.Timeout).toBe(60);
+  });
+
+  it('creates no schedule unless refreshes are configured', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(Object.keys(resourcesOf(template, 'AWS::IAM::Role')).some((id) => id.includes('Scheduler'))).toBe(
+      false,
+    );
+  });
+
+  describe('scheduled refreshes from context', () => {
+    let scheduled: Template;
+    beforeAll(() => {
+      ({ template: scheduled } = synthStack({
+        stage: 'dev',
+        settleSeconds: '120',
+        schedules: JSON.stringify([
+          { dataset: 'shop', expression: 'cron(0 6 ? * MON *)', timezone: 'Europe/Paris' },
+          { dataset: 'crm', expression: 'rate(1 day)' },
+        ]),
+      }));
+    });
+
+    it('creates one schedule per dataset that queues {dataset, scheduledTime}, KMS-encrypted, with retries and a DLQ', () => {
+      const queues = resourcesOf(scheduled, 'AWS::SQS::Queue');
+      const settle =
+        Object.keys(queues).find((id) => queues[id].Properties.RedrivePolicy !== undefined) ?? '';
+      const key = Object.keys(resourcesOf(scheduled, 'AWS::KMS::Key'))[0];
+      const rule = Object.values(resourcesOf(scheduled, 'AWS::Events::Rule'))[0];
+      const triggerDlq = (rule.Properties.Targets as { DeadLetterConfig: { Arn: Json } }[])[0]
+        .DeadLetterConfig.Arn;
+      const schedules = Object.values(resourcesOf(scheduled, 'AWS::Scheduler::Schedule')).map(
+        (r) => r.Properties,
+      );
+      const role = Object.keys(resourcesOf(scheduled, 'AWS::IAM::Role')).find((id) =>
+        id.includes('SchedulerRole'),
+      );
+      const target = (dataset: string) => ({
+        Arn: arnOf(settle),
+        RoleArn: arnOf(role ?? ''),
+        Input: JSON.stringify({ dataset, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        DeadLetterConfig: { Arn: triggerDlq },
+        RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 4 },
+      });
+      expect(schedules).toEqual([
+        {
+          Description: 'Refresh of dataset shop: cron(0 6 ? * MON *) (Europe/Paris)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          KmsKeyArn: arnOf(key),
+          ScheduleExpression: 'cron(0 6 ? * MON *)',
+          ScheduleExpressionTimezone: 'Europe/Paris',
+          State: 'ENABLED',
+          Target: target('shop'),
+        },
+        {
+          Description: 'Refresh of dataset crm: rate(1 day)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          KmsKeyArn: arnOf(key),
+          ScheduleExpression: 'rate(1 day)',
+          ScheduleExpressionTimezone: 'Etc/UTC',
+          State: 'ENABLED',
+          Target: target('crm'),
+        },
+      ]);
+      expect(queues[settle].Properties.DelaySeconds).toBe(120);
+    });
+
+    it('lets the scheduler role, assumable from this account only, send to the two queues and nothing else', () => {
+      const queues = resourcesOf(scheduled, 'AWS::SQS::Queue');
+      const settle =
+        Object.keys(queues).find((id) => queues[id].Properties.RedrivePolicy !== undefined) ?? '';
+      const rule = Object.values(resourcesOf(scheduled, 'AWS::Events::Rule'))[0];
+      const triggerDlq = (rule.Properties.Targets as { DeadLetterConfig: { Arn: Json } }[])[0]
+        .DeadLetterConfig.Arn;
+      const key = arnOf(Object.keys(resourcesOf(scheduled, 'AWS::KMS::Key'))[0]);
+      const roles = resourcesOf(scheduled, 'AWS::IAM::Role');
+      const roleId = Object.keys(roles).find((id) => id.includes('SchedulerRole')) ?? '';
+      expect(roles[roleId].Properties.AssumeRolePolicyDocument).toEqual({
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+          },
+        ],
+        Version: '2012-10-17',
+      });
+      expect(roles[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(statementsOfRole(scheduled, roleId)).toEqual([
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: [arnOf(settle), triggerDlq] },
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: key },
+        // added by the Schedule construct for its encrypted payload (already covered above)
+        { Action: 'kms:Decrypt', Effect: 'Allow', Resource: key },
+      ]);
+    });
   });
 });
 
@@ -350,19 +532,37 @@ describe('least privilege', () => {
     expect(objectActions('quarantine', 'runs/')).toEqual([]);
   });
 
-  it('lets the starter list incoming/ only and start executions of the one state machine', () => {
+  it('lets the starter list incoming/ versions only, use its queue and start executions of the one state machine', () => {
     const statements = statementsOf('starter');
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Action: 's3:ListBucket',
-        Resource: { 'Fn::GetAtt': [dataBucketId, 'Arn'] },
-        Condition: { StringLike: { 's3:prefix': ['incoming/*'] } },
-      }),
-    );
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    const settle = Object.keys(queues).find((id) => queues[id].Properties.RedrivePolicy !== undefined) ?? '';
+    expect(statements).toContainEqual({
+      Action: 's3:ListBucketVersions',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [dataBucketId, 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': ['incoming/*'] } },
+    });
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:StartExecution' }));
     expect(
       statements.flatMap((s) => asArray(s.Action) as string[]).filter((a) => a.startsWith('s3:')),
-    ).toEqual(['s3:ListBucket']);
+    ).toEqual(['s3:ListBucketVersions']);
+    const sqsActions = statements
+      .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [settle, 'Arn'] }))
+      .flatMap((s) => asArray(s.Action) as string[])
+      .sort();
+    expect(sqsActions).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+    ]);
+    const kms = statements
+      .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [keyId, 'Arn'] }))
+      .flatMap((s) => asArray(s.Action) as string[])
+      .sort();
+    expect(kms).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   it('writes tables only from the functions that own the writes, and queries only the named index', () => {
@@ -488,7 +688,8 @@ describe('observability', () => {
     for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionThrottled'])
       expect(names).toContain(`AWS/States/${m}`);
     expect(names.filter((n) => n === 'AWS/Lambda/Errors')).toHaveLength(HANDLERS.length);
-    expect(names).toContain('AWS/SQS/ApproximateNumberOfMessagesVisible');
+    // the trigger's dead-letter queue and the settle queue's
+    expect(names.filter((n) => n === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(2);
     const topic = Object.keys(resourcesOf(template, 'AWS::SNS::Topic'))[0];
     for (const a of alarms) {
       expect(a.Properties).toMatchObject({
@@ -634,6 +835,38 @@ describe('invalid props', () => {
       { destinationSecretArns: ['meta-token'] },
       /destinationSecretArns must hold Secrets Manager secret ARNs/,
     ],
+    [{ settleSeconds: 901 }, /settleSeconds must be a whole number from 0 to 900 .*got 901/],
+    [{ settleSeconds: -1 }, /settleSeconds/],
+    [{ settleSeconds: 1.5 }, /settleSeconds/],
+    [
+      { schedules: [{ dataset: 'my shop', expression: 'rate(1 day)' }] },
+      /schedules: dataset "my shop" is not a dataset name: use letters, digits, - and _/,
+    ],
+    [
+      {
+        schedules: [
+          { dataset: 'shop', expression: 'rate(1 day)' },
+          { dataset: 'shop', expression: 'rate(7 days)' },
+        ],
+      },
+      /dataset "shop" has two schedules/,
+    ],
+    [
+      { schedules: [{ dataset: 'shop', expression: 'cron(0 6 * * MON)' }] },
+      /expression "cron\(0 6 \* \* MON\)" is not an EventBridge Scheduler expression; use cron\(minutes hours/,
+    ],
+    [
+      { schedules: [{ dataset: 'shop', expression: 'every monday' }] },
+      /is not an EventBridge Scheduler expression/,
+    ],
+    [
+      { schedules: [{ dataset: 'shop', expression: 'rate(0 days)' }] },
+      /is not an EventBridge Scheduler expression/,
+    ],
+    [
+      { schedules: [{ dataset: 'shop', expression: 'rate(1 day)', timezone: 'Paris' }] },
+      /timezone "Paris" is not an IANA time zone/,
+    ],
   ])('rejects %j', (props, message) => {
     // Act + Assess
     expect(construct(props)).toThrow(AudienceSegmentationPropsError);
@@ -645,6 +878,31 @@ describe('invalid props', () => {
     expect(() => buildApp(app, { nag: false })).toThrow(
       'context maxConcurrency must be a number, got "lots"',
     );
+  });
+
+  it('rejects context schedules that are not a JSON array of objects, naming the key', () => {
+    for (const schedules of ['cron(0 6 ? * MON *)', '{"dataset":"shop"}']) {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], schedules } });
+      expect(() => buildApp(app, { nag: false })).toThrow(/context schedules must be/);
+    }
+  });
+
+  it('accepts schedules as props, with a settle window of 0 (start at once)', () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Props');
+    // Act
+    const built = new AudienceSegmentation(stack, 'Segmentation', {
+      settleSeconds: 0,
+      schedules: [{ dataset: 'shop', expression: 'cron(30 5 ? * * *)', timezone: 'America/New_York' }],
+    });
+    // Assess
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 5 ? * * *)',
+      ScheduleExpressionTimezone: 'America/New_York',
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { DelaySeconds: 0, RedrivePolicy: Match.anyValue() });
+    expect(built.schedules).toHaveLength(1);
   });
 
   it('accepts an explicit RETAIN outside production', () => {
