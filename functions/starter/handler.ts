@@ -7,10 +7,10 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  mergeSettleRequests,
+  type SettleMessage,
   type SettleRequest,
   type StartExecution,
-  settleAndStart,
+  settleBatch,
   settleRequestOfDrop,
   UnusableTriggerError,
 } from '../../lib/pipeline/starter.js';
@@ -81,39 +81,21 @@ const requeue = async (request: SettleRequest, delaySeconds: number): Promise<vo
 };
 
 export const main = handler(sqsEvent, async (event): Promise<SQSBatchResponse> => {
-  const failed = new Set<string>();
-  const byRequest = new Map<string, { request: SettleRequest; messageIds: string[] }>();
-  for (const record of event.Records) {
+  const messages: SettleMessage[] = event.Records.map((r) => {
     try {
-      const [request] = mergeSettleRequests([requestOf(record.body)]);
-      const id = `${request.dataset}\n${request.scheduledTime ?? ''}`;
-      const group = byRequest.get(id);
-      if (group) {
-        group.messageIds.push(record.messageId);
-        [group.request] = mergeSettleRequests([group.request, request]);
-      } else byRequest.set(id, { request, messageIds: [record.messageId] });
+      return { messageId: r.messageId, request: requestOf(r.body) };
     } catch (error) {
-      // unusable messages are kept (dead-letter queue, alarm) rather than dropped
-      logger.error('unusable trigger message', { messageId: record.messageId, error: error as Error });
-      failed.add(record.messageId);
+      return { messageId: r.messageId, request: error as Error };
     }
-  }
-  for (const { request, messageIds } of byRequest.values()) {
-    try {
-      const outcome = await settleAndStart(store(), request, {
-        settleSeconds,
-        nowMs: Date.now(),
-        start,
-        requeue,
-      });
-      logger.info('trigger', { ...outcome, messages: messageIds.length });
-    } catch (error) {
-      logger.error('trigger failed, the messages will be retried', {
-        dataset: request.dataset,
-        error: error as Error,
-      });
-      for (const id of messageIds) failed.add(id);
-    }
-  }
-  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+  });
+  const { failedMessageIds } = await settleBatch(store(), messages, {
+    settleSeconds,
+    nowMs: Date.now(),
+    start,
+    requeue,
+    onOutcome: (outcome, count) => logger.info('trigger', { ...outcome, messages: count }),
+    // failed messages are retried, then kept in the dead-letter queue (alarmed), never dropped
+    onError: (error, messageIds) => logger.error('trigger failed', { messageIds, error }),
+  });
+  return { batchItemFailures: failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 });

@@ -183,6 +183,56 @@ export async function settleAndStart(
   return { status, dataset, ...tick, runId: input.runId, executionName: name, objects: snapshot.length };
 }
 
+/** One message of the settle queue, its body already read as a request (or the reason it cannot be). */
+export interface SettleMessage {
+  messageId: string;
+  request: SettleRequest | Error;
+}
+
+/**
+ * A batch of the settle queue: requests merged per (dataset, tick) so a dataset is listed once,
+ * each group settled or started, and the ids of the messages to retry returned (the rest are done).
+ * An unusable message is reported failed rather than dropped: it ends in the dead-letter queue.
+ */
+export async function settleBatch(
+  store: BlobStore,
+  messages: readonly SettleMessage[],
+  options: SettleOptions & {
+    onOutcome?: (outcome: SettleOutcome, messages: number) => void;
+    onError?: (error: Error, messageIds: readonly string[]) => void;
+  },
+): Promise<{ failedMessageIds: string[] }> {
+  const failed: string[] = [];
+  const groups = new Map<string, { requests: SettleRequest[]; messageIds: string[] }>();
+  for (const { messageId, request } of messages) {
+    if (request instanceof Error || !isValidDatasetName(request.dataset)) {
+      options.onError?.(
+        request instanceof Error
+          ? request
+          : new UnusableTriggerError(`dataset "${request.dataset}" is not usable`),
+        [messageId],
+      );
+      failed.push(messageId);
+      continue;
+    }
+    const id = `${request.dataset}\n${request.scheduledTime ?? ''}`;
+    const group = groups.get(id) ?? { requests: [], messageIds: [] };
+    group.requests.push(request);
+    group.messageIds.push(messageId);
+    groups.set(id, group);
+  }
+  for (const { requests, messageIds } of groups.values()) {
+    const [request] = mergeSettleRequests(requests);
+    try {
+      options.onOutcome?.(await settleAndStart(store, request, options), messageIds.length);
+    } catch (error) {
+      options.onError?.(error as Error, messageIds);
+      failed.push(...messageIds);
+    }
+  }
+  return { failedMessageIds: failed };
+}
+
 /**
  * Starts the run for a drop at once (the local runner and watch mode, which settle on their own):
  * the snapshot as listed, the triggering key carrying the event's version where the store keeps none.

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   executionName,
   mergeSettleRequests,
+  type SettleMessage,
   type SettleRequest,
   type StartExecution,
   settleAndStart,
+  settleBatch,
   settleRequestOfDrop,
   snapshotRunId,
   startRunForObject,
@@ -149,7 +151,47 @@ describe('settle window', () => {
     expect(delays).toEqual([55]);
   });
 
-  it('lists a dataset once for a batch of 200 events of one drop', () => {
+  it('lists a dataset once and starts one run for a batch of 200 events of one drop', async () => {
+    // Prepare: 200 files, settled; the batch also holds a tick, a junk body and a bad dataset
+    const store = new MemoryBlobStore();
+    store.now = () => T0;
+    const messages: SettleMessage[] = [];
+    for (let i = 0; i < 200; i++) {
+      await store.put(`incoming/shop/f${i}.csv`, 'x');
+      messages.push({ messageId: `m${i}`, request: drop(`incoming/shop/f${i}.csv`, T0) });
+    }
+    messages.push(
+      { messageId: 'tick', request: { dataset: 'shop', scheduledTime: '2026-11-23T06:00:00Z' } },
+      { messageId: 'junk', request: new UnusableTriggerError('the message body is not JSON') },
+      { messageId: 'bad', request: { dataset: '../etc' } },
+    );
+    let listings = 0;
+    const list = store.listLatestVersions.bind(store);
+    store.listLatestVersions = async (prefix) => {
+      listings += 1;
+      return list(prefix);
+    };
+    const sfn = fakeStepFunctions();
+    const outcomes: { status: string; messages: number }[] = [];
+    // Act
+    const { failedMessageIds } = await settleBatch(store, messages, {
+      settleSeconds: 60,
+      nowMs: T0 + 61_000,
+      start: sfn.start,
+      requeue: async () => {},
+      onOutcome: (o, n) => outcomes.push({ status: o.status, messages: n }),
+    });
+    // Assess: the drop's run and the tick's run, each listed once; only the unusable two retried
+    expect(failedMessageIds).toEqual(['junk', 'bad']);
+    expect(listings).toBe(2);
+    expect(sfn.calls).toHaveLength(2);
+    expect(outcomes).toEqual([
+      { status: 'started', messages: 200 },
+      { status: 'started', messages: 1 },
+    ]);
+  });
+
+  it('merges requests per dataset and tick, keeping the latest activity', () => {
     // Prepare
     const requests = Array.from({ length: 200 }, (_, i) => drop(`incoming/shop/f${i}.csv`, T0 + i));
     // Act
