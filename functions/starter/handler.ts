@@ -23,7 +23,13 @@ const stateMachineArn = requiredEnv('STATE_MACHINE_ARN');
 const settleQueueUrl = requiredEnv('SETTLE_QUEUE_URL');
 const settleSeconds = Number(requiredEnv('SETTLE_SECONDS'));
 if (!Number.isInteger(settleSeconds) || settleSeconds < 0 || settleSeconds > 900) {
-  throw new Error(`SETTLE_SECONDS must be a whole number of seconds from 0 to 900, got "${settleSeconds}"`);
+  // the stack sets it from the settleSeconds prop, validated at synth: only a hand edit gets here
+  throw Object.assign(
+    new Error(`SETTLE_SECONDS must be whole seconds from 0 to 900, got "${settleSeconds}"`),
+    {
+      name: 'InvalidSettingError',
+    },
+  );
 }
 
 const sqsEvent = z.object({
