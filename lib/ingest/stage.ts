@@ -907,7 +907,7 @@ function labelWriter(
 ): ((fields: readonly string[], id: string, line: number) => void) | null {
   const label = ctx.label;
   if (!label) return null;
-  const { file, header, shared } = ctx;
+  const { header, shared } = ctx;
   const dateAt = label.dateIndex;
   const parseDate =
     dateAt === undefined
