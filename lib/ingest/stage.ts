@@ -479,7 +479,8 @@ function labelColumn(
     : mapped !== undefined
       ? 'mapped as label'
       : 'found by its name (set propensity.label to choose another column, or propensity.detectLabel: false to keep it as an attribute)';
-  const source = `${report.file}: column "${header[index]}" (positive: ${[...positive].join(', ')})${
+  const shown = configured?.positive ? configured.positive.join(', ') : 'yes, true, 1 and the like';
+  const source = `${report.file}: column "${header[index]}" (positive: ${shown})${
     dateIndex === undefined ? '' : `, dated by "${header[dateIndex]}"`
   }, ${how}`;
   shared.outcomes.sources.push(source);
@@ -488,7 +489,7 @@ function labelColumn(
       configured?.positive ? `${header[index]} = ${configured.positive.join(' / ')}` : header[index],
     );
   report.warnings.push(
-    `column "${header[index]}" is the propensity label (positive: ${[...positive].join(', ')}): it trains the supplied-outcome model and is never a feature; ${how}`,
+    `column "${header[index]}" is the propensity label (positive: ${shown}): it trains the supplied-outcome model and is never a feature; ${how}`,
   );
   return { index, ...(dateIndex === undefined ? {} : { dateIndex }), positive, negative };
 }

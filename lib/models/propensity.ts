@@ -248,6 +248,8 @@ export interface Merged {
   levels?: Record<string, string[]>;
   /** CRM date features with values at or after the training cut (see CustomerFeatures.laterDates) */
   laterDates?: Record<string, { later: number; filled: number }>;
+  /** categorical columns: 1 where filled, NaN where empty (the missingness screen) */
+  categoryFilled?: Record<string, Float64Array>;
 }
 
 /** Merges shard samples and keeps the `size` smallest keys overall (shard-count independent). */
@@ -290,6 +292,9 @@ export function mergeSamples(parts: readonly Columns[], size: number): Merged {
       const kept = chooseLevels(values);
       if (kept.length) levels[column] = kept;
     }
+    merged.categoryFilled = {};
+    for (const [column, values] of Object.entries(raw))
+      merged.categoryFilled[column] = Float64Array.from(values, (v) => (v === '' ? Number.NaN : 1));
     const encoded = oneHot(levels, raw, chosen.length);
     for (const [name, col] of Object.entries(encoded)) {
       merged.names.push(name);
@@ -398,7 +403,19 @@ export function fitScoreModel(
     dropped.push({ feature: name, reason });
     warnings.push(`Feature "${name}"${columnOf(name)} was dropped from "${description}": ${reason}.`);
   };
+  // a categorical column filled almost only for one outcome leaves with all its levels
+  const leakedColumns = new Set<string>();
+  if (screen)
+    for (const [column, filled] of Object.entries(merged.categoryFilled ?? {})) {
+      const reason = filledScreen(filled, merged.label, settings.leakageAuc);
+      if (reason === null) continue;
+      leakedColumns.add(column);
+      leak(`crm_${column}`, reason);
+    }
+  const levelOf = (name: string) => /^crm_(.+?)=/.exec(name)?.[1];
   merged.names.forEach((name, j) => {
+    const column = levelOf(name);
+    if (column !== undefined && leakedColumns.has(column)) return;
     if (screen) {
       const later = merged.laterDates?.[name];
       if (later && later.later >= 5 && later.later >= LATER_DATE_SHARE * later.filled) {
@@ -476,7 +493,13 @@ export function fitScoreModel(
     dropped,
     warnings,
     drivers: drivers(features, Array.from(fit.coefficients)),
-    ...(merged.levels ? { levels: merged.levels } : {}),
+    ...(merged.levels
+      ? {
+          levels: Object.fromEntries(
+            Object.entries(merged.levels).filter(([column]) => !leakedColumns.has(column)),
+          ),
+        }
+      : {}),
   };
   const yValid = Uint8Array.from(validRows, (r) => merged.label[r]);
   const pValid = predictProbability(fit, matrixOf(validRows), validRows.length, d);
