@@ -387,7 +387,11 @@ export function fitScoreModel(
     const skipped = skippedModel(
       target,
       description,
-      `Not enough data to train "${description}": ${positives} positive and ${negatives} negative customers, the minimum is ${settings.minPositives} and ${settings.minNegatives} (propensity.minPositives / minNegatives). Add more history or use a longer window.`,
+      `Not enough data to train "${description}": ${positives} positive and ${negatives} negative customers, the minimum is ${settings.minPositives} and ${settings.minNegatives} (propensity.minPositives / minNegatives). ${
+        target.kind === 'outcome'
+          ? 'Supply labels for more customers (both outcomes), or lower the minimums knowing the scores will be noisier.'
+          : 'Add more history or use a longer window.'
+      }`,
     );
     skipped.training = { customers: n, positives, negatives };
     return skipped;

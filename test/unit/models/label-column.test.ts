@@ -123,6 +123,23 @@ describe('telco-like CRM export with a configured Churn column', () => {
   }, 60_000);
 });
 
+describe('too few labelled customers', () => {
+  it('skips the supplied-outcome model and says why, with the counts and the minimums', async () => {
+    // Prepare: 200 customers, about 55 of them churners, below the default minimum of 100
+    const { csv } = telcoCsv({ customers: 200, asOfMs: AS_OF_MS });
+    // Act
+    const { summary } = await runInMemory([{ name: 'telco-customers.csv', text: csv }], BASE_CONFIG);
+    // Assess
+    const m = outcomeModel(summary);
+    expect(m.status).toBe('skipped');
+    expect(m.reason).toMatch(
+      /^Not enough data to train "Supplied outcome "Churn"": \d+ positive and \d+ negative customers, the minimum is 100 and 100/,
+    );
+    expect(m.reason).toContain('Supply labels for more customers');
+    expect(summary.groups!.some((g) => g.id.startsWith('prop-outcome'))).toBe(false);
+  }, 60_000);
+});
+
 describe('bank-marketing-like export with a y column found by its name', () => {
   it('detects y as the label (with a note), trains on y=yes and keeps y out of the features', async () => {
     // Prepare
