@@ -445,10 +445,17 @@ function labelColumn(
   report: FileReport,
 ): LabelColumn | undefined {
   const p = shared.propensity;
-  if (p && !p.enabled) return undefined;
   const configured = p?.label;
   const mapped = mapping.fields.label;
   const index = mapped ?? labelColumnIndex(header, configured?.column, p?.detectLabel ?? true);
+  if (index >= 0 && p && !p.enabled) {
+    // an outcome must not shape segments either: set aside, unused, while propensity is off
+    mapping.attributes = mapping.attributes.filter((a) => a.index !== index);
+    report.warnings.push(
+      `column "${header[index]}" looks like an outcome label; propensity is disabled, so it is not used at all (not a feature either)`,
+    );
+    return undefined;
+  }
   if (index < 0) {
     if (configured)
       report.warnings.push(

@@ -161,6 +161,18 @@ describe('bank-marketing-like export with a y column found by its name', () => {
     expect(m.drivers[0]).toMatch(/poutcome = success makes the outcome more likely/);
   }, 60_000);
 
+  it('never clusters on the label when propensity is off', async () => {
+    // Act
+    const { summary } = await runInMemory([{ name: 'bank-full.csv', text: bankCsv(600) }], {
+      ...BASE_CONFIG,
+      propensity: { enabled: false },
+    });
+    // Assess
+    expect(summary.models.propensity).toEqual([]);
+    expect(summary.files[0].warnings.join(' ')).toContain('column "y" looks like an outcome label');
+    expect(summary.featureDictionary.some((f) => /^crm_y(=|$)/.test(f.name))).toBe(false);
+  }, 60_000);
+
   it('keeps y an ordinary column when detection is off and no label is configured', async () => {
     // Act
     const { summary } = await runInMemory([{ name: 'bank-full.csv', text: bankCsv(600) }], {
