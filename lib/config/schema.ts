@@ -131,7 +131,21 @@ const propensityDefaults = {
   l2: 1,
   sampleSize: 100_000,
   leakageAuc: 0.98,
+  detectLabel: true,
 };
+/** A label column inside a customers/CRM export: the supervised outcome, never a feature. */
+export const labelColumnSchema = z
+  .object({
+    /** header of the label column in the customers file, e.g. "Churn" or "y" */
+    column: z.string().min(1),
+    /** values meaning "positive" (case-insensitive); default: yes, true, 1, y, t, positive, converted, churned */
+    positive: z.array(z.string().min(1)).min(1).optional(),
+    /** values meaning "negative" (case-insensitive); default with `positive` set: any other non-empty value */
+    negative: z.array(z.string().min(1)).min(1).optional(),
+    /** header of the column saying when the outcome happened (features are then taken before it) */
+    dateColumn: z.string().min(1).optional(),
+  })
+  .strict();
 export const propensitySettingsSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -163,6 +177,15 @@ export const propensitySettingsSchema = z
     sampleSize: z.number().int().min(100).default(100_000),
     /** a single feature separating the labels with at least this AUC is treated as a leak */
     leakageAuc: z.number().gt(0.5).max(1).default(0.98),
+    /** the label column of a customers file (supplied outcome, trained like an outcomes file) */
+    label: labelColumnSchema.optional(),
+    /** without `label`: take a customers column named churned, churn, converted, label, target, y or outcome as the label */
+    detectLabel: z.boolean().default(true),
+    /**
+     * features for supplied outcomes are computed as of this instant (ISO 8601); default: the earliest
+     * outcome date when outcomes are dated, else the as-of time. Outcomes dated before it are not trained on.
+     */
+    outcomeCut: z.string().datetime({ offset: true }).optional(),
   })
   .strict();
 
@@ -296,6 +319,7 @@ export type DatasetConfig = z.infer<typeof configSchema>;
 export type FileSettings = z.infer<typeof fileSettingsSchema>;
 export type ClvSettings = z.infer<typeof clvSettingsSchema>;
 export type PropensitySettings = z.infer<typeof propensitySettingsSchema>;
+export type LabelColumnSettings = z.infer<typeof labelColumnSchema>;
 export type LookalikeSettings = z.infer<typeof lookalikeSettingsSchema>;
 export type DestinationSettings = z.infer<typeof destinationSchema>;
 

@@ -44,7 +44,15 @@ export interface CustomerFeatures {
   names: string[];
   /** categorical CRM attributes (column → value per customer, '' = unknown), one-hot encoded in Fit */
   categorical?: Record<string, string[]>;
+  /**
+   * CRM date features: filled values and those at or after the as-of time (then unknown). A column
+   * with many is recorded after the point in time the features describe (the propensity leakage screen).
+   */
+  laterDates?: Record<string, { later: number; filled: number }>;
 }
+
+/** Prefix of categorical CRM attribute columns in samples and features.bin. */
+export const CATEGORY_PREFIX = 'category:';
 
 export interface FeatureOptions {
   /** look-back windows for the windowed order counts and spend, e.g. [30, 90, 365] */
@@ -158,10 +166,17 @@ export function computeFeatures(
     ? {}
     : behaviouralFeatures(tx, asOfMs, options, ids, rowCustomer);
   let categorical: Record<string, string[]> | undefined;
+  const laterDates: Record<string, { later: number; filled: number }> = {};
   if (options.customers)
-    categorical = attributeFeatures(options.customers, index, ids.length, asOfMs, values);
+    categorical = attributeFeatures(options.customers, index, ids.length, asOfMs, values, laterDates);
   const names = dictionaryFor(Object.keys(values)).map((d) => d.name);
-  return { customerId: ids, values, names, ...(categorical ? { categorical } : {}) };
+  return {
+    customerId: ids,
+    values,
+    names,
+    ...(categorical ? { categorical } : {}),
+    ...(Object.keys(laterDates).length ? { laterDates } : {}),
+  };
 }
 
 function behaviouralFeatures(
@@ -389,6 +404,7 @@ function attributeFeatures(
   m: number,
   asOfMs: number,
   values: Record<string, Float64Array>,
+  laterDates: Record<string, { later: number; filled: number }>,
 ): Record<string, string[]> {
   const rowOf = new Int32Array(crm.customerId.length).fill(-1);
   crm.customerId.forEach((id, r) => {
@@ -407,16 +423,21 @@ function attributeFeatures(
       continue;
     }
     const out = new Float64Array(m).fill(Number.NaN);
+    let filled = 0;
+    let later = 0;
     for (let r = 0; r < column.length; r++) {
       if (rowOf[r] < 0 || column[r].trim() === '') continue;
       if (kind === 'number') out[rowOf[r]] = Number(column[r]);
       else {
         const t = Date.parse(column[r].trim());
+        filled++;
         // a date after the as-of time is the future: unknown as of then
         if (t < asOfMs) out[rowOf[r]] = (asOfMs - t) / DAY_MS;
+        else later++;
       }
     }
     values[attributeFeatureName(name, kind)] = out;
+    if (kind === 'date') laterDates[attributeFeatureName(name, kind)] = { later, filled };
   }
   return categorical;
 }
@@ -486,6 +507,9 @@ export function selectSample(features: CustomerFeatures, size: number, seed: num
     sampleKey: Uint32Array.from(chosen, (i) => keysAll[i]),
   };
   for (const name of features.names) out[name] = Float64Array.from(chosen, (i) => features.values[name][i]);
+  // categorical attributes ride along for the predictive models' population (segmentation reads names only)
+  for (const [column, values] of Object.entries(features.categorical ?? {}))
+    out[`${CATEGORY_PREFIX}${column}`] = chosen.map((i) => values[i]);
   return out;
 }
 

@@ -370,11 +370,46 @@ export function detectKind(header: readonly string[]): InputKind | null {
   if (id && money && timestamp) return 'transactions';
   if (has('orderId') && timestamp && id) return 'transactions';
   if (has('eventType') && timestamp && id) return 'transactions';
-  if (id && has('label')) return 'outcomes';
+  // an outcomes file is narrow (id, label, date); a wider export with a label column is a CRM file
+  // whose label column is taken out at ingest (see labelColumnIndex)
+  if (id && has('label')) {
+    const taken = new Set<number>();
+    for (const f of ['customerId', 'email', 'phone', 'label', 'timestamp'] as const) {
+      const at = findColumn(normalized, f, taken);
+      if (at >= 0) taken.add(at);
+    }
+    if (header.length - taken.size <= 1) return 'outcomes';
+    return 'customers';
+  }
   const crm = ['phone', 'country', 'signupDate', 'consentEmail', 'consentSms', 'consentAds'] as const;
   if (id && crm.some((f) => has(f))) return 'customers';
   if (id && header.length > 2) return 'customers';
   return null;
+}
+
+/** Header names auto-detected as the label column of a customers file (normalised). */
+export const LABEL_COLUMN_NAMES = ['churned', 'churn', 'converted', 'label', 'target', 'y', 'outcome'];
+
+/**
+ * The label column of a customers file: the configured header (exact, then normalised), else with
+ * `detect` the first header named like a label. -1 when there is none.
+ */
+export function labelColumnIndex(
+  header: readonly string[],
+  configured: string | undefined,
+  detect: boolean,
+): number {
+  if (configured !== undefined) {
+    const at = header.indexOf(configured);
+    return at >= 0 ? at : header.map(normalizeHeader).indexOf(normalizeHeader(configured));
+  }
+  if (!detect) return -1;
+  const normalized = header.map(normalizeHeader);
+  for (const name of LABEL_COLUMN_NAMES) {
+    const at = normalized.indexOf(name);
+    if (at >= 0) return at;
+  }
+  return -1;
 }
 
 const REQUIRED: Record<InputKind, { anyOf: FieldName[][]; describe: string }> = {

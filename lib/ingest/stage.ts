@@ -11,6 +11,7 @@ import {
   detectKindFromFileName,
   type FieldName,
   type InputKind,
+  labelColumnIndex,
   mapColumns,
 } from './mapping.js';
 import {
@@ -68,6 +69,25 @@ export interface IngestReport {
   quarantined: string[];
   /** records written per type (transactions, identities, customers, outcomes, seeds, suppressions, audit) */
   records: Record<string, number>;
+  /** supplied labels (outcomes files and label columns of customers files), when there are any */
+  outcomes?: OutcomeStats;
+}
+
+/** What the supplied labels hold: Fit takes the features' cut from the dates, the report the counts. */
+export interface OutcomeStats {
+  /** labelled rows written (an outcomes file row, or a customers row with a usable label) */
+  rows: number;
+  positives: number;
+  /** rows with an outcome date, and the range of those dates (epoch ms) */
+  dated: number;
+  earliestMs: number | null;
+  latestMs: number | null;
+  /** customers rows whose label was empty or not a recognised value: scored, never trained on */
+  unlabelled: number;
+  /** where the labels came from, e.g. `crm.csv: column "Churn" (positive: Yes), found by its name` */
+  sources: string[];
+  /** the labels in short, e.g. `Churn = Yes` or `converted` (an outcomes file's column) */
+  labels: string[];
 }
 
 const MAX_ISSUES_KEPT = 200;
@@ -141,6 +161,17 @@ export async function ingestSources(
     records: {},
   };
   const shared: SharedState = {
+    propensity: config.propensity,
+    outcomes: {
+      rows: 0,
+      positives: 0,
+      dated: 0,
+      earliestMs: null,
+      latestMs: null,
+      unlabelled: 0,
+      sources: [],
+      labels: [],
+    },
     now: options.now ?? Date.now(),
     duplicates: config.duplicateRows === 'reject' ? new FingerprintSet(1 << 22) : null,
     partitioner,
@@ -174,10 +205,14 @@ export async function ingestSources(
   const times = partitioner.eventRange;
   report.maxEventMs = times.max;
   report.minEventMs = times.min;
+  if (shared.outcomes.rows > 0 || shared.outcomes.sources.length > 0) report.outcomes = shared.outcomes;
   return report;
 }
 
 interface SharedState {
+  /** label column settings for customers files (absent in callers that predate them) */
+  propensity?: DatasetConfig['propensity'];
+  outcomes: OutcomeStats;
   now: number;
   /** fingerprints of accepted transactions, over all files of the snapshot (overlapping exports) */
   duplicates: FingerprintSet | null;
@@ -202,6 +237,16 @@ interface FileContext {
   audit: { name: string; index: number }[];
   /** run when the file is fully read (summary warnings) */
   finish: (() => void)[];
+  /** a customers file's label column (and outcome date column): outcomes, never attributes */
+  label?: LabelColumn;
+}
+
+interface LabelColumn {
+  index: number;
+  dateIndex?: number;
+  /** lower-cased values meaning positive / negative; negative null = any other non-empty value */
+  positive: Set<string>;
+  negative: Set<string> | null;
 }
 
 async function ingestOne(
@@ -279,6 +324,8 @@ async function ingestOne(
           });
           report.kind = mapping.kind;
           const audit = governColumns(mapping, names, settings, report);
+          const label =
+            mapping.kind === 'customers' ? labelColumn(mapping, names, shared, report) : undefined;
           ctx = {
             file: source.file,
             kind: mapping.kind,
@@ -292,11 +339,14 @@ async function ingestOne(
             accept,
             audit,
             finish: [],
+            ...(label ? { label } : {}),
           };
           // only the columns used are materialised: long unused text columns cost no strings
           const used = new Set<number>(Object.values(mapping.fields));
           if (mapping.kind === 'customers') for (const a of mapping.attributes) used.add(a.index);
           for (const a of audit) used.add(a.index);
+          if (label) used.add(label.index);
+          if (label?.dateIndex !== undefined) used.add(label.dateIndex);
           return [...used].sort((a, b) => a - b);
         },
         row(fields, line) {
@@ -384,6 +434,83 @@ function governColumns(
   return audit;
 }
 
+/**
+ * The label column of a customers file (configured, mapped as `label`, or found by its name): it is
+ * taken out of the attributes, so it never becomes a feature, and written as outcomes instead.
+ */
+function labelColumn(
+  mapping: ColumnMapping,
+  header: readonly string[],
+  shared: SharedState,
+  report: FileReport,
+): LabelColumn | undefined {
+  const p = shared.propensity;
+  const configured = p?.label;
+  const mapped = mapping.fields.label;
+  const index = mapped ?? labelColumnIndex(header, configured?.column, p?.detectLabel ?? true);
+  if (index >= 0 && p && !p.enabled) {
+    // an outcome must not shape segments either: set aside, unused, while propensity is off
+    mapping.attributes = mapping.attributes.filter((a) => a.index !== index);
+    report.warnings.push(
+      `column "${header[index]}" looks like an outcome label; propensity is disabled, so it is not used at all (not a feature either)`,
+    );
+    return undefined;
+  }
+  if (index < 0) {
+    if (configured)
+      report.warnings.push(
+        `propensity.label.column "${configured.column}" is not a column of this customers file; no labels were read from it`,
+      );
+    return undefined;
+  }
+  let dateIndex: number | undefined;
+  if (configured?.dateColumn) {
+    const at = labelColumnIndex(header, configured.dateColumn, false);
+    if (at >= 0) dateIndex = at;
+    else
+      report.warnings.push(
+        `propensity.label.dateColumn "${configured.dateColumn}" is not a column of this customers file; the labels have no date`,
+      );
+  }
+  // neither the label nor its date is ever an attribute (feature) or a mapped descriptive field
+  mapping.attributes = mapping.attributes.filter((a) => a.index !== index && a.index !== dateIndex);
+  for (const [field, at] of Object.entries(mapping.fields) as [FieldName, number][]) {
+    if (field !== 'customerId' && field !== 'label' && (at === index || at === dateIndex))
+      delete mapping.fields[field];
+  }
+  const lower = (values: readonly string[]) => new Set(values.map((v) => v.trim().toLowerCase()));
+  const positive = configured?.positive ? lower(configured.positive) : LABEL_YES;
+  const negative = configured?.negative ? lower(configured.negative) : configured?.positive ? null : LABEL_NO;
+  const how = configured
+    ? 'set in propensity.label'
+    : mapped !== undefined
+      ? 'mapped as label'
+      : 'found by its name (set propensity.label to choose another column, or propensity.detectLabel: false to keep it as an attribute)';
+  const shown = configured?.positive ? configured.positive.join(', ') : 'yes, true, 1 and the like';
+  const source = `${report.file}: column "${header[index]}" (positive: ${shown})${
+    dateIndex === undefined ? '' : `, dated by "${header[dateIndex]}"`
+  }, ${how}`;
+  shared.outcomes.sources.push(source);
+  if (!shared.outcomes.labels.includes(header[index]))
+    shared.outcomes.labels.push(
+      configured?.positive ? `${header[index]} = ${configured.positive.join(' / ')}` : header[index],
+    );
+  report.warnings.push(
+    `column "${header[index]}" is the propensity label (positive: ${shown}): it trains the supplied-outcome model and is never a feature; ${how}`,
+  );
+  return { index, ...(dateIndex === undefined ? {} : { dateIndex }), positive, negative };
+}
+
+/** Adds one labelled row to the run's outcome counts. */
+function countOutcome(stats: OutcomeStats, label: number, ts: number): void {
+  stats.rows++;
+  stats.positives += label;
+  if (Number.isNaN(ts)) return;
+  stats.dated++;
+  if (stats.earliestMs === null || ts < stats.earliestMs) stats.earliestMs = ts;
+  if (stats.latestMs === null || ts > stats.latestMs) stats.latestMs = ts;
+}
+
 const CONSENT_YES = new Set([
   '1',
   'true',
@@ -415,7 +542,7 @@ function consentFlag(text: string | undefined): number {
   return 2;
 }
 
-const LABEL_YES = new Set(['1', 'true', 'yes', 'y', 't', 'converted', 'positive']);
+const LABEL_YES = new Set(['1', 'true', 'yes', 'y', 't', 'converted', 'positive', 'churned']);
 const LABEL_NO = new Set(['0', 'false', 'no', 'n', 'f', 'negative']);
 const ERASE = /eras|delet|forget|gdpr|rtbf|dsar/i;
 const PURCHASE_EVENT = /^(|purchase|order|sale|transaction|charge|payment|refund|return)$/i;
@@ -700,6 +827,7 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
   );
   const identities = identityWriter(ctx);
   const audit = auditWriter(ctx);
+  const labelled = labelWriter(ctx, sample);
   const strings: string[] = new Array(columns.length + 1).fill('');
   const numbers = [0, 0];
   const seen = new Map<string, { line: number; hash: number }>();
@@ -765,6 +893,7 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
     shared.partitioner.addRecord('customers', strings, numbers);
     identities?.(fields, id);
     audit?.(fields, id);
+    labelled?.(fields, id, line);
     ctx.accept();
   };
   ctx.finish.push(() => {
@@ -776,12 +905,84 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
   return handler;
 }
 
+/**
+ * Writes a customers row's label as an outcome record. A row whose label is empty or not a known value
+ * (or whose outcome date is unreadable) stays a customer (scored) but is not trained on: counted, reported.
+ */
+function labelWriter(
+  ctx: FileContext,
+  sample: readonly { fields: string[] }[],
+): ((fields: readonly string[], id: string, line: number) => void) | null {
+  const label = ctx.label;
+  if (!label) return null;
+  const { header, shared } = ctx;
+  const dateAt = label.dateIndex;
+  const parseDate =
+    dateAt === undefined
+      ? null
+      : makeDateParser(dateFormatFor(ctx, dateAt, sample), { timeZone: ctx.settings?.timeZone ?? 'UTC' });
+  const strings = [''];
+  const numbers = [0, Number.NaN];
+  let unlabelled = 0;
+  let badDates = 0;
+  const examples: string[] = [];
+  ctx.finish.push(() => {
+    if (unlabelled > 0)
+      ctx.report.warnings.push(
+        `${unlabelled} row(s) have an empty or unrecognised "${header[label.index]}" label${
+          examples.length ? ` (e.g. ${examples.map((e) => `"${e}"`).join(', ')})` : ''
+        }: those customers are scored but not used to train the supplied-outcome model`,
+      );
+    if (badDates > 0)
+      ctx.report.warnings.push(
+        `${badDates} row(s) have an outcome date in "${header[dateAt ?? 0]}" that is not a valid date: their label is kept without a date`,
+      );
+  });
+  return (fields, id, line) => {
+    const raw = (fields[label.index] ?? '').trim();
+    const t = raw.toLowerCase();
+    const value = label.positive.has(t)
+      ? 1
+      : t === ''
+        ? -1
+        : label.negative === null
+          ? 0
+          : label.negative.has(t)
+            ? 0
+            : -1;
+    if (value < 0) {
+      unlabelled++;
+      shared.outcomes.unlabelled++;
+      if (raw !== '' && examples.length < 3 && !examples.includes(raw.slice(0, 20)))
+        examples.push(raw.slice(0, 20));
+      return;
+    }
+    let ts = Number.NaN;
+    if (parseDate !== null && dateAt !== undefined && (fields[dateAt] ?? '').trim() !== '') {
+      ts = parseDate(fields[dateAt]);
+      if (Number.isNaN(ts) || dateRangeIssue(ctx, ts, line, dateAt, fields[dateAt]) !== null) {
+        ts = Number.NaN;
+        badDates++;
+      }
+    }
+    strings[0] = id;
+    numbers[0] = value;
+    numbers[1] = ts;
+    shared.partitioner.addRecord('outcomes', strings, numbers);
+    countOutcome(shared.outcomes, value, ts);
+  };
+}
+
 function outcomeHandler(ctx: FileContext, sample: readonly { fields: string[] }[]): RowHandler {
   const { mapping, file, header, shared } = ctx;
   const f = mapping.fields;
   const readKey = keyReader(ctx);
   const labelAt = f.label!;
   const dateAt = f.timestamp;
+  shared.outcomes.sources.push(
+    `${file}: outcomes file, column "${header[labelAt]}"${dateAt === undefined ? '' : `, dated by "${header[dateAt]}"`}`,
+  );
+  if (!shared.outcomes.labels.includes(header[labelAt])) shared.outcomes.labels.push(header[labelAt]);
   const parseDate =
     dateAt === undefined
       ? null
@@ -828,6 +1029,7 @@ function outcomeHandler(ctx: FileContext, sample: readonly { fields: string[] }[
     numbers[0] = label;
     numbers[1] = ts;
     shared.partitioner.addRecord('outcomes', strings, numbers);
+    countOutcome(shared.outcomes, label, ts);
     ctx.accept();
   };
 }

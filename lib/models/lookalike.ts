@@ -23,7 +23,13 @@ export const MIN_NON_SEEDS = 100;
 export interface LookalikeModel extends ScoreModel {
   seeds: { total: number; matched: number; heldOut: number };
   /** how held-out seeds rank among held-out non-seeds */
-  heldOutSeeds?: { meanPercentile: number; shareInAudience: number; auc: number };
+  heldOutSeeds?: {
+    meanPercentile: number;
+    shareInAudience: number;
+    auc: number;
+    /** share of held-out seeds inside the top X % of non-seed customers, for X along the curve */
+    recall?: { topPercent: number; recall: number }[];
+  };
   topPercent: number;
 }
 
@@ -147,9 +153,24 @@ export function fitLookalike(
       shareInAudience:
         heldOutSeeds.filter((v) => v >= 100 - settings.topPercent).length / heldOutSeeds.length,
       auc: model.validation?.auc ?? Number.NaN,
+      recall: recallCurve(heldOutSeeds, settings.topPercent),
     };
   }
   return result;
+}
+
+const CURVE_PERCENTS = [1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100];
+
+/** Held-out seed recall against audience size: a random audience of X % would hold X % of them. */
+export function recallCurve(
+  percentiles: readonly number[],
+  topPercent: number,
+): { topPercent: number; recall: number }[] {
+  const points = [...new Set([...CURVE_PERCENTS, topPercent])].sort((a, b) => a - b);
+  return points.map((x) => ({
+    topPercent: x,
+    recall: percentiles.filter((v) => v >= 100 - x).length / percentiles.length,
+  }));
 }
 
 export interface LookalikeScores {

@@ -1,11 +1,13 @@
 // Propensity scores: who will buy (or churn) next. Self-labelled targets are built point-in-time:
 // features as of the cut C = asOf − W (only events strictly before C) and labels from [C, asOf), so no
-// event informs both sides. Supplied outcomes (an outcomes file) train on features as of asOf. An
+// event informs both sides. Supplied outcomes (an outcomes file or a customers file's label column) train
+// on features as of their own cut (the earliest outcome date when dated, else asOf), with CRM columns
+// screened for values recorded only after the outcome (missingness, dates past the cut). An
 // L2-regularised logistic regression is fitted on standardised features with a hash split of customers
 // for validation (ROC AUC, top-decile lift, Brier score, calibration); scores as of asOf are 0–100 with
 // high / medium / low bands cut on the population's score distribution.
-import { computeFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
-import { FEATURE_BY_NAME, transformValue } from '../features/dictionary.js';
+import { CATEGORY_PREFIX, computeFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
+import { FEATURE_BY_NAME, levelFeatureName, OTHER_LEVEL, transformValue } from '../features/dictionary.js';
 import type { Columns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 import {
@@ -28,6 +30,8 @@ export interface PropensityTarget {
   kind: 'purchase' | 'churn' | 'outcome';
   /** label window in days (self-labelled targets) */
   windowDays?: number;
+  /** supplied outcomes: what the label is, in words (e.g. `Churn = Yes`) */
+  label?: string;
 }
 
 export interface ScoreModelSettings {
@@ -89,7 +93,22 @@ export interface ScoreModel {
   thresholds?: BandCuts;
   /** 101 quantiles (0 %, 1 %, …, 100 %) of the population's probabilities as of asOf, for percentiles */
   quantiles?: number[];
+  /** categorical CRM attributes one-hot encoded as features: column → levels (OTHER_LEVEL pools the rest) */
+  levels?: Record<string, string[]>;
+  /** supplied outcomes: the instant the training features describe (ISO), and labelled rows left out */
+  featuresAsOf?: string;
+  excluded?: { unlabelled: number; beforeCut: number };
+  /** where the labels came from and how they were used, in words (run summary and report) */
+  notes?: string[];
 }
+
+/** Leakage screens for CRM columns recorded only after the outcome. */
+const LATER_DATE_SHARE = 0.05;
+const FILLED_RATIO = 20;
+const FILLED_MIN_SHARE = 0.05;
+/** Categorical levels become features when at least this share of training customers has them. */
+const MIN_LEVEL_SHARE = 0.01;
+const MAX_LEVELS = 12;
 
 /** Skipped-model shell with a reason (data gate, no labels, …). */
 export function skippedModel(target: PropensityTarget, description: string, reason: string): ScoreModel {
@@ -114,7 +133,7 @@ export function skippedModel(target: PropensityTarget, description: string, reas
 export function describeTarget(target: PropensityTarget): string {
   if (target.kind === 'purchase') return `Purchase in the next ${target.windowDays} days`;
   if (target.kind === 'churn') return `No purchase in the next ${target.windowDays} days (churn)`;
-  return `Supplied outcome "${target.name}"`;
+  return `Supplied outcome "${target.label ?? target.name}"`;
 }
 
 /** True when the customer is held out for validation: a stable hash, so shards agree. */
@@ -149,15 +168,29 @@ export function buildSelfLabelledSample(
   return labelledSample(features.customerId, features.values, label, size, seed);
 }
 
-/** Training rows from supplied labels: customers of `features` (as of asOf) that have an outcome. */
+/**
+ * Training rows from supplied labels: customers of `features` that have an outcome. `features` describe
+ * the cut (`cutMs`); an outcome dated before the cut was known then and is left out (counted).
+ */
 export function buildOutcomeSample(
-  features: { customerId: string[]; values: Record<string, Float64Array> },
-  outcomes: { customerId: string[]; label: Uint8Array },
+  features: {
+    customerId: string[];
+    values: Record<string, Float64Array>;
+    categorical?: Record<string, string[]>;
+  },
+  outcomes: { customerId: string[]; label: Uint8Array; timestampMs?: Float64Array },
   size: number,
   seed: number,
-): { sample: Columns; positives: number; negatives: number } {
+  cutMs = Number.NEGATIVE_INFINITY,
+): { sample: Columns; positives: number; negatives: number; beforeCut: number } {
   const outcome = new Map<string, number>();
+  let beforeCut = 0;
   for (let i = 0; i < outcomes.customerId.length; i++) {
+    const t = outcomes.timestampMs?.[i] ?? Number.NaN;
+    if (t < cutMs) {
+      beforeCut++;
+      continue;
+    }
     // a customer with any positive outcome row is positive
     outcome.set(
       outcomes.customerId[i],
@@ -170,8 +203,11 @@ export function buildOutcomeSample(
   const values: Record<string, Float64Array> = {};
   for (const [name, v] of Object.entries(features.values))
     values[name] = Float64Array.from(rows, (c) => v[c]);
+  const categorical: Record<string, string[]> = {};
+  for (const [column, v] of Object.entries(features.categorical ?? {}))
+    categorical[column] = rows.map((c) => v[c]);
   const label = Uint8Array.from(ids, (id) => outcome.get(id) ?? 0);
-  return labelledSample(ids, values, label, size, seed);
+  return { ...labelledSample(ids, values, label, size, seed, categorical), beforeCut };
 }
 
 /** Keeps the `size` smallest-keyed customers; counts positives and negatives over all of them. */
@@ -181,6 +217,7 @@ export function labelledSample(
   label: Uint8Array,
   size: number,
   seed: number,
+  categorical: Record<string, string[]> = {},
 ): { sample: Columns; positives: number; negatives: number } {
   const n = customerId.length;
   let positives = 0;
@@ -196,20 +233,34 @@ export function labelledSample(
     label: Uint8Array.from(chosen, (i) => label[i]),
   };
   for (const [name, v] of Object.entries(values)) sample[name] = Float64Array.from(chosen, (i) => v[i]);
+  for (const [column, v] of Object.entries(categorical))
+    sample[`${CATEGORY_PREFIX}${column}`] = chosen.map((i) => v[i]);
   return { sample, positives, negatives: n - positives };
 }
 
-interface Merged {
+export interface Merged {
   customerId: string[];
   label: Uint8Array;
   names: string[];
   /** raw values per feature (0 where a shard lacked the feature) */
   values: Float64Array[];
+  /** categorical attributes one-hot encoded into `names` (`crm_<column>=<level>`) */
+  levels?: Record<string, string[]>;
+  /** CRM date features with values at or after the training cut (see CustomerFeatures.laterDates) */
+  laterDates?: Record<string, { later: number; filled: number }>;
+  /** categorical columns: 1 where filled, NaN where empty (the missingness screen) */
+  categoryFilled?: Record<string, Float64Array>;
 }
 
 /** Merges shard samples and keeps the `size` smallest keys overall (shard-count independent). */
 export function mergeSamples(parts: readonly Columns[], size: number): Merged {
-  const names = [...new Set(parts.flatMap((p) => Object.keys(p).filter((k) => !RESERVED.has(k))))].sort();
+  const keysOf = (p: Columns) => Object.keys(p).filter((k) => !RESERVED.has(k));
+  const names = [
+    ...new Set(parts.flatMap((p) => keysOf(p).filter((k) => !k.startsWith(CATEGORY_PREFIX)))),
+  ].sort();
+  const categories = [
+    ...new Set(parts.flatMap((p) => keysOf(p).filter((k) => k.startsWith(CATEGORY_PREFIX)))),
+  ].sort();
   const entries: { part: number; row: number; key: number; id: string }[] = [];
   parts.forEach((p, part) => {
     const ids = p.customerId as string[];
@@ -224,12 +275,74 @@ export function mergeSamples(parts: readonly Columns[], size: number): Merged {
       return col ? col[e.row] : 0;
     }),
   );
-  return {
+  const merged: Merged = {
     customerId: chosen.map((e) => e.id),
     label: Uint8Array.from(chosen, (e) => (parts[e.part].label as Uint8Array)[e.row]),
     names,
     values,
   };
+  if (categories.length) {
+    const raw: Record<string, string[]> = {};
+    for (const key of categories)
+      raw[key.slice(CATEGORY_PREFIX.length)] = chosen.map(
+        (e) => (parts[e.part][key] as string[] | undefined)?.[e.row] ?? '',
+      );
+    const levels: Record<string, string[]> = {};
+    for (const [column, values] of Object.entries(raw)) {
+      const kept = chooseLevels(values);
+      if (kept.length) levels[column] = kept;
+    }
+    merged.categoryFilled = {};
+    for (const [column, values] of Object.entries(raw))
+      merged.categoryFilled[column] = Float64Array.from(values, (v) => (v === '' ? Number.NaN : 1));
+    const encoded = oneHot(levels, raw, chosen.length);
+    for (const [name, col] of Object.entries(encoded)) {
+      merged.names.push(name);
+      merged.values.push(col);
+    }
+    if (Object.keys(levels).length) merged.levels = levels;
+  }
+  return merged;
+}
+
+/** Frequent levels of a categorical column (the rest pooled into OTHER_LEVEL); none for a constant one. */
+function chooseLevels(values: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const v of values) if (v !== '') counts.set(v, (counts.get(v) ?? 0) + 1);
+  const kept = [...counts]
+    .filter(([, n]) => n >= MIN_LEVEL_SHARE * values.length && n >= 5)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, MAX_LEVELS)
+    .map(([level]) => level);
+  if (counts.size <= 1) return [];
+  return kept.length < counts.size ? [...kept, OTHER_LEVEL] : kept;
+}
+
+/** 0/1 columns per kept level; an unknown value ('') is 0 everywhere, an unkept one goes to OTHER_LEVEL. */
+export function oneHot(
+  levels: Record<string, string[]>,
+  categorical: Record<string, readonly string[] | undefined>,
+  n: number,
+): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  for (const [column, kept] of Object.entries(levels)) {
+    const raw = categorical[column];
+    const index = new Map(kept.map((l, j) => [l, j]));
+    const other = index.get(OTHER_LEVEL);
+    const cols = kept.map((l) => {
+      const c = new Float64Array(n);
+      out[levelFeatureName(column, l)] = c;
+      return c;
+    });
+    if (!raw) continue;
+    for (let i = 0; i < n; i++) {
+      const v = raw[i] ?? '';
+      if (v === '') continue;
+      const j = index.get(v) ?? other;
+      if (j !== undefined) cols[j][i] = 1;
+    }
+  }
+  return out;
 }
 
 function transform(name: string, v: number): number {
@@ -274,7 +387,11 @@ export function fitScoreModel(
     const skipped = skippedModel(
       target,
       description,
-      `Not enough data to train "${description}": ${positives} positive and ${negatives} negative customers, the minimum is ${settings.minPositives} and ${settings.minNegatives} (propensity.minPositives / minNegatives). Add more history or use a longer window.`,
+      `Not enough data to train "${description}": ${positives} positive and ${negatives} negative customers, the minimum is ${settings.minPositives} and ${settings.minNegatives} (propensity.minPositives / minNegatives). ${
+        target.kind === 'outcome'
+          ? 'Supply labels for more customers (both outcomes), or lower the minimums knowing the scores will be noisier.'
+          : 'Add more history or use a longer window.'
+      }`,
     );
     skipped.training = { customers: n, positives, negatives };
     return skipped;
@@ -285,7 +402,41 @@ export function fitScoreModel(
   const means: number[] = [];
   const sds: number[] = [];
   const transformed: Float64Array[] = [];
+  const screen = Number.isFinite(settings.leakageAuc);
+  const leak = (name: string, reason: string) => {
+    dropped.push({ feature: name, reason });
+    warnings.push(`Feature "${name}"${columnOf(name)} was dropped from "${description}": ${reason}.`);
+  };
+  // a categorical column filled almost only for one outcome leaves with all its levels
+  const leakedColumns = new Set<string>();
+  if (screen)
+    for (const [column, filled] of Object.entries(merged.categoryFilled ?? {})) {
+      const reason = filledScreen(filled, merged.label, settings.leakageAuc);
+      if (reason === null) continue;
+      leakedColumns.add(column);
+      leak(`crm_${column}`, reason);
+    }
+  const levelOf = (name: string) => /^crm_(.+?)=/.exec(name)?.[1];
   merged.names.forEach((name, j) => {
+    const column = levelOf(name);
+    if (column !== undefined && leakedColumns.has(column)) return;
+    if (screen) {
+      const later = merged.laterDates?.[name];
+      if (later && later.later >= 5 && later.later >= LATER_DATE_SHARE * later.filled) {
+        leak(
+          name,
+          `${later.later} of its ${later.filled} dates fall after the point in time the training features describe: it is known only after the outcome`,
+        );
+        return;
+      }
+      const filled = isCrmValue(name)
+        ? filledScreen(merged.values[j], merged.label, settings.leakageAuc)
+        : null;
+      if (filled) {
+        leak(name, filled);
+        return;
+      }
+    }
     const t = merged.values[j].map((v) => transform(name, v));
     let mean = 0;
     for (let i = 0; i < n; i++) mean += t[i] / n;
@@ -299,9 +450,10 @@ export function fitScoreModel(
     const auc = rocAuc(t, merged.label);
     const separation = Math.max(auc, 1 - auc);
     if (separation >= settings.leakageAuc) {
-      const reason = `separates the outcome almost perfectly on its own (AUC ${separation.toFixed(3)}): it looks like a copy of the label or something known only after the outcome`;
-      dropped.push({ feature: name, reason });
-      warnings.push(`Feature "${name}" was dropped from "${description}": ${reason}.`);
+      leak(
+        name,
+        `separates the outcome almost perfectly on its own (AUC ${separation.toFixed(3)}): it looks like a copy of the label or something known only after the outcome`,
+      );
       return;
     }
     features.push(name);
@@ -345,11 +497,63 @@ export function fitScoreModel(
     dropped,
     warnings,
     drivers: drivers(features, Array.from(fit.coefficients)),
+    ...(merged.levels
+      ? {
+          levels: Object.fromEntries(
+            Object.entries(merged.levels).filter(([column]) => !leakedColumns.has(column)),
+          ),
+        }
+      : {}),
   };
   const yValid = Uint8Array.from(validRows, (r) => merged.label[r]);
   const pValid = predictProbability(fit, matrixOf(validRows), validRows.length, d);
   model.validation = validationMetrics(pValid, yValid, settings.bands);
   return model;
+}
+
+/** A CRM attribute (numeric or date; one-hot levels are never missing). */
+const isCrmValue = (name: string): boolean => name.startsWith('crm_') && !name.includes('=');
+
+/** ` (column "x")` for a CRM feature, naming the export's column as the marketer knows it. */
+function columnOf(name: string): string {
+  const m = /^crm_(.+?)(_daysAgo)?(=.*)?$/.exec(name);
+  return m ? ` (column "${m[1]}")` : '';
+}
+
+/**
+ * Missingness screen: a column filled (or empty) almost only for one outcome is written when the outcome
+ * happens (a cancellation date, a churn reason). Returns the reason, or null when the column looks fine.
+ */
+function filledScreen(raw: Float64Array, label: Uint8Array, leakageAuc: number): string | null {
+  let pos = 0;
+  let neg = 0;
+  let filledPos = 0;
+  let filledNeg = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const filled = Number.isNaN(raw[i]) ? 0 : 1;
+    if (label[i]) {
+      pos++;
+      filledPos += filled;
+    } else {
+      neg++;
+      filledNeg += filled;
+    }
+  }
+  if (!pos || !neg) return null;
+  const tpr = filledPos / pos;
+  const fpr = filledNeg / neg;
+  const auc = 0.5 + (tpr - fpr) / 2;
+  const separation = Math.max(auc, 1 - auc);
+  // smoothed shares, so an empty class gives a large finite ratio
+  const sp = (filledPos + 0.5) / (pos + 1);
+  const sn = (filledNeg + 0.5) / (neg + 1);
+  const ratio = Math.max(sp / sn, sn / sp);
+  const dominant = Math.max(tpr, fpr);
+  const pct = (v: number) => `${Math.round(v * 100)} %`;
+  if (separation >= leakageAuc || (ratio >= FILLED_RATIO && dominant >= FILLED_MIN_SHARE)) {
+    return `it is filled for ${pct(tpr)} of positive and ${pct(fpr)} of negative customers (AUC of "is filled" ${separation.toFixed(3)}): it looks recorded only when the outcome happens, so it is known only after the outcome`;
+  }
+  return null;
 }
 
 export function validationMetrics(
@@ -402,9 +606,11 @@ function drivers(features: string[], coefficients: number[]): Driver[] {
   return features
     .map((feature, j) => {
       const c = coefficients[j];
-      const label = FEATURE_BY_NAME.get(feature)?.label ?? feature;
+      const label = FEATURE_BY_NAME.get(feature)?.label ?? feature.replace(/^crm_/, '');
       const direction = c >= 0 ? 'more likely' : 'less likely';
-      const text = `Higher ${label} makes the outcome ${direction} (${c >= 0 ? '+' : '−'}${Math.abs(c).toFixed(2)} log-odds per standard deviation).`;
+      const level = /^crm_(.+)=(.*)$/.exec(feature);
+      const what = level ? `${level[1]} = ${level[2]}` : `Higher ${label}`;
+      const text = `${what} makes the outcome ${direction} (${c >= 0 ? '+' : '−'}${Math.abs(c).toFixed(2)} log-odds per standard deviation).`;
       return { feature, coefficient: c, text };
     })
     .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient))
@@ -416,8 +622,10 @@ export function predict(
   model: ScoreModel,
   columns: Record<string, Float64Array | undefined>,
   n: number,
+  categorical?: Record<string, readonly string[] | undefined>,
 ): Float64Array {
-  const X = designMatrix(model, columns, n);
+  const all = model.levels ? { ...columns, ...oneHot(model.levels, categorical ?? {}, n) } : columns;
+  const X = designMatrix(model, all, n);
   return predictProbability(
     { intercept: model.intercept, coefficients: Float64Array.from(model.coefficients) },
     X,
@@ -474,8 +682,9 @@ export function scoreCustomers(
   model: ScoreModel,
   columns: Record<string, Float64Array | undefined>,
   n: number,
+  categorical?: Record<string, readonly string[] | undefined>,
 ): ShardScores {
-  const p = predict(model, columns, n);
+  const p = predict(model, columns, n, categorical);
   const band = applyBands(
     p,
     model.thresholds ?? { high: Number.POSITIVE_INFINITY, medium: Number.POSITIVE_INFINITY },

@@ -36,7 +36,7 @@ export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<
   );
   const sample = selectSample(features, config.segments.sampleSize, config.segments.seed);
   await store.put(shardFile(task, task.shard.index, 'sample.bin'), encodeColumns(sample));
-  await buildPredictiveInputs(store, task, config, tx, features);
+  await buildPredictiveInputs(store, task, config, tx, features, customers);
   return {
     dataset: task.dataset,
     runId: task.runId,

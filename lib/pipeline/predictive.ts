@@ -3,8 +3,16 @@
 // predictive-model.json, Score writes predictive.bin (aligned with scores.bin) and predictive.json
 // (group sizes, a CLV sample), Validate turns bands and lookalike audiences into segment groups.
 import type { DatasetConfig } from '../config/schema.js';
-import { type CustomerFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
+import {
+  CATEGORY_PREFIX,
+  type CustomerAttributes,
+  type CustomerFeatures,
+  computeFeatures,
+  sampleKey,
+  type TransactionColumns,
+} from '../features/build.js';
 import { type ClvHistories, calibrationEndDay, computeClvInputs } from '../features/clv-inputs.js';
+import type { IngestReport, OutcomeStats } from '../ingest/stage.js';
 import { type ClvModel, capSpend, fitClvModel, scoreClvCustomers } from '../models/clv-pipeline.js';
 import {
   buildLookalikeSample,
@@ -59,6 +67,30 @@ interface ShardCounts {
 const CLV_SAMPLE = 5000;
 const OUTCOME_TARGET: PropensityTarget = { name: 'outcome', kind: 'outcome' };
 
+/** What Ingest counted of the supplied labels (absent for runs staged without an ingest report of them). */
+async function outcomeStats(store: BlobStore, ref: RunRef): Promise<OutcomeStats | undefined> {
+  return (await getJsonIfExists<IngestReport>(store, runFile(ref, 'ingest.json')))?.outcomes;
+}
+
+/**
+ * The instant supplied-label training features describe: the configured cut, else the earliest outcome
+ * date (nothing recorded at or after any outcome informs the model), else the as-of time.
+ */
+export function outcomeCutMs(
+  config: DatasetConfig,
+  stats: OutcomeStats | undefined,
+  asOfMs: number,
+): { cutMs: number; why: string } {
+  if (config.propensity.outcomeCut)
+    return {
+      cutMs: Math.min(asOfMs, Date.parse(config.propensity.outcomeCut)),
+      why: 'propensity.outcomeCut',
+    };
+  if (stats?.earliestMs !== null && stats?.earliestMs !== undefined && stats.earliestMs < asOfMs)
+    return { cutMs: stats.earliestMs, why: 'the earliest outcome date' };
+  return { cutMs: asOfMs, why: 'the as-of time (the labels have no date)' };
+}
+
 async function seedSet(store: BlobStore, task: RunRef, index: number): Promise<Set<string>> {
   const out = new Set<string>();
   for (const part of await readParts(store, task, index, 'seeds')) {
@@ -74,6 +106,7 @@ export async function buildPredictiveInputs(
   config: DatasetConfig,
   tx: TransactionColumns,
   features: CustomerFeatures,
+  customers?: CustomerAttributes,
 ): Promise<void> {
   const file = (name: string) => shardFile(task, task.shard.index, name);
   if (config.clv.enabled) {
@@ -99,13 +132,38 @@ export async function buildPredictiveInputs(
     if (outcomes.length) {
       const customerId = outcomes.flatMap((o) => o.customerId as string[]);
       const label = new Uint8Array(customerId.length);
+      const timestampMs = new Float64Array(customerId.length).fill(Number.NaN);
       let at = 0;
       for (const o of outcomes) {
         label.set(o.label as Uint8Array, at);
+        if (o.timestampMs instanceof Float64Array) timestampMs.set(o.timestampMs, at);
         at += (o.label as Uint8Array).length;
       }
-      const built = buildOutcomeSample(features, { customerId, label }, p.sampleSize, config.segments.seed);
-      await store.put(file('propensity-outcome.bin'), encodeColumns(built.sample));
+      // point in time: with dated outcomes the training features are recomputed as of the cut
+      const { cutMs } = outcomeCutMs(config, await outcomeStats(store, task), task.asOfMs);
+      const asOfCut =
+        cutMs < task.asOfMs
+          ? computeFeatures(tx, cutMs, {
+              windowsDays: config.features.windowsDays,
+              ...(customers ? { customers } : {}),
+            })
+          : features;
+      const built = buildOutcomeSample(
+        asOfCut,
+        { customerId, label, timestampMs },
+        p.sampleSize,
+        config.segments.seed,
+        cutMs,
+      );
+      await store.put(
+        file('propensity-outcome.bin'),
+        encodeColumns(built.sample, {
+          cutMs,
+          asOfMs: task.asOfMs,
+          beforeCut: built.beforeCut,
+          ...(cutMs < task.asOfMs && asOfCut.laterDates ? { laterDates: asOfCut.laterDates } : {}),
+        }),
+      );
     }
   }
   if (config.lookalike.enabled) {
@@ -122,6 +180,57 @@ async function shardColumns(store: BlobStore, ref: RunRef, shards: number, name:
     Array.from({ length: shards }, (_, i) => store.getIfExists(shardFile(ref, i, name))),
   );
   return parts.filter((p): p is Uint8Array => p !== undefined).map((p) => decodeColumns(p));
+}
+
+/** The supplied-outcome target, named by its label when one label column or file supplied it. */
+function outcomeTarget(stats: OutcomeStats | undefined): PropensityTarget {
+  const labels = stats?.labels ?? [];
+  return labels.length === 1 ? { ...OUTCOME_TARGET, label: labels[0] } : OUTCOME_TARGET;
+}
+
+function mergeLaterDates(metas: unknown[]): Record<string, { later: number; filled: number }> | undefined {
+  const out: Record<string, { later: number; filled: number }> = {};
+  for (const meta of metas) {
+    if (!meta || typeof meta !== 'object') continue;
+    for (const [name, v] of Object.entries(meta as Record<string, { later: number; filled: number }>)) {
+      const into = out[name] ?? { later: 0, filled: 0 };
+      into.later += v.later;
+      into.filled += v.filled;
+      out[name] = into;
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Where the labels came from, the instant the features describe and the labelled rows left out. */
+function describeSuppliedOutcome(
+  model: ScoreModel,
+  decoded: { meta: Record<string, unknown> }[],
+  stats: OutcomeStats | undefined,
+  config: DatasetConfig,
+): void {
+  const cut = decoded.map((d) => Number(d.meta.cutMs)).find((v) => Number.isFinite(v));
+  const asOfMs = decoded.map((d) => Number(d.meta.asOfMs)).find((v) => Number.isFinite(v));
+  const beforeCut = decoded.reduce((n, d) => n + Number(d.meta.beforeCut ?? 0), 0);
+  const unlabelled = stats?.unlabelled ?? 0;
+  const notes = (stats?.sources ?? []).map((s) => `Labels from ${s}.`);
+  if (cut !== undefined) {
+    model.featuresAsOf = new Date(cut).toISOString();
+    const why = outcomeCutMs(config, stats, asOfMs ?? cut).why;
+    notes.push(
+      asOfMs !== undefined && cut < asOfMs
+        ? `Training features are as of ${model.featuresAsOf.slice(0, 10)} (${why}): only events before it count, so nothing recorded after an outcome informs the model.`
+        : `Training features are as of ${model.featuresAsOf.slice(0, 10)}, ${why}: check that no feature was recorded after the outcome, or give the labels a date (propensity.label.dateColumn).`,
+    );
+  }
+  model.excluded = { unlabelled, beforeCut };
+  if (unlabelled > 0)
+    notes.push(
+      `${unlabelled} customer row(s) with an empty or unrecognised label are scored but were not trained on.`,
+    );
+  if (beforeCut > 0)
+    notes.push(`${beforeCut} outcome(s) dated before the cut were known then and were not trained on.`);
+  model.notes = notes;
 }
 
 /** Fit: CLV on merged histories, one propensity model per target, the lookalike model. */
@@ -146,9 +255,17 @@ export async function fitPredictive(
   }
   // population as of asOf (the clustering sample): band cuts and percentiles
   const popColumns: Record<string, Float64Array> = {};
+  const popCategorical: Record<string, string[]> = {};
   const popN = population.reduce((n, p) => n + (p.customerId as string[]).length, 0);
   for (const name of new Set(population.flatMap((p) => Object.keys(p)))) {
     if (name === 'customerId' || name === 'sampleKey') continue;
+    if (name.startsWith(CATEGORY_PREFIX)) {
+      popCategorical[name.slice(CATEGORY_PREFIX.length)] = population.flatMap((p) => {
+        const col = p[name] as string[] | undefined;
+        return col ?? new Array<string>((p.customerId as string[]).length).fill('');
+      });
+      continue;
+    }
     const out = new Float64Array(popN);
     let at = 0;
     for (const p of population) {
@@ -163,15 +280,22 @@ export async function fitPredictive(
   if (p.enabled) {
     const targets: PropensityTarget[] = [...p.targets];
     const outcomeParts = await shardColumns(store, ref, shards, 'propensity-outcome.bin');
-    if (outcomeParts.length) targets.unshift(OUTCOME_TARGET);
+    const stats = outcomeParts.length ? await outcomeStats(store, ref) : undefined;
+    if (outcomeParts.length) targets.unshift(outcomeTarget(stats));
     for (const target of targets) {
-      const parts = (await shardColumns(store, ref, shards, `propensity-${target.name}.bin`)).map(
-        (d) => d.columns,
-      );
-      const model = parts.length
-        ? fitScoreModel(mergeSamples(parts, p.sampleSize), target, p)
+      const decoded = await shardColumns(store, ref, shards, `propensity-${target.name}.bin`);
+      const parts = decoded.map((d) => d.columns);
+      const merged = parts.length ? mergeSamples(parts, p.sampleSize) : undefined;
+      if (merged && target.kind === 'outcome') {
+        const later = mergeLaterDates(decoded.map((d) => d.meta.laterDates));
+        if (later) merged.laterDates = later;
+      }
+      const model = merged
+        ? fitScoreModel(merged, target, p)
         : skippedModel(target, describeTarget(target), 'No training data was built for this target.');
-      if (model.status === 'fitted') calibrateBands(model, predict(model, popColumns, popN), p.bands);
+      if (target.kind === 'outcome') describeSuppliedOutcome(model, decoded, stats, config);
+      if (model.status === 'fitted')
+        calibrateBands(model, predict(model, popColumns, popN, popCategorical), p.bands);
       propensity.push(model);
     }
   }
@@ -203,7 +327,11 @@ export async function loadPredictiveModels(
 export async function scorePredictive(
   store: BlobStore,
   task: ShardTask,
-  features: { customerId: string[]; values: Record<string, Float64Array> },
+  features: {
+    customerId: string[];
+    values: Record<string, Float64Array>;
+    categorical?: Record<string, string[]>;
+  },
 ): Promise<void> {
   const models = await loadPredictiveModels(store, task);
   if (!models) return;
@@ -212,7 +340,7 @@ export async function scorePredictive(
   const counts: ShardCounts = { customers: n, groups: {}, clvSample: [], clvSum: 0, clvCustomers: 0 };
   for (const model of models.propensity) {
     if (model.status !== 'fitted') continue;
-    const s = scoreCustomers(model, features.values, n);
+    const s = scoreCustomers(model, features.values, n, features.categorical);
     const prefix = `prop_${model.target.name}`;
     columns[`${prefix}_score`] = s.score;
     columns[`${prefix}_band`] = s.band;

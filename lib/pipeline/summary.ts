@@ -108,6 +108,11 @@ export interface PropensitySummaryModel {
   dropped: { feature: string; reason: string }[];
   warnings: string[];
   drivers: string[];
+  /** supplied outcomes: where the labels came from, the features' cut, rows left out (in words) */
+  notes?: string[];
+  /** supplied outcomes: the instant the training features describe */
+  featuresAsOf?: string;
+  excluded?: { unlabelled: number; beforeCut: number };
   validation?: {
     customers: number;
     baseRate: number;
@@ -125,7 +130,12 @@ export interface LookalikeSummaryModel {
   reason?: string;
   topPercent: number;
   seeds: { total: number; matched: number; heldOut: number };
-  heldOutSeeds?: { meanPercentile: number; shareInAudience: number; auc: number };
+  heldOutSeeds?: {
+    meanPercentile: number;
+    shareInAudience: number;
+    auc: number;
+    recall?: { topPercent: number; recall: number }[];
+  };
   drivers: string[];
 }
 
@@ -183,6 +193,9 @@ function predictiveSummary(
     dropped: m.dropped,
     warnings: m.warnings,
     drivers: m.drivers.map((d) => d.text),
+    ...(m.notes?.length ? { notes: m.notes } : {}),
+    ...(m.featuresAsOf ? { featuresAsOf: m.featuresAsOf } : {}),
+    ...(m.excluded ? { excluded: m.excluded } : {}),
     ...(m.validation ? { validation: m.validation } : {}),
   }));
   const l = models.lookalike;

@@ -195,7 +195,9 @@ async function loadFitSample(
     const col = sample[model.features[j]] as Float64Array | undefined;
     for (let i = 0; i < n; i++) {
       const raw = col ? col[i] : 0;
-      data[i * d + j] = ((def ? transformValue(def, raw) : raw) - model.mean[j]) / model.std[j];
+      const v = def ? transformValue(def, raw) : raw;
+      // unknown values sit at the mean, as in standardise() (a sparse CRM column is NaN for most rows)
+      data[i * d + j] = Number.isNaN(v) ? 0 : (v - model.mean[j]) / model.std[j];
     }
   }
   return { data, n, d };

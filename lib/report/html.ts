@@ -607,7 +607,74 @@ function propensitySection(model: ReportModel): string | undefined {
     );
   }
   parts.push(`<div class="fig-row">${figs.join('\n')}</div>`);
+  for (const note of p.notes ?? []) parts.push(`<p class="note">${esc(note)}</p>`);
+  if (p.dropped?.length)
+    parts.push(
+      `<h3>Features left out</h3>\n${renderTable({
+        head: ['Feature', 'Why'],
+        rows: p.dropped.map((d) => [d.feature, d.reason]),
+      })}`,
+    );
   return section('propensity', 'Propensity', parts.join('\n'));
+}
+
+function lookalikeSection(model: ReportModel): string | undefined {
+  const l = model.lookalike;
+  if (l === undefined) return undefined;
+  const facts = [
+    `${formatCount(l.seedsGiven)} seeds given`,
+    `${formatCount(l.seedsMatched)} found among the customers (excluded from the audience)`,
+  ];
+  if (l.audienceSize !== undefined)
+    facts.push(
+      `audience: ${formatCount(l.audienceSize)} customers (top ${formatPercent(l.topPercent / 100, 0)})`,
+    );
+  if (l.recallAtTop !== undefined && l.heldOutSeeds !== undefined)
+    facts.push(
+      `${formatPercent(l.recallAtTop)} of ${formatCount(l.heldOutSeeds)} held-out seeds inside the top ${formatPercent(l.topPercent / 100, 0)}`,
+    );
+  const parts = [`<p class="intro">${esc(facts.join(' · '))}</p>`];
+  if (l.audienceSize === undefined) {
+    parts.push(`<p>No lookalike audience was built. ${esc(l.reason ?? '')}</p>`);
+    return section('lookalike', 'Lookalike audience', parts.join('\n'));
+  }
+  const top = formatPercent(l.topPercent / 100, 0);
+  const sentence =
+    l.recallAtTop !== undefined && l.heldOutSeeds !== undefined
+      ? `Of the ${formatCount(l.seedsGiven)} seeds supplied, ${formatCount(l.seedsMatched)} were found among the customers; they are never in the audience. The audience is the ${formatCount(l.audienceSize)} other customers (top ${top}) who most resemble them. To check the ranking, ${formatCount(l.heldOutSeeds)} seeds were kept out of training: ${formatPercent(l.recallAtTop)} of them rank inside the top ${top}, where a random audience of the same size would hold ${top}.`
+      : `Of the ${formatCount(l.seedsGiven)} seeds supplied, ${formatCount(l.seedsMatched)} were found among the customers; they are never in the audience. The audience is the ${formatCount(l.audienceSize)} other customers (top ${top}) who most resemble them.`;
+  parts.push(`<p>${esc(sentence)}</p>`);
+  const curve = [...(l.recall ?? [])].sort((a, b) => a.topPercent - b.topPercent);
+  if (curve.length > 1)
+    parts.push(
+      figure({
+        id: 'fig-lookalike-recall',
+        caption: 'Held-out seeds found by audience size',
+        svg: lineChart({
+          id: 'chart-lookalike-recall',
+          title: 'Held-out seed recall by audience size',
+          desc: `Share of the held-out seeds inside the top X % of customers by resemblance, against a random audience (the diagonal). At the configured top ${top} the audience holds ${formatPercent(l.recallAtTop ?? 0)} of them.`,
+          xLabels: curve.map((c) => formatPercent(c.topPercent / 100, 0)),
+          series: [
+            { name: 'Held-out seeds', values: curve.map((c) => c.recall) },
+            { name: 'Random', values: curve.map((c) => c.topPercent / 100), color: '#999999' },
+          ],
+          yFormat: (v) => formatPercent(v),
+          yMin: 0,
+          yMax: 1,
+        }),
+        table: {
+          head: ['Audience (top %)', 'Held-out seeds inside', 'Random audience'],
+          rows: curve.map((c) => [
+            formatPercent(c.topPercent / 100, 0),
+            formatPercent(c.recall),
+            formatPercent(c.topPercent / 100),
+          ]),
+          numeric: [0, 1, 2],
+        },
+      }),
+    );
+  return section('lookalike', 'Lookalike audience', parts.join('\n'));
 }
 
 function clvSection(model: ReportModel): string | undefined {
@@ -913,6 +980,7 @@ export function renderReport(model: ReportModel): string {
     ['profiles', 'Profiles', heatmapSection(model, refs)],
     ['rfm', 'RFM', rfmSection(model, refs)],
     ['propensity', 'Propensity', propensitySection(model)],
+    ['lookalike', 'Lookalike', lookalikeSection(model)],
     ['clv', 'Lifetime value', clvSection(model)],
     ['history', 'History', historySection(model, refs)],
     ['features', 'Features', featuresSection(model)],

@@ -34,6 +34,8 @@ export interface ReportModel {
   /** Learned segments against classic RFM groups. */
   rfm?: RfmCrossTab;
   propensity?: PropensitySummary;
+  /** The lookalike audience, when the dataset has a seed file. */
+  lookalike?: LookalikeSummary;
   clv?: ClvSummary;
   /** Earlier runs of the same dataset; omit on a first run. */
   history?: RunHistory;
@@ -144,6 +146,27 @@ export interface PropensitySummary {
   deciles: { decile: number; customers: number; rate: number }[];
   /** Calibration bins: mean predicted probability vs observed rate. */
   calibration: { predicted: number; observed: number; customers: number }[];
+  /** Where the labels came from, the features' point in time, rows left out: one sentence each. */
+  notes?: string[];
+  /** Features left out of the model and why (leakage screens, constant columns). */
+  dropped?: { feature: string; reason: string }[];
+}
+
+export interface LookalikeSummary {
+  /** Seed identifiers supplied, and those found among the customers. */
+  seedsGiven: number;
+  seedsMatched: number;
+  /** The audience is the top X % of non-seed customers by resemblance. */
+  topPercent: number;
+  /** Customers in the audience (seeds are never in it); absent when the model was skipped. */
+  audienceSize?: number;
+  /** Why there is no audience, when the model was skipped. */
+  reason?: string;
+  /** Seeds held out of training, and the share of them inside the top X %. */
+  heldOutSeeds?: number;
+  recallAtTop?: number;
+  /** Held-out seed recall against audience size (top X % → share of held-out seeds inside). */
+  recall?: { topPercent: number; recall: number }[];
 }
 
 export interface ClvSummary {

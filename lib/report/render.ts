@@ -5,6 +5,7 @@ import type {
   ClvSummary,
   ConfigValue,
   FeatureUnit,
+  LookalikeSummary,
   PropensitySummary,
   ReportModel,
   RunHistory,
@@ -186,8 +187,8 @@ function rfmCrossTab(summary: RunSummary): NonNullable<ReportModel['rfm']> {
 }
 
 /** The first fitted propensity model's validation (lift and calibration charts) and the CLV distribution. */
-function predictiveSections(summary: RunSummary): Pick<ReportModel, 'propensity' | 'clv'> {
-  const out: Pick<ReportModel, 'propensity' | 'clv'> = {};
+function predictiveSections(summary: RunSummary): Pick<ReportModel, 'propensity' | 'clv' | 'lookalike'> {
+  const out: Pick<ReportModel, 'propensity' | 'clv' | 'lookalike'> = {};
   const p = summary.models.propensity?.find((m) => m.status === 'fitted' && m.validation);
   if (p?.validation) {
     const v = p.validation;
@@ -197,7 +198,23 @@ function predictiveSections(summary: RunSummary): Pick<ReportModel, 'propensity'
       ...(Number.isFinite(v.auc) ? { auc: v.auc } : {}),
       deciles: v.deciles,
       calibration: v.calibration,
+      ...(p.notes?.length ? { notes: p.notes } : {}),
+      ...(p.dropped.length ? { dropped: p.dropped } : {}),
     } satisfies PropensitySummary;
+  }
+  const l = summary.models.lookalike;
+  if (l) {
+    const group = summary.groups?.find((g) => g.id === 'lookalike-top');
+    const h = l.heldOutSeeds;
+    out.lookalike = {
+      seedsGiven: l.seeds.total,
+      seedsMatched: l.seeds.matched,
+      topPercent: l.topPercent,
+      ...(l.status === 'fitted' && group ? { audienceSize: group.size } : {}),
+      ...(l.reason ? { reason: l.reason } : {}),
+      ...(h ? { heldOutSeeds: l.seeds.heldOut, recallAtTop: h.shareInAudience } : {}),
+      ...(h?.recall ? { recall: h.recall } : {}),
+    } satisfies LookalikeSummary;
   }
   const c = summary.models.clv;
   const d = summary.clvDistribution;

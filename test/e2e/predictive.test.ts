@@ -1,11 +1,14 @@
 // Predictive models through the whole local state machine on real data: the CDNOW sample with the
 // committed config must reproduce the published BG/NBD and Gamma-Gamma parameters, memberships carry
-// the scores, bands become segments, and a target with too few positives says why it was skipped.
-import { readFileSync } from 'node:fs';
+// the scores, bands become segments, and a target with too few positives says why it was skipped. A
+// telco-like CRM export with a Churn column trains the supplied-outcome model through the same machine.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { localEnvironment, parseCsv, readText } from '../support/local.js';
-import { findCdnow } from '../support/predictive.js';
+import { findCdnow, telcoCsv } from '../support/predictive.js';
 
 let env: LocalEnvironment;
 let result: LocalRunResult;
@@ -107,5 +110,42 @@ describe('predictive models on CDNOW through the local pipeline', () => {
     expect(html).toContain('fig-propensity-lift');
     expect(html).toContain('fig-propensity-calibration');
     expect(html).toContain('fig-clv-histogram');
+  });
+});
+
+describe('a label column in a CRM export through the local pipeline', () => {
+  let telco: LocalRunResult;
+
+  beforeAll(async () => {
+    // Prepare: a telco-like export whose Churn column is found by its name, with a churn reason that is
+    // filled only for churners (recorded when they leave)
+    const asOf = '2026-10-01T00:00:00.000Z';
+    const { csv } = telcoCsv({ customers: 2500, asOfMs: Date.parse(asOf), afterOutcomeColumns: true });
+    const path = join(mkdtempSync(join(tmpdir(), 'telco-')), 'telco-customers.csv');
+    writeFileSync(path, csv);
+    telco = await runLocal(env, [{ path, name: 'telco-customers.csv' }], {
+      dataset: 'telco',
+      config: { asOf, shards: 2, clv: { enabled: false } },
+    });
+  }, 180_000);
+
+  it('trains Churn as the supplied outcome, drops the leaking columns and never uses the label', async () => {
+    // Assess
+    expect(telco.status, JSON.stringify(telco.error)).toBe('succeeded');
+    const m = telco.summary!.models.propensity!.find((p) => p.target === 'outcome')!;
+    expect(m.status, m.reason).toBe('fitted');
+    expect(m.validation!.auc).toBeGreaterThanOrEqual(0.75);
+    const [high, medium, low] = m.validation!.bands;
+    expect(high.lift).toBeGreaterThan(medium.lift);
+    expect(medium.lift).toBeGreaterThan(low.lift);
+    expect(m.notes!.join(' ')).toContain('column "Churn"');
+    expect(m.dropped.map((d) => d.feature)).toEqual(
+      expect.arrayContaining(['crm_churn_reason', 'crm_cancellation_date_daysAgo']),
+    );
+    expect([...m.features, ...m.drivers].join(' ')).not.toMatch(/churn|cancellation/i);
+    const html = await readText(env, telco.summary!.outputs.report);
+    expect(html).toContain('Features left out');
+    const rows = parseCsv(await readText(env, 'exports/telco/latest/memberships.csv'));
+    expect(rows).toHaveLength(2500);
   });
 });

@@ -12,6 +12,7 @@ import { score } from '../../../lib/pipeline/score.js';
 import type { RunSummary } from '../../../lib/pipeline/summary.js';
 import { buildRunSummary } from '../../../lib/pipeline/summary.js';
 import { validate } from '../../../lib/pipeline/validate.js';
+import { renderRunReport } from '../../../lib/report/render.js';
 import { MemoryBlobStore, putJson } from '../../../lib/storage/blob.js';
 import { type Columns, encodeColumns } from '../../../lib/storage/columnar.js';
 import { fnv1a32 } from '../../../lib/util/random.js';
@@ -80,6 +81,14 @@ describe('predictive stages with seeds and outcomes parts', () => {
     expect(lookalike.status).toBe('fitted');
     expect(lookalike.seeds.matched).toBe(seeds.size);
     expect(lookalike.heldOutSeeds!.meanPercentile).toBeGreaterThan(75);
+    // held-out seed recall rises with the audience size, well above a random audience at the top 10 %
+    const recall = lookalike.heldOutSeeds!.recall!;
+    expect(recall.map((r) => r.topPercent)).toContain(10);
+    for (let k = 1; k < recall.length; k++)
+      expect(recall[k].recall).toBeGreaterThanOrEqual(recall[k - 1].recall);
+    expect(recall.find((r) => r.topPercent === 10)!.recall).toBe(lookalike.heldOutSeeds!.shareInAudience);
+    expect(lookalike.heldOutSeeds!.shareInAudience).toBeGreaterThan(0.2);
+    expect(recall.at(-1)!.recall).toBe(1);
     const group = summary.groups!.find((g) => g.id === 'lookalike-top')!;
     expect(group.model).toBe('lookalike');
     let inAudience = 0;
@@ -99,6 +108,11 @@ describe('predictive stages with seeds and outcomes parts', () => {
     expect(loyal / inAudience).toBeGreaterThan(0.5);
     const csv = new TextDecoder().decode(await store.get('exports/demo/latest/segments/lookalike-top.csv'));
     expect(csv.trim().split('\n')).toHaveLength(group.size + 1);
+    // the report's lookalike section carries the same numbers
+    const html = renderRunReport(summary);
+    expect(html).toContain(`${seeds.size} seeds given`);
+    expect(html).toContain(`audience: ${group.size.toLocaleString('en-US')} customers (top 10\u00a0%)`);
+    expect(html).toContain('id="fig-lookalike-recall"');
   });
 
   it('treats a missing seeds file as no seeds: no lookalike model, no lookalike group', async () => {
@@ -107,6 +121,7 @@ describe('predictive stages with seeds and outcomes parts', () => {
     // Assess
     expect(summary.models.lookalike).toBeUndefined();
     expect(summary.groups!.some((g) => g.id === 'lookalike-top')).toBe(false);
+    expect(renderRunReport(summary)).not.toContain('<section id="lookalike"');
     expect(summary.models.clv!.status).toBe('fitted');
   });
 });

@@ -1,6 +1,10 @@
-// Propensity: point-in-time training rows (no leakage across the cut), the leakage screen, the data
-// gate, and the planted signal of the generated data (AUC >= 0.75, lift falling band by band).
+// Propensity: point-in-time training rows (no leakage across the cut, for self-labelled targets and
+// dated supplied outcomes), the leakage screens, the data gate, and the planted signal of the generated
+// data (AUC >= 0.75, lift falling band by band).
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config/schema.js';
+import { computeFeatures } from '../../../lib/features/build.js';
+import type { OutcomeStats } from '../../../lib/ingest/stage.js';
 import {
   buildOutcomeSample,
   buildSelfLabelledSample,
@@ -12,6 +16,7 @@ import {
   type ScoreModelSettings,
   scoreCustomers,
 } from '../../../lib/models/propensity.js';
+import { outcomeCutMs } from '../../../lib/pipeline/predictive.js';
 import { fnv1a32 } from '../../../lib/util/random.js';
 import { filterRows, GENERATED_END_MS, generatedTransactions, toColumns } from '../../support/predictive.js';
 
@@ -211,5 +216,141 @@ describe('supplied outcomes', () => {
     expect([...ids].sort()).toEqual(['a', 'c']);
     expect((sample.label as Uint8Array)[ids.indexOf('c')]).toBe(1);
     expect([positives, negatives]).toEqual([1, 1]);
+  });
+});
+
+function stats(earliestMs: number | null): OutcomeStats {
+  return {
+    rows: 2,
+    positives: 1,
+    dated: earliestMs === null ? 0 : 2,
+    earliestMs,
+    latestMs: earliestMs,
+    unlabelled: 0,
+    sources: [],
+    labels: [],
+  };
+}
+
+describe('dated supplied outcomes are point-in-time', () => {
+  // Prepare: asOf = day 100. a buys on days 10 and 40 and churns on day 60; b buys on day 20 and is
+  // still a customer, outcome recorded on day 70. The earliest outcome (day 60) is the cut.
+  const asOf = 100 * DAY;
+  const rows = [
+    { customerId: 'a', orderId: '1', timestampMs: 10 * DAY, amount: 10, discount: 0, isReturn: false },
+    { customerId: 'a', orderId: '2', timestampMs: 40 * DAY, amount: 20, discount: 0, isReturn: false },
+    { customerId: 'b', orderId: '3', timestampMs: 20 * DAY, amount: 30, discount: 0, isReturn: false },
+  ];
+  const outcomes = {
+    customerId: ['a', 'b'],
+    label: Uint8Array.of(1, 0),
+    timestampMs: Float64Array.of(60 * DAY, 70 * DAY),
+  };
+  const config = parseConfig({});
+  const sampleAt = (tx: ReturnType<typeof toColumns>, cutMs: number) =>
+    buildOutcomeSample(computeFeatures(tx, cutMs, { windowsDays: [30] }), outcomes, 100, 42, cutMs).sample;
+
+  it('takes the cut from the earliest outcome date, the config, or the as-of time', () => {
+    // Act + Assess
+    expect(outcomeCutMs(config, stats(60 * DAY), asOf)).toEqual({
+      cutMs: 60 * DAY,
+      why: 'the earliest outcome date',
+    });
+    expect(outcomeCutMs(config, stats(null), asOf).cutMs).toBe(asOf);
+    const configured = parseConfig({ propensity: { outcomeCut: new Date(50 * DAY).toISOString() } });
+    expect(outcomeCutMs(configured, stats(60 * DAY), asOf).cutMs).toBe(50 * DAY);
+  });
+
+  it('changes no feature when an event dated after the cut is added, and fails the check if the cut moves', () => {
+    // Prepare: a's refund of everything and a new order after churning (day 61 and day 90)
+    const late = [
+      ...rows,
+      { customerId: 'a', orderId: '2', timestampMs: 61 * DAY, amount: 20, discount: 0, isReturn: true },
+      { customerId: 'a', orderId: '9', timestampMs: 90 * DAY, amount: 500, discount: 0, isReturn: false },
+    ];
+    const { cutMs } = outcomeCutMs(config, stats(60 * DAY), asOf);
+    // Act
+    const before = sampleAt(toColumns(rows), cutMs);
+    const after = sampleAt(toColumns(late), cutMs);
+    // the same labels with features as of asOf, i.e. the cut moved past the outcome
+    const moved = buildOutcomeSample(
+      computeFeatures(toColumns(late), asOf, { windowsDays: [30] }),
+      outcomes,
+      100,
+      42,
+    ).sample;
+    // Assess: as of the cut the late events are invisible; a's recency is measured from the cut
+    expect(after).toEqual(before);
+    const ids = after.customerId as string[];
+    expect((after.frequency as Float64Array)[ids.indexOf('a')]).toBe(2);
+    expect((after.recencyDays as Float64Array)[ids.indexOf('a')]).toBe(20);
+    // the same check with the cut moved past the outcome sees the leak: the test above would fail
+    const movedIds = moved.customerId as string[];
+    expect((moved.frequency as Float64Array)[movedIds.indexOf('a')]).not.toBe(2);
+    expect((moved.returnRate as Float64Array)[movedIds.indexOf('a')]).toBeGreaterThan(0);
+  });
+
+  it('leaves out outcomes dated before a configured cut (they were known then), counting them', () => {
+    // Act
+    const built = buildOutcomeSample(computeFeatures(toColumns(rows), 65 * DAY), outcomes, 100, 42, 65 * DAY);
+    // Assess
+    expect(built.beforeCut).toBe(1);
+    expect(built.sample.customerId).toEqual(['b']);
+  });
+
+  it('on generated data, a refund after each outcome leaks only when the cut is moved to asOf', () => {
+    // Prepare: a random 30 % churn 60 days before the end and each then returns their last order
+    const { tx } = generatedTransactions(3000, 21);
+    const churnMs = GENERATED_END_MS - 60 * DAY;
+    const ids = [...new Set(tx.customerId)];
+    const positive = new Set(ids.filter((id) => fnv1a32(`churn:${id}`) % 10 < 3));
+    const extra = [...positive].map((id, k) => ({
+      customerId: id,
+      orderId: `refund-${k}`,
+      timestampMs: churnMs + 5 * DAY,
+      amount: 50,
+      discount: 0,
+      isReturn: true,
+    }));
+    const all = toColumns([
+      ...Array.from(tx.customerId, (id, i) => ({
+        customerId: id,
+        orderId: tx.orderId[i],
+        timestampMs: tx.timestampMs[i],
+        amount: tx.amount[i],
+        discount: tx.discount[i],
+        isReturn: tx.isReturn[i] === 1,
+      })),
+      ...extra,
+    ]);
+    const supplied = {
+      customerId: ids,
+      label: Uint8Array.from(ids, (id) => (positive.has(id) ? 1 : 0)),
+      timestampMs: new Float64Array(ids.length).fill(churnMs),
+    };
+    const target = { name: 'outcome', kind: 'outcome' as const };
+    // features as of `cutMs`; the same labels whichever the cut
+    const fitAt = (cutMs: number) =>
+      fitScoreModel(
+        mergeSamples(
+          [
+            buildOutcomeSample(computeFeatures(all, cutMs, { windowsDays: [90] }), supplied, 100_000, 42)
+              .sample,
+          ],
+          100_000,
+        ),
+        target,
+        SETTINGS,
+      );
+    // Act
+    const atCut = fitAt(outcomeCutMs(parseConfig({}), stats(churnMs), GENERATED_END_MS + 1).cutMs);
+    const moved = fitAt(GENERATED_END_MS + 1);
+    // Assess: random labels stay unpredictable as of the cut; past the outcome the refund gives them away
+    expect(atCut.status).toBe('fitted');
+    expect(atCut.validation!.auc).toBeLessThan(0.6);
+    expect(atCut.dropped.filter((d) => /copy of the label/.test(d.reason))).toEqual([]);
+    const leaked =
+      moved.validation!.auc > 0.9 || moved.dropped.some((d) => /copy of the label/.test(d.reason));
+    expect(leaked).toBe(true);
   });
 });
