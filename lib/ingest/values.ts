@@ -91,7 +91,7 @@ export function parseAmount(text: string, options?: { decimal?: '.' | ',' | 'aut
   const decimal = options?.decimal ?? 'auto';
   if (decimal !== ',') {
     const v = plainValue(text);
-    if (v === v) return v; // not NaN: a plain number, read exactly
+    if (!Number.isNaN(v)) return v; // a plain number, read exactly
     if (plainNumber(text)) return Number(text);
   }
   let s = text.trim();
