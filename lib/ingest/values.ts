@@ -845,9 +845,19 @@ export function isReturn(row: {
   orderId?: string;
   status?: string;
 }): boolean {
-  if (row.quantity !== undefined && row.quantity < 0) return true;
-  if (row.amount !== undefined && row.amount < 0) return true;
-  if (row.orderId !== undefined && isCancelledOrderId(row.orderId)) return true;
-  if (row.status !== undefined && isReturnStatus(row.status)) return true;
+  return isReturnValues(row.quantity, row.amount, row.orderId, row.status);
+}
+
+/** isReturn on separate values: the per-row path, with no object built for the question. */
+export function isReturnValues(
+  quantity: number | undefined,
+  amount: number | undefined,
+  orderId: string | undefined,
+  status: string | undefined,
+): boolean {
+  if (quantity !== undefined && quantity < 0) return true;
+  if (amount !== undefined && amount < 0) return true;
+  if (orderId !== undefined && isCancelledOrderId(orderId)) return true;
+  if (status !== undefined && isReturnStatus(status)) return true;
   return false;
 }

@@ -8,7 +8,7 @@ import {
   amountIssue,
   type DateFormat,
   formulaIssue,
-  isReturn,
+  isReturnValues,
   looksLikeFormula,
   makeDateParser,
   parseAmount,
@@ -177,12 +177,7 @@ export function makeTransactionParser(
     value = text(fields, f.status);
     if (looksLikeFormula(value) && formulaBlocks(value, f.status, line)) return blocked;
     out.status = value;
-    out.isReturn = isReturn({
-      quantity: out.quantity,
-      amount: out.amount,
-      orderId: out.orderId,
-      status: out.status,
-    });
+    out.isReturn = isReturnValues(out.quantity, out.amount, out.orderId, out.status);
     if (out.isReturn && out.amount > 0) out.amount = -out.amount;
     return null;
   };
