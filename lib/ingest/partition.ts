@@ -240,15 +240,19 @@ export class ShardPartitioner {
   private readonly countries = new Interner();
   /** The last customer id buffered: rows of one customer often come together, so they share one copy. */
   private lastCustomer = '';
+  private lastShard = -1;
 
   private customer(id: string): string {
-    if (id !== this.lastCustomer) this.lastCustomer = own(id);
+    if (id !== this.lastCustomer || this.lastShard < 0) {
+      this.lastCustomer = own(id);
+      this.lastShard = shardOf(id, this.shardCount);
+    }
     return this.lastCustomer;
   }
 
   addTransaction(row: TransactionRow): void {
     const customerId = this.customer(row.customerId);
-    const shard = shardOf(customerId, this.shardCount);
+    const shard = this.lastShard;
     const buf = this.buffer(shard, 'transactions');
     const i = buf.nextRow();
     const s = buf.strings;
@@ -271,10 +275,11 @@ export class ShardPartitioner {
   }
 
   addIdentity(row: IdentityRow): void {
-    const shard = shardOf(row.customerId, this.shardCount);
+    const customerId = this.customer(row.customerId);
+    const shard = this.lastShard;
     const buf = this.buffer(shard, 'identities');
     const i = buf.nextRow();
-    buf.strings[0].push(this.customer(row.customerId));
+    buf.strings[0].push(customerId);
     buf.strings[1].push(own(row.email));
     buf.strings[2].push(own(row.phone));
     buf.strings[3].push(this.countries.get(row.country));
