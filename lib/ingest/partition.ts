@@ -29,6 +29,24 @@ function own(text: string): string {
   return text.length < 13 ? text : ` ${text}`.slice(1);
 }
 
+/**
+ * One shared copy of each value of a low-cardinality column (category, channel, event type, country):
+ * the field a row was read into then dies young instead of being buffered until the part is written,
+ * which kept millions of identical strings alive through old-generation collections. Past `limit`
+ * distinct values (a column that is not categorical after all) new values are only owned.
+ */
+class Interner {
+  private readonly seen = new Map<string, string>();
+  constructor(private readonly limit = 4096) {}
+  get(text: string): string {
+    const known = this.seen.get(text);
+    if (known !== undefined) return known;
+    const copy = own(text);
+    if (this.seen.size < this.limit) this.seen.set(copy, copy);
+    return copy;
+  }
+}
+
 export function shardOf(customerId: string, shardCount: number): number {
   return fnv1a32(customerId) % shardCount;
 }
@@ -216,16 +234,33 @@ export class ShardPartitioner {
     this.layouts.set(name, { strings, numbers });
   }
 
+  private readonly categories = new Interner();
+  private readonly channels = new Interner();
+  private readonly eventTypes = new Interner();
+  private readonly countries = new Interner();
+  /** The last customer id buffered: rows of one customer often come together, so they share one copy. */
+  private lastCustomer = '';
+  private lastShard = -1;
+
+  private customer(id: string): string {
+    if (id !== this.lastCustomer || this.lastShard < 0) {
+      this.lastCustomer = own(id);
+      this.lastShard = shardOf(id, this.shardCount);
+    }
+    return this.lastCustomer;
+  }
+
   addTransaction(row: TransactionRow): void {
-    const shard = shardOf(row.customerId, this.shardCount);
+    const customerId = this.customer(row.customerId);
+    const shard = this.lastShard;
     const buf = this.buffer(shard, 'transactions');
     const i = buf.nextRow();
     const s = buf.strings;
-    s[0].push(own(row.customerId));
+    s[0].push(customerId);
     s[1].push(own(row.orderId));
-    s[2].push(own(row.category));
-    s[3].push(own(row.channel));
-    s[4].push(own(row.eventType));
+    s[2].push(this.categories.get(row.category));
+    s[3].push(this.channels.get(row.channel));
+    s[4].push(this.eventTypes.get(row.eventType));
     const n = buf.numbers;
     n[0][i] = row.timestampMs;
     n[1][i] = row.amount;
@@ -240,13 +275,14 @@ export class ShardPartitioner {
   }
 
   addIdentity(row: IdentityRow): void {
-    const shard = shardOf(row.customerId, this.shardCount);
+    const customerId = this.customer(row.customerId);
+    const shard = this.lastShard;
     const buf = this.buffer(shard, 'identities');
     const i = buf.nextRow();
-    buf.strings[0].push(own(row.customerId));
+    buf.strings[0].push(customerId);
     buf.strings[1].push(own(row.email));
     buf.strings[2].push(own(row.phone));
-    buf.strings[3].push(own(row.country));
+    buf.strings[3].push(this.countries.get(row.country));
     buf.numbers[0][i] = row.consentEmail;
     buf.numbers[1][i] = row.consentSms;
     buf.numbers[2][i] = row.consentAds;

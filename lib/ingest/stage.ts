@@ -702,8 +702,14 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
       return;
     }
     if (dedupe !== null) {
-      const key = `${values.customerId}\u0001${values.timestampMs}\u0001${values.amount}\u0001${values.orderId}\u0001${values.productId}\u0001${values.quantity}`;
-      if (!dedupe.add(key)) {
+      // Hashed field by field: building the key as text cost a fifth of the stage (number formatting)
+      let a = hashPart(values.customerId, 0x811c9dc5);
+      let b = hashPart(values.customerId, 0x5bd1e995);
+      a = hashPart(values.orderId, mixNumber(a, values.timestampMs));
+      b = hashPart(values.orderId, mixNumber(b, values.timestampMs));
+      a = mixNumber(hashPart(values.productId, mixNumber(a, values.amount)), values.quantity);
+      b = mixNumber(hashPart(values.productId, mixNumber(b, values.amount)), values.quantity);
+      if (!dedupe.addHashes(fmix32(a), fmix32(b))) {
         ctx.reject(
           makeIssue(
             'duplicate-row',
@@ -1134,6 +1140,39 @@ function shardOfKey(key: string, shardCount: number): number {
 }
 
 /** FNV-1a over UTF-16 code units, from a seed: fast, stable, no allocation. */
+/** FNV-1a over the text then a separator, so ("ab", "c") and ("a", "bc") hash apart; not finalized. */
+function hashPart(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return Math.imul(h ^ 0x10001, 0x01000193);
+}
+
+const numberBits = new Float64Array(1);
+const numberWords = new Int32Array(numberBits.buffer);
+
+/** Mixes a number's 64 bits into h (0 and −0 alike, every NaN alike, as their text was). */
+function mixNumber(h: number, x: number): number {
+  numberBits[0] = x === 0 ? 0 : Number.isNaN(x) ? Number.NaN : x;
+  return mixWord(mixWord(h, numberWords[0]), numberWords[1]);
+}
+
+function mixWord(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** MurmurHash3's finalizer: every input bit affects every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 function hash32(text: string, seed: number): number {
   let h = seed >>> 0;
   for (let i = 0; i < text.length; i++) {
@@ -1158,8 +1197,12 @@ export class FingerprintSet {
   }
   /** Adds the key; false when it was already there. */
   add(key: string): boolean {
-    const a = hash32(key, 0x811c9dc5);
-    const b = hash32(key, 0x5bd1e995) & 0x1fffff;
+    return this.addHashes(hash32(key, 0x811c9dc5), hash32(key, 0x5bd1e995));
+  }
+  /** Adds a key given as two independent 32-bit hashes of it; false when it was already there. */
+  addHashes(hashA: number, hashB: number): boolean {
+    const a = hashA >>> 0;
+    const b = hashB & 0x1fffff;
     const fp = a * 2_097_152 + b + 1; // never 0, the empty slot
     const mask = this.capacity - 1;
     let slot = (a ^ (b << 11)) & mask;

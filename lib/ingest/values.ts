@@ -29,6 +29,36 @@ function plainNumber(text: string): boolean {
   return digits > 0;
 }
 
+// Powers of ten exactly representable in a double: a ≤15-digit integer divided by one of these is one
+// correctly rounded operation, so the result equals Number(text) (Clinger's fast path).
+const EXACT_POWERS = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The value of a plain number ("12", "-3.50", ".5") with at most 15 digits, read straight from the
+ * characters; NaN when the text is anything else (the caller then takes the general path).
+ */
+function plainValue(text: string): number {
+  const n = text.length;
+  if (n === 0 || n > 17) return Number.NaN;
+  const negative = text.charCodeAt(0) === 45;
+  let i = negative ? 1 : 0;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = -1;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= D0 && c <= D9) {
+      mantissa = mantissa * 10 + (c - D0);
+      digits++;
+    } else if (c === 46 && scale < 0) scale = i;
+    else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15) return Number.NaN;
+  const decimals = scale < 0 ? 0 : n - scale - 1;
+  const v = decimals === 0 ? mantissa : mantissa / EXACT_POWERS[decimals];
+  return negative ? -v : v;
+}
+
 const CURRENCY_CODES = new Set([
   'USD',
   'EUR',
@@ -59,7 +89,11 @@ const CURRENCY_CODES = new Set([
  */
 export function parseAmount(text: string, options?: { decimal?: '.' | ',' | 'auto' }): number {
   const decimal = options?.decimal ?? 'auto';
-  if (decimal !== ',' && plainNumber(text)) return Number(text);
+  if (decimal !== ',') {
+    const v = plainValue(text);
+    if (!Number.isNaN(v)) return v; // a plain number, read exactly
+    if (plainNumber(text)) return Number(text);
+  }
   let s = text.trim();
   if (s.length === 0) return Number.NaN;
   let negative = false;
@@ -499,6 +533,21 @@ function daysInMonth(y: number, m: number): number {
       : 31;
 }
 
+/**
+ * Date.UTC for a valid calendar date (month 1-12), without the call: days from the civil date by
+ * integer arithmetic (H. Hinnant's days_from_civil). Years 0-99 mean 1900-1999, as in Date.UTC.
+ */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (y <= 99) y += 1900;
+  const yy = mo <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146097 + doe - 719468;
+  return days * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms;
+}
+
 /** Reads `count` digits at `pos`; -1 if any is not a digit. */
 function digitsAt(text: string, pos: number, count: number): number {
   let v = 0;
@@ -621,7 +670,7 @@ export function makeDateParser(
   const toEpoch = (): number => {
     if (w.mo < 1 || w.mo > 12 || w.d < 1 || w.d > daysInMonth(w.y, w.mo)) return Number.NaN;
     if (w.h > 23 || w.mi > 59 || w.s > 59) return Number.NaN;
-    const wall = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s, w.ms);
+    const wall = utcMs(w.y, w.mo, w.d, w.h, w.mi, w.s, w.ms);
     if (!Number.isNaN(w.offsetMin)) return wall - w.offsetMin * 60_000;
     if (utc) return wall;
     // Local wall time → instant: subtract the offset in force, re-checked once across DST changes.
@@ -771,6 +820,13 @@ export function isCancelledOrderId(orderId: string): boolean {
 }
 
 export function isReturnStatus(status: string): boolean {
+  // Most statuses are one lower-case word ('paid'): look it up as is, without three new strings.
+  let plain = status.length > 0;
+  for (let i = 0; plain && i < status.length; i++) {
+    const c = status.charCodeAt(i);
+    plain = c >= 97 && c <= 122;
+  }
+  if (plain) return RETURN_STATUSES.has(status);
   return RETURN_STATUSES.has(
     status
       .trim()
@@ -789,9 +845,19 @@ export function isReturn(row: {
   orderId?: string;
   status?: string;
 }): boolean {
-  if (row.quantity !== undefined && row.quantity < 0) return true;
-  if (row.amount !== undefined && row.amount < 0) return true;
-  if (row.orderId !== undefined && isCancelledOrderId(row.orderId)) return true;
-  if (row.status !== undefined && isReturnStatus(row.status)) return true;
+  return isReturnValues(row.quantity, row.amount, row.orderId, row.status);
+}
+
+/** isReturn on separate values: the per-row path, with no object built for the question. */
+export function isReturnValues(
+  quantity: number | undefined,
+  amount: number | undefined,
+  orderId: string | undefined,
+  status: string | undefined,
+): boolean {
+  if (quantity !== undefined && quantity < 0) return true;
+  if (amount !== undefined && amount < 0) return true;
+  if (orderId !== undefined && isCancelledOrderId(orderId)) return true;
+  if (status !== undefined && isReturnStatus(status)) return true;
   return false;
 }

@@ -148,6 +148,7 @@ export function kmeansPlusPlus(
   const candidates = new Float64Array(nTrials * d);
   const work = new Float64Array(nTrials * n);
   const potentials = new Float64Array(nTrials);
+  const trials = d * nTrials <= MAX_UNROLLED ? trialsKernel(d, nTrials) : null;
   for (let c = 1; c < k; c++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -161,7 +162,9 @@ export function kmeansPlusPlus(
     }
     potentials.fill(0);
     for (let b = 0; b < n; b += BLOCK) {
-      trialsBlock(data, n, d, candidates, nTrials, b, Math.min(n, b + BLOCK), closest, work, potentials);
+      const end = Math.min(n, b + BLOCK);
+      if (trials !== null) trials(data, n, candidates, b, end, closest, work, potentials);
+      else trialsBlock(data, n, d, candidates, nTrials, b, end, closest, work, potentials);
     }
     let bestT = 0;
     for (let t = 1; t < nTrials; t++) if (potentials[t] < potentials[bestT]) bestT = t;
@@ -214,6 +217,62 @@ function trialsBlock(
     }
     potentials[t] += potential;
   }
+}
+
+type TrialsKernel = (
+  data: Float64Array,
+  n: number,
+  candidates: Float64Array,
+  start: number,
+  end: number,
+  closest: Float64Array,
+  work: Float64Array,
+  potentials: Float64Array,
+) => void;
+
+const trialKernels = new Map<string, TrialsKernel>();
+
+/**
+ * trialsBlock as one generated loop: each row is read once into locals and scored against every
+ * candidate, with sqDistAt's four partial sums so the seeding is bit-identical to the loop version.
+ */
+function trialsKernel(d: number, nTrials: number): TrialsKernel {
+  const key = `${d}x${nTrials}`;
+  let kernel = trialKernels.get(key);
+  if (!kernel) {
+    const lines: string[] = [];
+    for (let c = 0; c < nTrials; c++) lines.push(`let p${c} = 0;`);
+    lines.push('for (let i = start; i < end; i++) {', `const io = i * ${d};`, 'const near = closest[i];');
+    for (let t = 0; t < d; t++) lines.push(`const x${t} = data[io + ${t}];`);
+    for (let c = 0; c < nTrials; c++) {
+      lines.push('{', 'let s0 = 0; let s1 = 0; let s2 = 0; let s3 = 0;');
+      let t = 0;
+      for (; t + 3 < d; t += 4) {
+        for (let u = 0; u < 4; u++)
+          lines.push(
+            `const e${t + u} = x${t + u} - candidates[${c * d + t + u}]; s${u} += e${t + u} * e${t + u};`,
+          );
+      }
+      lines.push('let s = s0 + s1 + (s2 + s3);');
+      for (; t < d; t++) lines.push(`const e${t} = x${t} - candidates[${c * d + t}]; s += e${t} * e${t};`);
+      lines.push('const m = Math.min(s, near);', `work[${c} * n + i] = m;`, `p${c} += m;`, '}');
+    }
+    lines.push('}');
+    for (let c = 0; c < nTrials; c++) lines.push(`potentials[${c}] += p${c};`);
+    kernel = new Function(
+      'data',
+      'n',
+      'candidates',
+      'start',
+      'end',
+      'closest',
+      'work',
+      'potentials',
+      lines.join('\n'),
+    ) as TrialsKernel;
+    trialKernels.set(key, kernel);
+  }
+  return kernel;
 }
 
 /** First index whose cumulative weight exceeds r, so zero-weight rows (existing centres) are never drawn. */
@@ -326,6 +385,180 @@ function loopKernel(d: number, k: number, all: boolean): NearestKernel {
       outB2[r] = b2;
     }
   };
+}
+
+/**
+ * The distance part of a generated kernel: with the row in locals x0…x(d−1), leaves the nearest index in
+ * j1 and the two smallest squared distances in b1, b2. Same arithmetic, in the same order, as
+ * generateKernel, so every path sees bit-identical distances.
+ */
+function distanceLines(d: number, k: number): string[] {
+  const lines: string[] = ['let b1 = Infinity; let b2 = Infinity; let j1 = 0;'];
+  const size = kernelGroup(k);
+  for (let g = 0; g < k; g += size) {
+    const group = Array.from({ length: Math.min(size, k - g) }, (_, q) => g + q);
+    lines.push('{');
+    for (const j of group) lines.push(`let s${j} = 0;`);
+    for (let t = 0; t < d; t++) {
+      for (const j of group)
+        lines.push(`const e${j}_${t} = x${t} - centroids[${j * d + t}]; s${j} += e${j}_${t} * e${j}_${t};`);
+    }
+    for (const j of group)
+      lines.push(`if (s${j} < b1) { b2 = b1; b1 = s${j}; j1 = ${j}; } else if (s${j} < b2) b2 = s${j};`);
+    lines.push('}');
+  }
+  return lines;
+}
+
+/** ‖x − ref‖² into `q`, with sqDistAt's four partial sums (bit-identical to it). */
+function refLines(d: number): string[] {
+  const lines: string[] = ['let q0 = 0; let q1 = 0; let q2 = 0; let q3 = 0;'];
+  let t = 0;
+  for (; t + 3 < d; t += 4) {
+    for (let u = 0; u < 4; u++)
+      lines.push(`const f${t + u} = x${t + u} - ref[${t + u}]; q${u} += f${t + u} * f${t + u};`);
+  }
+  lines.push('let q = q0 + q1 + (q2 + q3);');
+  for (; t < d; t++) lines.push(`const f${t} = x${t} - ref[${t}]; q += f${t} * f${t};`);
+  return lines;
+}
+
+const loadRow = (d: number): string[] =>
+  Array.from({ length: d }, (_, t) => `const x${t} = data[io + ${t}];`);
+
+/**
+ * First, exhaustive assignment fused with its bookkeeping in one generated loop (the row is read once
+ * and stays in locals): label, Hamerly bounds, cluster sums, counts and Σ‖x − ref‖²; returns the block's
+ * Σ of squared distances. Same results as the kernel followed by firstBlock's loop, about half the time.
+ */
+type FirstPass = (
+  data: Float64Array,
+  centroids: Float64Array,
+  start: number,
+  end: number,
+  labels: Int32Array,
+  upper: Float64Array,
+  lower: Float64Array,
+  sums: Float64Array,
+  counts: Float64Array,
+  ref: Float64Array,
+  sq: Float64Array,
+) => number;
+
+/**
+ * Hamerly's assignment step fused in one generated loop: the bound test, the distances of the rows it
+ * cannot settle, and the statistics moves of rows that change cluster (as moveRow). Returns label changes.
+ */
+type HamerlyPass = (
+  data: Float64Array,
+  centroids: Float64Array,
+  start: number,
+  end: number,
+  labels: Int32Array,
+  upper: Float64Array,
+  lower: Float64Array,
+  drift: Float64Array,
+  half: Float64Array,
+  maxDriftJ: number,
+  maxDrift: number,
+  secondDrift: number,
+  sums: Float64Array,
+  counts: Float64Array,
+  ref: Float64Array,
+  sq: Float64Array,
+) => number;
+
+const firstPasses = new Map<string, FirstPass>();
+const hamerlyPasses = new Map<string, HamerlyPass>();
+const UP = 1 + SLACK;
+const DOWN = 1 - SLACK;
+
+function firstPass(d: number, k: number): FirstPass {
+  const key = `${d}x${k}`;
+  let pass = firstPasses.get(key);
+  if (!pass) {
+    const lines = ['let total = 0;', 'for (let i = start; i < end; i++) {', `const io = i * ${d};`];
+    lines.push(...loadRow(d), ...distanceLines(d, k));
+    lines.push(
+      'labels[i] = j1;',
+      `upper[i] = Math.sqrt(b1) * ${UP};`,
+      `lower[i] = Math.sqrt(b2) * ${DOWN};`,
+      'total += b1;',
+      'counts[j1] += 1;',
+      `const so = j1 * ${d};`,
+    );
+    for (let t = 0; t < d; t++) lines.push(`sums[so + ${t}] += x${t};`);
+    lines.push(...refLines(d), 'sq[j1] += q;', '}', 'return total;');
+    pass = new Function(
+      'data',
+      'centroids',
+      'start',
+      'end',
+      'labels',
+      'upper',
+      'lower',
+      'sums',
+      'counts',
+      'ref',
+      'sq',
+      lines.join('\n'),
+    ) as FirstPass;
+    firstPasses.set(key, pass);
+  }
+  return pass;
+}
+
+function hamerlyPass(d: number, k: number): HamerlyPass {
+  const key = `${d}x${k}`;
+  let pass = hamerlyPasses.get(key);
+  if (!pass) {
+    const lines = [
+      'let changed = 0;',
+      'for (let i = start; i < end; i++) {',
+      'const a = labels[i];',
+      'const u = upper[i] + drift[a];',
+      'const l = lower[i] - (a === maxDriftJ ? secondDrift : maxDrift);',
+      'if (u < Math.max(half[a], l)) { upper[i] = u; lower[i] = l; continue; }',
+      `const io = i * ${d};`,
+      ...loadRow(d),
+      ...distanceLines(d, k),
+      `upper[i] = Math.sqrt(b1) * ${UP};`,
+      `lower[i] = Math.sqrt(b2) * ${DOWN};`,
+      'if (j1 === a) continue;',
+      'labels[i] = j1;',
+      'changed++;',
+      'counts[a] -= 1;',
+      'counts[j1] += 1;',
+      ...refLines(d),
+      'sq[a] -= q;',
+      'sq[j1] += q;',
+      `const fo = a * ${d};`,
+      `const to = j1 * ${d};`,
+    ];
+    for (let t = 0; t < d; t++) lines.push(`sums[fo + ${t}] -= x${t};`, `sums[to + ${t}] += x${t};`);
+    lines.push('}', 'return changed;');
+    pass = new Function(
+      'data',
+      'centroids',
+      'start',
+      'end',
+      'labels',
+      'upper',
+      'lower',
+      'drift',
+      'half',
+      'maxDriftJ',
+      'maxDrift',
+      'secondDrift',
+      'sums',
+      'counts',
+      'ref',
+      'sq',
+      lines.join('\n'),
+    ) as HamerlyPass;
+    hamerlyPasses.set(key, pass);
+  }
+  return pass;
 }
 
 /** Per-block scratch for the kernel. */
@@ -714,8 +947,19 @@ function lloyd(
   const { centroids, sums, counts, drift, half, pairHalf } = w;
   const next = new Float64Array(k * d);
 
+  // The fused passes need the unrolled kernel (d×k not huge) and Hamerly's two bounds; Elkan and the
+  // plain reference keep the separate kernel.
+  const fused = mode === 'hamerly' && d * k <= MAX_UNROLLED;
+  const first = fused ? firstPass(d, k) : null;
+  const step = fused ? hamerlyPass(d, k) : null;
   let firstSS = 0;
-  for (let b = 0; b < n; b += BLOCK) firstSS += firstBlock(data, w, b, Math.min(n, b + BLOCK));
+  for (let b = 0; b < n; b += BLOCK) {
+    const end = Math.min(n, b + BLOCK);
+    firstSS +=
+      first === null
+        ? firstBlock(data, w, b, end)
+        : first(data, centroids, b, end, w.labels, w.upper, w.lower, sums, counts, w.ref, w.sq);
+  }
   if (!Number.isFinite(firstSS)) throwNonFinite(data, n, d);
   const tolAbs = tol * meanVarianceFromFirstPass(n, d, k, firstSS, sums, counts, centroids);
   let iterations = 1;
@@ -771,7 +1015,26 @@ function lloyd(
     changed = 0;
     for (let b = 0; b < n; b += BLOCK) {
       const end = Math.min(n, b + BLOCK);
-      if (elkan) changed += elkanBlock(data, w, b, end);
+      if (step !== null) {
+        changed += step(
+          data,
+          centroids,
+          b,
+          end,
+          w.labels,
+          w.upper,
+          w.lower,
+          drift,
+          half,
+          w.maxDriftJ,
+          w.maxDrift,
+          w.secondDrift,
+          sums,
+          counts,
+          w.ref,
+          w.sq,
+        );
+      } else if (elkan) changed += elkanBlock(data, w, b, end);
       else if (mode === 'hamerly') changed += hamerlyBlock(data, w, b, end);
       else changed += plainBlock(data, w, b, end);
     }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mapColumns } from '../../../lib/ingest/mapping.js';
 import { readTable } from '../../../lib/ingest/read/index.js';
 import { inferDateFormat, makeDateParser, parseAmount } from '../../../lib/ingest/values.js';
+import { createRandom } from '../../../lib/util/random.js';
 import { bytesOf, chunked, findCdnow, read } from './helpers.js';
 
 const TABLE = [
@@ -416,5 +417,40 @@ describe('readTable: streaming', () => {
       expect(lines).toEqual(reference.lines);
     }
     void chunked;
+  });
+
+  it('gives the same rows and line numbers for a random corpus cut at every kind of boundary', async () => {
+    // Prepare: quoted fields with delimiters, doubled quotes and line breaks, CRLF and LF, and 2-, 3- and
+    // 4-byte UTF-8 characters, so chunk cuts land inside quotes, escapes, CRLF pairs and characters
+    const random = createRandom(31);
+    const pieces = ['a', 'Zoë', '€5', '東京', '😀', 'x,y', 'say ""hi""', 'two\nlines', 'r\r\nn', '12.50', ''];
+    const expected: string[][] = [];
+    let text = 'id,name,note\n';
+    for (let r = 0; r < 120; r++) {
+      const row: string[] = [];
+      const cells: string[] = [];
+      for (let c = 0; c < 3; c++) {
+        const raw = pieces[random.int(pieces.length)] + pieces[random.int(pieces.length)];
+        const quoted = /[",\r\n]/.test(raw) || random.next() < 0.2;
+        cells.push(quoted ? `"${raw}"` : raw);
+        row.push(raw.replaceAll('""', '"'));
+      }
+      // a row of three empty cells is still a row ("" quoted keeps it from looking blank)
+      if (row.every((v) => v === '')) cells[0] = '""';
+      expected.push(row);
+      text += cells.join(',') + (random.next() < 0.5 ? '\r\n' : '\n');
+    }
+    const whole = await read(text, {}, 1 << 20);
+
+    // Act
+    const cuts = await Promise.all([1, 2, 3, 4, 5, 7, 64, 4093].map((size) => read(text, {}, size)));
+
+    // Assess
+    expect(whole.rows).toEqual(expected);
+    for (const cut of cuts) {
+      expect(cut.rows).toEqual(whole.rows);
+      expect(cut.lines).toEqual(whole.lines);
+      expect(cut.issues).toEqual([]);
+    }
   });
 });

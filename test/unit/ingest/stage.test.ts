@@ -66,6 +66,29 @@ describe('ingestSources', () => {
     expect(report.quarantined).toEqual([]);
   });
 
+  it('recognises a repeat by value, not by spelling, and keeps rows that differ in one field', async () => {
+    // Prepare: line 3 repeats line 2 with the amount spelled differently; the others differ in one
+    // field each, or move characters between the customer and order ids
+    const text =
+      'order_id,customer_id,created_at,total,product_id\n' +
+      'o1,c1,2026-01-02T10:00:00Z,10.00,p1\n' +
+      'o1,c1,2026-01-02T10:00:00Z,10.0,p1\n' +
+      'o1,c1,2026-01-02T10:00:00Z,10.01,p1\n' +
+      'o1,c1,2026-01-02T10:00:01Z,10.00,p1\n' +
+      'o1,c1,2026-01-02T10:00:00Z,10.00,p2\n' +
+      '1o1,c,2026-01-02T10:00:00Z,10.00,p1\n' +
+      'o1,c1,2026-01-02T10:00:00Z,0,p1\n' +
+      'o1,c1,2026-01-02T10:00:00Z,-0,p1\n';
+
+    // Act
+    const { report } = await run([source('orders.csv', text)]);
+
+    // Assess
+    const f = report.files[0];
+    expect(f.rows).toEqual({ read: 8, accepted: 6, rejected: 2 });
+    expect(f.issues.map((i) => i.line)).toEqual([3, 9]);
+  });
+
   it('keeps repeats when the config says so, and never treats rows without an order id as repeats', async () => {
     const kept = await run([source('orders.csv', ORDERS)], { duplicateRows: 'keep' });
     expect(kept.report.files[0].rows.accepted).toBe(4);

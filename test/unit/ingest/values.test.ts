@@ -8,6 +8,7 @@ import {
   makeDateParser,
   parseAmount,
 } from '../../../lib/ingest/values.js';
+import { createRandom } from '../../../lib/util/random.js';
 
 describe('parseAmount', () => {
   it.each([
@@ -164,5 +165,65 @@ describe('returns and formulas', () => {
     expect(looksLikeFormula('-12.5')).toBe(false);
     expect(looksLikeFormula('+1 (555) 123-4567')).toBe(false);
     expect(looksLikeFormula('plain')).toBe(false);
+  });
+});
+
+describe('fast paths read exactly what the general parsers read (randomized corpus)', () => {
+  it('plain numbers: parseAmount equals Number() on 20,000 random decimal strings', () => {
+    // Prepare: integers, 0-15 decimals, leading zeros, lone dots, signs, up to 17 characters
+    const random = createRandom(77);
+    const texts: string[] = [
+      '0',
+      '-0',
+      '.5',
+      '-.5',
+      '12.',
+      '007',
+      '999999999999999',
+      '0.1',
+      '-0.000000000000001',
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const intDigits = random.int(9);
+      const fracDigits = random.int(9);
+      let t = random.next() < 0.3 ? '-' : '';
+      for (let j = 0; j < intDigits; j++) t += String(random.int(10));
+      if (fracDigits > 0 || random.next() < 0.1) t += '.';
+      for (let j = 0; j < fracDigits; j++) t += String(random.int(10));
+      if (/\d/.test(t)) texts.push(t);
+    }
+
+    // Act
+    const mismatches = texts.filter((t) => !Object.is(parseAmount(t), Number(t)));
+
+    // Assess
+    expect(mismatches).toEqual([]);
+  });
+
+  it('ISO dates: the arithmetic epoch equals Date.UTC on 8,000 random valid and overflowing dates', () => {
+    // Prepare: years 0000-9999 (00-99 read as 19xx, as Date.UTC does), day 29-31 overflow included
+    const random = createRandom(78);
+    const parse = makeDateParser('iso');
+    const pad = (v: number, w: number): string => String(v).padStart(w, '0');
+    const cases: { text: string; expected: number }[] = [];
+    for (let i = 0; i < 8_000; i++) {
+      const y = random.next() < 0.05 ? random.int(100) : random.int(10_000);
+      const mo = 1 + random.int(12);
+      const d = 1 + random.int(31);
+      const h = random.int(24);
+      const mi = random.int(60);
+      const s = random.int(60);
+      const ms = random.int(1000);
+      const text = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`;
+      const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+      const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+      cases.push({ text, expected: d > days ? Number.NaN : Date.UTC(y, mo - 1, d, h, mi, s, ms) });
+    }
+
+    // Act
+    const mismatches = cases.filter((c) => !Object.is(parse(c.text), c.expected));
+
+    // Assess
+    expect(mismatches).toEqual([]);
   });
 });

@@ -106,6 +106,23 @@ describe('kmeans agrees with ml-kmeans from the same initial centroids', () => {
 });
 
 describe('Elkan and Hamerly bounds give the same answer as plain Lloyd', () => {
+  it('hamerly (fused generated passes): 6,000×13, k=8, a feature count not a multiple of 4', () => {
+    // Prepare: d=13 exercises the tail of the unrolled reference distance, k=8 two centroid groups
+    const n = 6000;
+    const d = 13;
+    const { data } = blobs(n, d, 8, 0.8, 23);
+
+    // Act
+    const fast = kmeans(data, n, d, { k: 8, seed: 4, nInit: 1, tol: 0, algorithm: 'hamerly' });
+    const plain = kmeans(data, n, d, { k: 8, seed: 4, nInit: 1, tol: 0, algorithm: 'lloyd' });
+
+    // Assess
+    expect(fast.iterations).toBe(plain.iterations);
+    expect(fast.labels).toEqual(plain.labels);
+    expect(maxAbsDiff(fast.centroids, plain.centroids)).toBeLessThan(1e-9);
+    expect(Math.abs(fast.inertia - plain.inertia) / plain.inertia).toBeLessThan(1e-12);
+  });
+
   for (const tol of [0, 1e-4]) {
     for (const algorithm of ['elkan', 'hamerly'] as const) {
       it(`${algorithm}: 20,000×8, k=7, overlapping blobs, tol=${tol}`, () => {
