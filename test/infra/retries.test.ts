@@ -13,7 +13,6 @@ import {
   allStates,
   type Definition,
   definitionOf,
-  functionsByHandler,
   type State,
   synthStack,
 } from './template.js';
