@@ -9,13 +9,7 @@ import {
   TRANSIENT_ERRORS,
 } from '../../infra/constructs/workflow.js';
 import { localModel } from '../../infra/local/template.js';
-import {
-  allStates,
-  type Definition,
-  definitionOf,
-  type State,
-  synthStack,
-} from './template.js';
+import { allStates, type Definition, definitionOf, type State, synthStack } from './template.js';
 
 let definition: Definition;
 let tasks: [string, State][];
