@@ -351,8 +351,9 @@ export async function executeRun(
         const index = typeof shard === 'number' ? shard : undefined;
         const key = index === undefined ? state : `${state}#${index}`;
         attempts[key] = (attempts[key] ?? 0) + 1;
-        const timeoutMs = options.timeoutMs?.[state] ?? env.model.taskTimeoutSeconds[state] * 1000;
         const fault = faultFor(options.faults ?? [], state, index, attempts[key]);
+        const timeoutMs =
+          fault?.timeoutMs ?? options.timeoutMs?.[state] ?? env.model.taskTimeoutSeconds[state] * 1000;
         return invokeInSandbox(() => handler(input), timeoutMs, fault);
       },
     ]),

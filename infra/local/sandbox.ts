@@ -26,6 +26,8 @@ export interface Fault {
   afterEffects?: number;
   /** timeout: which writes count; default any (S3 PUT/POST/DELETE, DynamoDB writes, non-GET HTTP) */
   effects?: 'dynamodb' | 's3' | 'http';
+  /** the faulted attempt's timeout in ms (a short one keeps tests fast); the function's otherwise */
+  timeoutMs?: number;
 }
 
 type EffectKind = 'dynamodb' | 's3' | 'http';
