@@ -60,11 +60,12 @@ export const HANDLER_TRANSIENT_ERROR = 'TransientError';
 
 /**
  * A function that ran out of time or memory: `Sandbox.Timedout` is the error type Lambda reports for
- * a timeout, `Lambda.Unknown` what Step Functions reports for an unhandled crash (timeouts and
- * out-of-memory included), `States.Timeout` the task's own guard. Retried once: enough for a host
- * that stalled, while a step that is simply too slow for its data fails after two tries, not five.
+ * a timeout, `Runtime.ExitError` for a runtime killed mid-invocation (out of memory), `Lambda.Unknown`
+ * what Step Functions reports for an unhandled crash without a type, `States.Timeout` the task's own
+ * guard. Retried once: enough for a host that stalled, while a step that is simply too slow or too big
+ * for its data fails after two tries, not five.
  */
-export const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'];
+export const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout'];
 
 /** Headroom of a task's TimeoutSeconds over its function's timeout, so Lambda's own timeout comes first. */
 export const TASK_TIMEOUT_MARGIN_SECONDS = 60;
