@@ -9,10 +9,7 @@ export class TransientError extends Error {
   /** the name of the failure it stands for, e.g. `SlowDown`, `ThrottlingException`, `ECONNRESET` */
   readonly original: string;
   constructor(original: string, message: string, options?: { cause?: unknown }) {
-    super(
-      `${original}: ${message} (a temporary failure after the SDK's own retries; the step is retried)`,
-      options,
-    );
+    super(`${original}: ${message} (a temporary failure, after the SDK's own retries)`, options);
     this.name = TRANSIENT_ERROR;
     this.original = original;
   }
