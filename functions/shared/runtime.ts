@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { createDocumentClient, createS3Client, requiredEnv } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { forStepFunctions } from './errors.js';
 
 export const logger = new Logger({ serviceName: 'audience-segmentation' });
 
@@ -50,9 +51,22 @@ export function handler<S extends z.ZodType, R>(
           `unexpected input: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
         );
       }
-      const ref = parsed.data as { dataset?: string; runId?: string };
+      const ref = parsed.data as { dataset?: string; runId?: string; shard?: { index?: number } };
       if (ref.dataset) logger.appendKeys({ dataset: ref.dataset, runId: ref.runId });
-      return fn(parsed.data, context);
+      try {
+        return await fn(parsed.data, context);
+      } catch (error) {
+        // the name decides Retry (TransientError) or straight to Catch (our named input errors)
+        const named = forStepFunctions(error);
+        // a failing shard must be named wherever the failure surfaces (run summary, quarantine report)
+        if (
+          named instanceof Error &&
+          typeof ref.shard?.index === 'number' &&
+          !named.message.startsWith('shard ')
+        )
+          named.message = `shard ${ref.shard.index}: ${named.message}`;
+        throw named;
+      }
     });
 }
 

@@ -23,6 +23,7 @@ import {
   StateMachineType,
   Succeed,
   TaskInput,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -49,8 +50,25 @@ export const TRANSIENT_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'Lambda.ClientExecutionTimeoutException',
-  'Lambda.Unknown',
 ];
+
+/**
+ * A handler's own temporary failure (S3/DynamoDB throttling or 5xx after the SDK's retries, a reset
+ * socket): functions/shared/errors.ts names it so. Never an input error.
+ */
+export const HANDLER_TRANSIENT_ERROR = 'TransientError';
+
+/**
+ * A function that ran out of time or memory: `Sandbox.Timedout` is the error type Lambda reports for
+ * a timeout, `Runtime.ExitError` for a runtime killed mid-invocation (out of memory), `Lambda.Unknown`
+ * what Step Functions reports for an unhandled crash without a type, `States.Timeout` the task's own
+ * guard. Retried once: enough for a host that stalled, while a step that is simply too slow or too big
+ * for its data fails after two tries, not five.
+ */
+export const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout'];
+
+/** Headroom of a task's TimeoutSeconds over its function's timeout, so Lambda's own timeout comes first. */
+export const TASK_TIMEOUT_MARGIN_SECONDS = 60;
 
 export class SegmentationWorkflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -59,6 +77,7 @@ export class SegmentationWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: SegmentationWorkflowProps) {
     super(scope, id);
     const { bucket, tables } = props;
+    const timeouts = new Map<SegmentationFunction, Duration>();
     const fn = (name: string, memorySize: number, timeout: Duration): SegmentationFunction => {
       const f = new SegmentationFunction(this, `${pascal(name)}Function`, {
         handlerName: name,
@@ -75,6 +94,7 @@ export class SegmentationWorkflow extends Construct {
           "state's Retry and Catch → Quarantine, so a Lambda dead-letter queue would never receive anything.",
       });
       this.functions[name] = f;
+      timeouts.set(f, timeout);
       return f;
     };
     const { key } = props;
@@ -147,13 +167,38 @@ export class SegmentationWorkflow extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         resultPath,
-      }).addRetry({
-        errors: TRANSIENT_ERRORS,
-        interval: Duration.seconds(2),
-        maxAttempts: 5,
-        backoffRate: 2,
-        jitterStrategy: JitterType.FULL,
-      });
+        // a guard for an invoke that never answers; Lambda's own timeout (Sandbox.Timedout) comes first.
+        // Also what the local engine enforces (its default is 60 s without it)
+        taskTimeout: Timeout.duration(
+          Duration.seconds(
+            (timeouts.get(f) ?? Duration.minutes(15)).toSeconds() + TASK_TIMEOUT_MARGIN_SECONDS,
+          ),
+        ),
+      })
+        // every step is safe to run again: outputs are keyed by run, writes are idempotent or
+        // checkpointed (memberships as deltas, audience batches resumed), so a retry duplicates nothing
+        .addRetry({
+          errors: [HANDLER_TRANSIENT_ERROR],
+          // the SDK has already retried for about a second: give a throttled prefix or partition time
+          interval: Duration.seconds(5),
+          maxAttempts: 4,
+          backoffRate: 2,
+          maxDelay: Duration.seconds(60),
+          jitterStrategy: JitterType.FULL,
+        })
+        .addRetry({
+          errors: TRANSIENT_ERRORS,
+          interval: Duration.seconds(2),
+          maxAttempts: 5,
+          backoffRate: 2,
+          jitterStrategy: JitterType.FULL,
+        })
+        .addRetry({
+          errors: TIMEOUT_ERRORS,
+          interval: Duration.seconds(5),
+          maxAttempts: 1,
+          jitterStrategy: JitterType.FULL,
+        });
 
     const shardMap = (stateId: string, f: SegmentationFunction): DistributedMap => {
       // Distributed, not inline: each shard is its own child execution, so a run scales with the

@@ -13,6 +13,7 @@ import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { createS3Client } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
+import { type Fault, faultFor, invokeInSandbox } from './sandbox.js';
 import { type StandIns, startStandIns } from './standins.js';
 import { type LocalModel, localModel, synthesizeTemplate } from './template.js';
 
@@ -167,7 +168,15 @@ export function datasetNameFor(paths: readonly string[]): string {
   return clean || 'dataset';
 }
 
-export interface LocalRunOptions {
+/** How the local Lambda sandbox treats each task's attempts (tests; the CLI uses the defaults). */
+export interface SandboxOptions {
+  /** faults injected into given attempts of given states (test/e2e/faults.test.ts) */
+  faults?: readonly Fault[];
+  /** per-state function timeout in ms, overriding the template's Timeout (e.g. a short one in tests) */
+  timeoutMs?: Readonly<Record<string, number>>;
+}
+
+export interface LocalRunOptions extends SandboxOptions {
   dataset: string;
   config?: unknown;
   onProgress?: (event: ProgressEvent) => void;
@@ -179,6 +188,8 @@ export interface LocalRunResult {
   output: unknown;
   summary?: RunSummary;
   error?: { name: string; message: string };
+  /** handler invocations per state (`ScoreShard#3` for a shard): 1 when nothing was retried */
+  attempts: Record<string, number>;
 }
 
 /** Uploads inputs under incoming/<dataset>/ and runs the workflow over that snapshot. */
@@ -205,7 +216,10 @@ export async function runLocal(
       return 'started';
     },
   );
-  return executeRun(env, runInput!, options.onProgress);
+  return executeRun(env, runInput!, options.onProgress, {
+    faults: options.faults,
+    timeoutMs: options.timeoutMs,
+  });
 }
 
 /** Resolves a plain `$.a.b` JSONPath (what the synthesized definition uses for ItemsPath/ResultPath). */
@@ -322,14 +336,31 @@ export async function executeRun(
   env: LocalEnvironment,
   runInput: RunInput,
   onProgress?: (event: ProgressEvent) => void,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal } & SandboxOptions = {},
 ): Promise<LocalRunResult> {
   const machine = new StateMachine(env.model.definition as never, {
     validationOptions: { checkPaths: false },
   });
+  // each attempt runs as in a Lambda sandbox: its function's Timeout, frozen after it, faults if asked
+  const attempts: Record<string, number> = {};
+  const handlers = Object.fromEntries(
+    Object.entries(env.handlers).map(([state, handler]) => [
+      state,
+      (input: unknown) => {
+        const shard = (input as { shard?: { index?: unknown } } | null)?.shard?.index;
+        const index = typeof shard === 'number' ? shard : undefined;
+        const key = index === undefined ? state : `${state}#${index}`;
+        attempts[key] = (attempts[key] ?? 0) + 1;
+        const fault = faultFor(options.faults ?? [], state, index, attempts[key]);
+        const timeoutMs =
+          fault?.timeoutMs ?? options.timeoutMs?.[state] ?? env.model.taskTimeoutSeconds[state] * 1000;
+        return invokeInSandbox(() => handler(input), timeoutMs, fault);
+      },
+    ]),
+  );
   const execution = machine.run(runInput as never, {
     overrides: {
-      taskResourceLocalHandlers: env.handlers as never,
+      taskResourceLocalHandlers: handlers as never,
       retryIntervalOverrides: Object.fromEntries(Object.keys(env.handlers).map((s) => [s, 10])),
     },
   });
@@ -345,7 +376,7 @@ export async function executeRun(
     const summary = JSON.parse(
       new TextDecoder().decode(await env.store.get(`runs/${runInput.dataset}/${runInput.runId}/run.json`)),
     ) as RunSummary;
-    return { status: 'succeeded', runInput, output, summary };
+    return { status: 'succeeded', runInput, output, summary, attempts };
   } catch (error) {
     await logs.catch(() => undefined);
     if (options.signal?.aborted) {
@@ -354,6 +385,7 @@ export async function executeRun(
         runInput,
         output: null,
         error: { name: 'RunAborted', message: 'the run was stopped' },
+        attempts,
       };
     }
     const err = error as { name?: string; message?: string; cause?: { message?: string } };
@@ -363,7 +395,7 @@ export async function executeRun(
     const detail = failure
       ? (JSON.parse(new TextDecoder().decode(failure)) as { error: { name: string; message: string } }).error
       : { name: err.name ?? 'Error', message: err.message ?? String(error) };
-    return { status: 'failed', runInput, output: null, error: detail };
+    return { status: 'failed', runInput, output: null, error: detail, attempts };
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }

@@ -27,6 +27,8 @@ export interface LocalModel {
   tables: LocalTable[];
   /** state name → handler folder under functions/ */
   taskHandlers: Record<string, string>;
+  /** state name → its function's Timeout in seconds (Lambda's default 3 s when unset), enforced locally */
+  taskTimeoutSeconds: Record<string, number>;
   /** union of every function's resolved environment */
   environment: Record<string, string>;
 }
@@ -99,12 +101,14 @@ export function localModel(template: Template, options: { bucketName?: string } 
   };
 
   const handlerByLogicalId = new Map<string, string>();
+  const timeoutByLogicalId = new Map<string, number>();
   const environment: Record<string, string> = {};
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
     const handler = r.Metadata?.[HANDLER_METADATA];
     if (typeof handler !== 'string') continue;
     handlerByLogicalId.set(id, handler);
+    timeoutByLogicalId.set(id, typeof r.Properties?.Timeout === 'number' ? r.Properties.Timeout : 3);
     const vars = ((r.Properties?.Environment as Record<string, Json> | undefined)?.Variables ?? {}) as Record<
       string,
       Json
@@ -125,6 +129,7 @@ export function localModel(template: Template, options: { bucketName?: string } 
   const definition = JSON.parse(definitionString) as Record<string, Json>;
 
   const taskHandlers: Record<string, string> = {};
+  const taskTimeoutSeconds: Record<string, number> = {};
   const walk = (states: Record<string, Record<string, Json>>): void => {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Task') {
@@ -134,6 +139,7 @@ export function localModel(template: Template, options: { bucketName?: string } 
         if (!handler)
           throw new TemplateError(`task ${name} calls ${arn}, which is not one of the product's functions`);
         taskHandlers[name] = handler;
+        taskTimeoutSeconds[name] = timeoutByLogicalId.get(id)!;
       }
       const processor = (state.ItemProcessor ?? state.Iterator) as
         | { States: Record<string, Record<string, Json>> }
@@ -144,5 +150,5 @@ export function localModel(template: Template, options: { bucketName?: string } 
     }
   };
   walk(definition.States as Record<string, Record<string, Json>>);
-  return { definition, bucketName, tables, taskHandlers, environment };
+  return { definition, bucketName, tables, taskHandlers, taskTimeoutSeconds, environment };
 }

@@ -43,6 +43,35 @@ describe('state payloads', () => {
     expect(size(state)).toBeLessThan(LIMIT / 2);
   });
 
+  it('stay under 256 KiB with the most shards a config may ask for (10,000)', () => {
+    // Prepare: the config schema's upper bound on `shards`
+    const shardCount = shardCountFor(1, 10_000);
+    const ingest = { shardCount, shards: Array.from({ length: shardCount }, (_, index) => ({ index })) };
+    // Act: the Map state input carries the shard list; each child gets one item
+    const state = { dataset: 'd', runId: 'r0123456789abcdef', ingest, asOfMs: Date.now() };
+    // Assess
+    expect(size(state)).toBeLessThan(LIMIT);
+  });
+
+  it('carry the dropped files as a list: a snapshot of up to 1,000 files fits, more does not', () => {
+    // Prepare: realistic keys of a multi-part export (Spark/Glue style part names, versioned bucket)
+    const object = (i: number) => ({
+      key: `incoming/a-dataset-name/orders/2026-11-22/part-${String(i).padStart(5, '0')}-3f0c1a2b-9d8e-4f7a-b6c5-d4e3f2a1b0c9-c000.snappy.parquet`,
+      size: 123_456_789,
+      etag: 'd41d8cd98f00b204e9800998ecf8427e',
+      versionId: 'Wc2KZhnHb8FtP4fTRgNj.TBPtLIBmSaP',
+    });
+    const input = (n: number): RunInput => ({
+      dataset: 'a-dataset-name',
+      runId: 'r0123456789abcdef',
+      objects: Array.from({ length: n }, (_, i) => object(i)),
+    });
+    // Act / Assess: the run input is the largest payload (it rides along every state); known limit:
+    // beyond ~1,300 such files StartExecution would refuse it (a manifest in S3 would lift this)
+    expect(size(input(1000))).toBeLessThan(LIMIT);
+    expect(size(input(1400))).toBeGreaterThan(LIMIT);
+  });
+
   it('derives the shard count from input size, within the configured bounds', () => {
     expect(shardCountFor(1000, 0)).toBe(1);
     expect(shardCountFor(100 * 2 ** 20, 0)).toBe(4);
