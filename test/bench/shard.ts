@@ -28,7 +28,7 @@ import { publishMemberships } from '../../lib/pipeline/publish.js';
 import { score } from '../../lib/pipeline/score.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { validate } from '../../lib/pipeline/validate.js';
-import type { BlobStore, ListedObject } from '../../lib/storage/blob.js';
+import type { BlobStore, ListedObject, VersionedObject } from '../../lib/storage/blob.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
 
@@ -83,6 +83,13 @@ class DiskBlobStore implements BlobStore {
     };
     walk(join(this.dir, prefix.slice(0, prefix.lastIndexOf('/') + 1)));
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+  async listLatestVersions(prefix: string): Promise<VersionedObject[]> {
+    // files keep no versions: the modification time stands in for S3's LastModified
+    return (await this.list(prefix)).map((o) => ({
+      ...o,
+      lastModifiedMs: statSync(this.path(o.key)).mtimeMs,
+    }));
   }
   async delete(keys: readonly string[]): Promise<void> {
     for (const k of keys) rmSync(this.path(k), { force: true });
