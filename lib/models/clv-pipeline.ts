@@ -1,5 +1,6 @@
-// CLV in the pipeline: Fit merges the shards' (x, t_x, T) histories and repeat-spend pairs and fits
-// BG/NBD and Gamma-Gamma on them (exact: the same numbers as one fit on all customers); Score applies
+// CLV in the pipeline: Fit merges the shards' (x, t_x, T) histories (counts per distinct history) and
+// repeat-spend pairs (a hash sample of at most maxSpendCustomers) and fits BG/NBD and Gamma-Gamma on them
+// (BG/NBD exact: the same numbers as one fit on all customers); Score applies
 // the fitted parameters to each shard's customers. Too little data skips the model with a reason.
 import type { ClvSettings } from '../config/schema.js';
 import type { ClvHistories } from '../features/clv-inputs.js';
@@ -92,6 +93,29 @@ export function expandHistories(
 }
 
 /**
+ * Merged histories as distinct (x, t_x, T) in periods with their customer counts, ascending (the order
+ * expandHistories lays customers out in): what fitBgNbd's `counts` takes, bounded by the distinct
+ * histories (whole days of the data's span), not by the number of customers.
+ */
+export function countedHistories(
+  merged: ClvHistories,
+  periodDays: number,
+): { x: Float64Array; tx: Float64Array; T: Float64Array; count: Float64Array } {
+  const entries = Object.entries(merged.histories)
+    .map(([key, count]) => {
+      const [x, txDays, TDays] = key.split('|').map(Number);
+      return { x, txDays, TDays, count };
+    })
+    .sort((u, v) => u.x - v.x || u.txDays - v.txDays || u.TDays - v.TDays);
+  return {
+    x: Float64Array.from(entries, (e) => e.x),
+    tx: Float64Array.from(entries, (e) => e.txDays / periodDays),
+    T: Float64Array.from(entries, (e) => e.TDays / periodDays),
+    count: Float64Array.from(entries, (e) => e.count),
+  };
+}
+
+/**
  * Fits BG/NBD on every customer's history and Gamma-Gamma on the repeat buyers (the `maxSpendCustomers`
  * with the smallest hash keys when there are more, so the sample does not depend on the sharding).
  */
@@ -99,6 +123,8 @@ export function fitClvModel(
   histories: readonly ClvHistories[],
   spend: readonly Columns[],
   settings: ClvSettings,
+  /** repeat buyers over all shards, when the spend parts are capped samples of them */
+  repeatBuyers?: number,
 ): ClvModel {
   const merged = mergeClvHistories(histories);
   const base: ClvModel = {
@@ -109,12 +135,12 @@ export function fitClvModel(
     discountRatePerPeriod: settings.discountRatePerPeriod,
     warnings: [],
   };
-  const { x, tx, T } = expandHistories(merged, settings.periodDays);
+  const { x, tx, T, count } = countedHistories(merged, settings.periodDays);
   let repeatTransactions = 0;
-  for (let i = 0; i < x.length; i++) repeatTransactions += x[i];
+  for (let i = 0; i < x.length; i++) repeatTransactions += x[i] * count[i];
   const pairs = mergeSpend(spend, settings.maxSpendCustomers);
   try {
-    let bg = fitBgNbd(x, tx, T, { penalizer: settings.penalizer });
+    let bg = fitBgNbd(x, tx, T, { penalizer: settings.penalizer, counts: count });
     if (!predictsFinite(bg, merged, settings.periodDays, settings.horizonPeriods)) {
       // e.g. no visible drop-out: a and b run off to ~1e5–1e7 and E[Y] overflows; a light penalty
       // keeps them finite for a small loss of likelihood
@@ -122,7 +148,7 @@ export function fitClvModel(
       base.warnings.push(
         `The exact BG/NBD fit ran to the boundary (a = ${bg.a.toPrecision(3)}, b = ${bg.b.toPrecision(3)}: almost no customer seems to lapse), so predictions overflowed; refitted with penalizer ${penalizer}.`,
       );
-      bg = fitBgNbd(x, tx, T, { penalizer });
+      bg = fitBgNbd(x, tx, T, { penalizer, counts: count });
     }
     const gg = fitGammaGamma(pairs.x, pairs.meanSpend);
     if (!(gg.q > 1)) {
@@ -145,7 +171,7 @@ export function fitClvModel(
         logLikelihood: gg.logLikelihood,
         converged: gg.converged,
         customers: gg.customers,
-        repeatBuyers: pairs.total,
+        repeatBuyers: repeatBuyers ?? pairs.total,
       },
     };
   } catch (error) {

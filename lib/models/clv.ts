@@ -203,14 +203,21 @@ export function fitBgNbd(
   x: Float64Array,
   tx: Float64Array,
   T: Float64Array,
-  options: { initial?: BgNbdParams; penalizer?: number } = {},
+  options: { initial?: BgNbdParams; penalizer?: number; counts?: Float64Array } = {},
 ): BgNbdFit {
   checkSummaries(x, tx, T);
-  const n = x.length;
+  // with counts, x/tx/T are distinct histories in ascending (x, t_x, T) order, counts[i] customers each
+  // (a histogram merged over shards): no per-customer arrays, the same fit to the last bit
+  const counts = options.counts;
+  if (counts && !isHistogram(x, tx, T, counts))
+    throw new ClvInputError(
+      'Counted histories must be distinct, in ascending (x, t_x, T) order, one count each.',
+    );
+  const n = counts ? counts.reduce((s, c) => s + c, 0) : x.length;
   if (n < 2) throw new ClvInputError(`BG/NBD needs at least 2 customers to fit, got ${n}.`);
   let repeaters = 0;
   let meanT = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < x.length; i++) {
     const xi = x[i];
     if (!(xi >= 0 && tx[i] >= 0 && T[i] >= tx[i])) {
       throw new ClvInputError(
@@ -218,7 +225,8 @@ export function fitBgNbd(
       );
     }
     if (xi > 0) repeaters++;
-    meanT += T[i] / n;
+    // one term per customer, in the order of the expanded customers (bit-identical start point)
+    for (let k = counts ? counts[i] : 1; k > 0; k--) meanT += T[i] / n;
   }
   if (repeaters === 0) {
     throw new ClvInputError(
@@ -226,6 +234,7 @@ export function fitBgNbd(
     );
   }
   const data = compressSummaries(x, tx, T);
+  if (counts) data.count.set(counts); // distinct and sorted as compressSummaries sorts: aligned one to one
   const penalizer = options.penalizer ?? 0;
   const start = options.initial ?? { r: 1, alpha: Math.max(meanT, 1e-3), a: 1, b: 1 };
   const unpack = (theta: Float64Array): BgNbdParams => ({
@@ -679,6 +688,17 @@ export function summariseTransactions(
     meanRepeatSpend[c] = x[c] > 0 ? (totalAmount[c] - firstDayAmount[c]) / x[c] : 0;
   }
   return { x, tx, T, meanRepeatSpend, activeCustomers: active };
+}
+
+/** True when the histories are distinct, ascending by (x, t_x, T), with a positive count each. */
+function isHistogram(x: Float64Array, tx: Float64Array, T: Float64Array, counts: Float64Array): boolean {
+  if (counts.length !== x.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    if (!(counts[i] > 0 && Number.isInteger(counts[i]))) return false;
+    const order = i > 0 ? x[i - 1] - x[i] || tx[i - 1] - tx[i] || T[i - 1] - T[i] : -1;
+    if (!(order < 0)) return false;
+  }
+  return true;
 }
 
 function checkSummaries(x: Float64Array, tx: Float64Array, T: Float64Array): void {

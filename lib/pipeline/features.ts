@@ -7,10 +7,11 @@ import {
   selectSample,
   summariseFeatures,
 } from '../features/build.js';
+import { shardQuota } from '../features/sampling.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { buildPredictiveInputs } from './predictive.js';
-import { loadRunConfig, readParts, shardFile } from './run-files.js';
+import { loadRunConfig, readParts, runShardCount, shardFile } from './run-files.js';
 import type { RunRef, ShardTask, StageDone } from './types.js';
 
 export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<StageDone> {
@@ -34,9 +35,15 @@ export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<
     shardFile(task, task.shard.index, 'features-summary.json'),
     summariseFeatures(features),
   );
-  const sample = selectSample(features, config.segments.sampleSize, config.segments.seed);
+  // only this shard's quota of the global sample (its smallest keys), so Fit's input stays bounded
+  const shardCount = await runShardCount(store, task);
+  const sample = selectSample(
+    features,
+    shardQuota(config.segments.sampleSize, shardCount),
+    config.segments.seed,
+  );
   await store.put(shardFile(task, task.shard.index, 'sample.bin'), encodeColumns(sample));
-  await buildPredictiveInputs(store, task, config, tx, features, customers);
+  await buildPredictiveInputs(store, task, config, tx, features, customers, shardCount);
   return {
     dataset: task.dataset,
     runId: task.runId,

@@ -1,9 +1,10 @@
 // Fit stage: merge the shards' statistics and samples and fit the models.
 import type { ShardFeatureSummary } from '../features/build.js';
 import { dictionaryFor } from '../features/dictionary.js';
+import { foldSmallest, shardQuota } from '../features/sampling.js';
 import { fitSegmentation } from '../models/segmentation.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
-import { decodeColumns } from '../storage/columnar.js';
+import { type Columns, decodeColumns } from '../storage/columnar.js';
 import { fitPredictive } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
@@ -14,16 +15,39 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
   const summaries = await Promise.all(
     indices.map((i) => getJson<ShardFeatureSummary>(store, shardFile(ref, i, 'features-summary.json'))),
   );
-  const samples = await Promise.all(
-    indices.map(async (i) => decodeColumns(await store.get(shardFile(ref, i, 'sample.bin'))).columns),
-  );
-  const model = fitSegmentation(summaries, samples, config.segments);
+  const samples = await loadFitSample(store, ref, config.segments.sampleSize);
+  const model = fitSegmentation(summaries, samples.parts, config.segments);
   await putJson(store, runFile(ref, 'model.json'), model);
-  await fitPredictive(store, ref, config, samples);
+  await fitPredictive(store, ref, config, samples.parts);
   await putJson(
     store,
     runFile(ref, 'feature-dictionary.json'),
     dictionaryFor(model.allFeatures ?? model.features),
   );
-  return { dataset: ref.dataset, runId: ref.runId, stage: 'fit', k: model.k, customers: model.customers };
+  return {
+    dataset: ref.dataset,
+    runId: ref.runId,
+    stage: 'fit',
+    k: model.k,
+    customers: model.customers,
+    sampleRowsRead: samples.loaded,
+    ...(samples.incomplete ? { sampleIncomplete: true } : {}),
+  };
+}
+
+/**
+ * The shards' fitting samples folded into the `size` smallest keys (the global sample): at most about
+ * 2 × size rows are held at once, whatever the number of shards.
+ */
+export async function loadFitSample(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  size: number,
+): Promise<{ parts: Columns[]; loaded: number; peak: number; incomplete: boolean }> {
+  return foldSmallest(
+    ref.shardCount,
+    async (i) => decodeColumns(await store.get(shardFile(ref, i, 'sample.bin'))).columns,
+    size,
+    { key: 'sampleKey', quota: shardQuota(size, ref.shardCount) },
+  );
 }

@@ -12,6 +12,7 @@ import {
   type TransactionColumns,
 } from '../features/build.js';
 import { type ClvHistories, calibrationEndDay, computeClvInputs } from '../features/clv-inputs.js';
+import { foldSmallest, shardQuota } from '../features/sampling.js';
 import type { IngestReport, OutcomeStats } from '../ingest/stage.js';
 import { type ClvModel, capSpend, fitClvModel, scoreClvCustomers } from '../models/clv-pipeline.js';
 import {
@@ -107,8 +108,11 @@ export async function buildPredictiveInputs(
   tx: TransactionColumns,
   features: CustomerFeatures,
   customers?: CustomerAttributes,
+  /** the run's shard count: each shard keeps only its quota of every global sample (features/sampling.ts) */
+  shardCount?: number,
 ): Promise<void> {
   const file = (name: string) => shardFile(task, task.shard.index, name);
+  const quota = (size: number) => shardQuota(size, shardCount);
   if (config.clv.enabled) {
     const inputs = computeClvInputs(tx, {
       asOfMs: task.asOfMs,
@@ -119,13 +123,21 @@ export async function buildPredictiveInputs(
     await putJson(store, file('clv-histories.json'), inputs.histories);
     await store.put(
       file('clv-spend.bin'),
-      encodeColumns(capSpend(inputs.spend, config.clv.maxSpendCustomers)),
+      encodeColumns(capSpend(inputs.spend, quota(config.clv.maxSpendCustomers)), {
+        repeatBuyers: (inputs.spend.key as Uint32Array).length,
+      }),
     );
   }
   const p = config.propensity;
   if (p.enabled) {
     for (const target of p.targets) {
-      const built = buildSelfLabelledSample(tx, task.asOfMs, target, p.sampleSize, config.segments.seed);
+      const built = buildSelfLabelledSample(
+        tx,
+        task.asOfMs,
+        target,
+        quota(p.sampleSize),
+        config.segments.seed,
+      );
       await store.put(file(`propensity-${target.name}.bin`), encodeColumns(built.sample));
     }
     const outcomes = await readParts(store, task, task.shard.index, 'outcomes');
@@ -151,7 +163,7 @@ export async function buildPredictiveInputs(
       const built = buildOutcomeSample(
         asOfCut,
         { customerId, label, timestampMs },
-        p.sampleSize,
+        quota(p.sampleSize),
         config.segments.seed,
         cutMs,
       );
@@ -169,17 +181,76 @@ export async function buildPredictiveInputs(
   if (config.lookalike.enabled) {
     const seeds = await seedSet(store, task, task.shard.index);
     if (seeds.size) {
-      const built = buildLookalikeSample(features, seeds, config.lookalike.sampleSize, config.segments.seed);
+      const built = buildLookalikeSample(
+        features,
+        seeds,
+        quota(config.lookalike.sampleSize),
+        config.segments.seed,
+      );
       await store.put(file('lookalike-sample.bin'), encodeColumns(built.sample, { seeds: seeds.size }));
     }
   }
 }
 
-async function shardColumns(store: BlobStore, ref: RunRef, shards: number, name: string) {
-  const parts = await Promise.all(
-    Array.from({ length: shards }, (_, i) => store.getIfExists(shardFile(ref, i, name))),
+/**
+ * The shards' `name` samples folded into the `size` smallest keys (bounded memory, see
+ * features/sampling.ts), with each shard file's metadata; undefined when no shard wrote one.
+ */
+async function foldShardSamples(
+  store: BlobStore,
+  ref: RunRef,
+  shards: number,
+  name: string,
+  size: number,
+  where?: (part: Columns, row: number) => boolean,
+): Promise<{ parts: Columns[]; metas: Record<string, unknown>[] } | undefined> {
+  const metas: Record<string, unknown>[] = [];
+  const folded = await foldSmallest(
+    shards,
+    async (i) => {
+      const bytes = await store.getIfExists(shardFile(ref, i, name));
+      if (!bytes) return undefined;
+      const decoded = decodeColumns(bytes);
+      metas.push(decoded.meta);
+      return decoded.columns;
+    },
+    size,
+    { key: 'key', quota: shardQuota(size, shards), ...(where ? { where } : {}) },
   );
-  return parts.filter((p): p is Uint8Array => p !== undefined).map((p) => decodeColumns(p));
+  return metas.length ? { parts: folded.parts, metas } : undefined;
+}
+
+/** Per shard JSON, read a few at a time and folded into one value (never all shards' files at once). */
+async function foldShardJson<T, A>(
+  store: BlobStore,
+  ref: RunRef,
+  shards: number,
+  name: string,
+  into: A,
+  add: (acc: A, part: T) => void,
+): Promise<A> {
+  for (let start = 0; start < shards; start += 8) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(8, shards - start) }, (_, j) =>
+        getJsonIfExists<T>(store, shardFile(ref, start + j, name)),
+      ),
+    );
+    for (const part of batch) if (part !== undefined) add(into, part);
+  }
+  return into;
+}
+
+/** True when some shard wrote `name` (looked up a few shards at a time, stopping at the first). */
+async function anyShardFile(store: BlobStore, ref: RunRef, shards: number, name: string): Promise<boolean> {
+  for (let start = 0; start < shards; start += 8) {
+    const found = await Promise.all(
+      Array.from({ length: Math.min(8, shards - start) }, (_, j) =>
+        store.getIfExists(shardFile(ref, start + j, name)),
+      ),
+    );
+    if (found.some((b) => b !== undefined)) return true;
+  }
+  return false;
 }
 
 /** The supplied-outcome target, named by its label when one label column or file supplied it. */
@@ -205,13 +276,13 @@ function mergeLaterDates(metas: unknown[]): Record<string, { later: number; fill
 /** Where the labels came from, the instant the features describe and the labelled rows left out. */
 function describeSuppliedOutcome(
   model: ScoreModel,
-  decoded: { meta: Record<string, unknown> }[],
+  metas: Record<string, unknown>[],
   stats: OutcomeStats | undefined,
   config: DatasetConfig,
 ): void {
-  const cut = decoded.map((d) => Number(d.meta.cutMs)).find((v) => Number.isFinite(v));
-  const asOfMs = decoded.map((d) => Number(d.meta.asOfMs)).find((v) => Number.isFinite(v));
-  const beforeCut = decoded.reduce((n, d) => n + Number(d.meta.beforeCut ?? 0), 0);
+  const cut = metas.map((m) => Number(m.cutMs)).find((v) => Number.isFinite(v));
+  const asOfMs = metas.map((m) => Number(m.asOfMs)).find((v) => Number.isFinite(v));
+  const beforeCut = metas.reduce((n, m) => n + Number(m.beforeCut ?? 0), 0);
   const unlabelled = stats?.unlabelled ?? 0;
   const notes = (stats?.sources ?? []).map((s) => `Labels from ${s}.`);
   if (cut !== undefined) {
@@ -243,15 +314,25 @@ export async function fitPredictive(
   const shards = ref.shardCount;
   let clv: ClvModel | null = null;
   if (config.clv.enabled) {
-    const histories = (
-      await Promise.all(
-        Array.from({ length: shards }, (_, i) =>
-          getJsonIfExists<ClvHistories>(store, shardFile(ref, i, 'clv-histories.json')),
-        ),
-      )
-    ).filter((h): h is ClvHistories => h !== undefined);
-    const spend = (await shardColumns(store, ref, shards, 'clv-spend.bin')).map((d) => d.columns);
-    clv = fitClvModel(histories, spend, config.clv);
+    // one histogram of distinct histories, merged as the shards' files arrive
+    const merged = await foldShardJson<ClvHistories, { parts: number; all: ClvHistories }>(
+      store,
+      ref,
+      shards,
+      'clv-histories.json',
+      { parts: 0, all: { calibrationEndDay: 0, customers: 0, histories: {} } },
+      (acc, part) => {
+        if (!acc.parts++) acc.all.calibrationEndDay = part.calibrationEndDay;
+        acc.all.customers += part.customers;
+        for (const [key, count] of Object.entries(part.histories))
+          acc.all.histories[key] = (acc.all.histories[key] ?? 0) + count;
+      },
+    );
+    const spend = await foldShardSamples(store, ref, shards, 'clv-spend.bin', config.clv.maxSpendCustomers);
+    const repeatBuyers = spend?.metas.every((m) => typeof m.repeatBuyers === 'number')
+      ? spend.metas.reduce((n, m) => n + Number(m.repeatBuyers), 0)
+      : undefined;
+    clv = fitClvModel(merged.parts ? [merged.all] : [], spend?.parts ?? [], config.clv, repeatBuyers);
   }
   // population as of asOf (the clustering sample): band cuts and percentiles
   const popColumns: Record<string, Float64Array> = {};
@@ -279,21 +360,26 @@ export async function fitPredictive(
   const p = config.propensity;
   if (p.enabled) {
     const targets: PropensityTarget[] = [...p.targets];
-    const outcomeParts = await shardColumns(store, ref, shards, 'propensity-outcome.bin');
-    const stats = outcomeParts.length ? await outcomeStats(store, ref) : undefined;
-    if (outcomeParts.length) targets.unshift(outcomeTarget(stats));
+    const hasOutcomes = await anyShardFile(store, ref, shards, 'propensity-outcome.bin');
+    const stats = hasOutcomes ? await outcomeStats(store, ref) : undefined;
+    if (hasOutcomes) targets.unshift(outcomeTarget(stats));
     for (const target of targets) {
-      const decoded = await shardColumns(store, ref, shards, `propensity-${target.name}.bin`);
-      const parts = decoded.map((d) => d.columns);
-      const merged = parts.length ? mergeSamples(parts, p.sampleSize) : undefined;
+      const folded = await foldShardSamples(
+        store,
+        ref,
+        shards,
+        `propensity-${target.name}.bin`,
+        p.sampleSize,
+      );
+      const merged = folded ? mergeSamples(folded.parts, p.sampleSize) : undefined;
       if (merged && target.kind === 'outcome') {
-        const later = mergeLaterDates(decoded.map((d) => d.meta.laterDates));
+        const later = mergeLaterDates((folded?.metas ?? []).map((m) => m.laterDates));
         if (later) merged.laterDates = later;
       }
       const model = merged
         ? fitScoreModel(merged, target, p)
         : skippedModel(target, describeTarget(target), 'No training data was built for this target.');
-      if (target.kind === 'outcome') describeSuppliedOutcome(model, decoded, stats, config);
+      if (target.kind === 'outcome') describeSuppliedOutcome(model, folded?.metas ?? [], stats, config);
       if (model.status === 'fitted')
         calibrateBands(model, predict(model, popColumns, popN, popCategorical), p.bands);
       propensity.push(model);
@@ -301,14 +387,15 @@ export async function fitPredictive(
   }
   let lookalike: LookalikeModel | null = null;
   if (config.lookalike.enabled) {
-    const parts = await shardColumns(store, ref, shards, 'lookalike-sample.bin');
-    if (parts.length) {
-      const seeds = parts.reduce((n, d) => n + Number(d.meta.seeds ?? 0), 0);
-      lookalike = fitLookalike(
-        parts.map((d) => d.columns),
-        seeds,
-        config.lookalike,
-      );
+    // seeds and non-seeds are sampled separately: sampleSize smallest keys of each
+    const size = config.lookalike.sampleSize;
+    const label = (value: number) => (part: Columns, row: number) =>
+      (part.label as Uint8Array)[row] === value;
+    const seedRows = await foldShardSamples(store, ref, shards, 'lookalike-sample.bin', size, label(1));
+    const rest = await foldShardSamples(store, ref, shards, 'lookalike-sample.bin', size, label(0));
+    if (seedRows && rest) {
+      const seeds = seedRows.metas.reduce((n, m) => n + Number(m.seeds ?? 0), 0);
+      lookalike = fitLookalike([...seedRows.parts, ...rest.parts], seeds, config.lookalike);
     }
   }
   const models: PredictiveModels = { clv, propensity, lookalike };
@@ -420,15 +507,25 @@ export async function predictiveSegments(
 ): Promise<PredictiveSummary> {
   const models = await loadPredictiveModels(store, ref);
   if (!models) return { groups: [] };
-  const counts = (
-    await Promise.all(
-      Array.from({ length: ref.shardCount }, (_, i) =>
-        getJsonIfExists<ShardCounts>(store, shardFile(ref, i, 'predictive.json')),
-      ),
-    )
-  ).filter((c): c is ShardCounts => c !== undefined);
-  const total = counts.reduce((n, c) => n + c.customers, 0);
-  const size = (id: string) => counts.reduce((n, c) => n + (c.groups[id] ?? 0), 0);
+  // shard counts summed as they arrive; the CLV sample keeps the smallest keys (bounded at any shard count)
+  const counts = await foldShardJson<ShardCounts, ShardCounts>(
+    store,
+    ref,
+    ref.shardCount,
+    'predictive.json',
+    { customers: 0, groups: {}, clvSample: [], clvSum: 0, clvCustomers: 0 },
+    (acc, c) => {
+      acc.customers += c.customers;
+      for (const [id, n] of Object.entries(c.groups)) acc.groups[id] = (acc.groups[id] ?? 0) + n;
+      acc.clvSum += c.clvSum;
+      acc.clvCustomers += c.clvCustomers;
+      acc.clvSample.push(...c.clvSample);
+      if (acc.clvSample.length > 2 * CLV_SAMPLE)
+        acc.clvSample = acc.clvSample.sort((a, b) => a.key - b.key).slice(0, CLV_SAMPLE);
+    },
+  );
+  const total = counts.customers;
+  const size = (id: string) => counts.groups[id] ?? 0;
   const groups: PredictiveSegment[] = [];
   const add = (
     id: string,
@@ -494,18 +591,17 @@ export async function predictiveSegments(
       1,
     );
   }
-  const clvCustomers = counts.reduce((n, c) => n + c.clvCustomers, 0);
+  const clvCustomers = counts.clvCustomers;
   const summary: PredictiveSummary = { groups };
   if (clvCustomers > 0) {
-    const sample = counts
-      .flatMap((c) => c.clvSample)
+    const sample = counts.clvSample
       .sort((a, b) => a.key - b.key)
       .slice(0, CLV_SAMPLE)
       .map((s) => s.value)
       .sort((a, b) => a - b);
     summary.clvDistribution = {
       customers: clvCustomers,
-      mean: counts.reduce((s, c) => s + c.clvSum, 0) / clvCustomers,
+      mean: counts.clvSum / clvCustomers,
       sample,
     };
   }

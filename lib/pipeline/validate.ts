@@ -7,6 +7,7 @@ import type { DatasetConfig } from '../config/schema.js';
 import type { CustomerFeatures } from '../features/build.js';
 import { concatTransactions } from '../features/build.js';
 import { FEATURE_BY_NAME, transformValue } from '../features/dictionary.js';
+import { foldSmallest } from '../features/sampling.js';
 import type { IngestReport } from '../ingest/stage.js';
 import { assignNearest } from '../models/kmeans.js';
 import { daviesBouldin, silhouetteScore } from '../models/metrics.js';
@@ -178,15 +179,20 @@ async function loadFitSample(
   model: SegmentationModel,
   size: number,
 ): Promise<{ data: Float64Array; n: number; d: number }> {
-  const samples = await Promise.all(
-    Array.from({ length: ref.shardCount }, async (_, i) => {
+  const take = Math.min(size, model.sampleSize);
+  // folded shard by shard into the smallest keys (bounded memory whatever the shard count)
+  const { parts } = await foldSmallest(
+    ref.shardCount,
+    async (i) => {
       const bytes = await store.getIfExists(shardFile(ref, i, 'sample.bin'));
-      return bytes ? decodeColumns(bytes).columns : { customerId: [], sampleKey: new Uint32Array(0) };
-    }),
+      return bytes ? decodeColumns(bytes).columns : undefined;
+    },
+    take,
+    { key: 'sampleKey' },
   );
   // the merged sample is ordered by sampling key, i.e. a uniform random order: its first rows are a
   // uniform subsample
-  const sample = mergeSamples(samples, Math.min(size, model.sampleSize), model.features);
+  const sample = mergeSamples(parts, take, model.features);
   const n = (sample.customerId as string[]).length;
   const d = model.features.length;
   const data = new Float64Array(n * d);
