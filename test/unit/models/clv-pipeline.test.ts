@@ -2,7 +2,14 @@
 // the published CDNOW parameters exactly, whatever the number of shards.
 import { describe, expect, it } from 'vitest';
 import { calibrationEndDay, computeClvInputs } from '../../../lib/features/clv-inputs.js';
-import { fitClvModel, mergeClvHistories, scoreClvCustomers } from '../../../lib/models/clv-pipeline.js';
+import { fitBgNbd } from '../../../lib/models/clv.js';
+import {
+  countedHistories,
+  expandHistories,
+  fitClvModel,
+  mergeClvHistories,
+  scoreClvCustomers,
+} from '../../../lib/models/clv-pipeline.js';
 import { fnv1a32 } from '../../../lib/util/random.js';
 import {
   cdnowTransactions,
@@ -78,6 +85,22 @@ describe('CLV fitted on merged shard histories (CDNOW)', () => {
     );
     for (const k of ['r', 'alpha', 'a', 'b', 'p', 'q', 'gamma'] as const)
       expect(seven[k]).toBeCloseTo(one[k], 9);
+  });
+
+  it('fits the merged histogram of distinct histories to the last bit of the per-customer fit', () => {
+    // Prepare: 2,357 customers, far fewer distinct (x, t_x, T)
+    const merged = mergeClvHistories(inputsFor(7).map((s) => s.histories));
+    const perCustomer = expandHistories(merged, 7);
+    const counted = countedHistories(merged, 7);
+    // Act
+    const expanded = fitBgNbd(perCustomer.x, perCustomer.tx, perCustomer.T);
+    const histogram = fitBgNbd(counted.x, counted.tx, counted.T, { counts: counted.count });
+    // Assess
+    expect(counted.x.length).toBeLessThan(perCustomer.x.length / 2);
+    expect(histogram).toEqual(expanded);
+    expect(() => fitBgNbd(counted.x.reverse(), counted.tx, counted.T, { counts: counted.count })).toThrow(
+      /ascending/,
+    );
   });
 
   it('scores customer 0001 (x = 2, t_x = 213/7, T = 272/7) with P(alive) in (0, 1) and a positive value', () => {
