@@ -99,12 +99,14 @@ export function localModel(template: Template, options: { bucketName?: string } 
   };
 
   const handlerByLogicalId = new Map<string, string>();
+  const timeoutByLogicalId = new Map<string, number>();
   const environment: Record<string, string> = {};
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
     const handler = r.Metadata?.[HANDLER_METADATA];
     if (typeof handler !== 'string') continue;
     handlerByLogicalId.set(id, handler);
+    if (typeof r.Properties?.Timeout === 'number') timeoutByLogicalId.set(id, r.Properties.Timeout);
     const vars = ((r.Properties?.Environment as Record<string, Json> | undefined)?.Variables ?? {}) as Record<
       string,
       Json
@@ -134,6 +136,11 @@ export function localModel(template: Template, options: { bucketName?: string } 
         if (!handler)
           throw new TemplateError(`task ${name} calls ${arn}, which is not one of the product's functions`);
         taskHandlers[name] = handler;
+        // AWS bounds a Lambda task by the function's own timeout; aws-local-stepfunctions would
+        // apply the States Language's 60 s default instead and time out a large local run
+        const timeout = timeoutByLogicalId.get(id);
+        if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined && timeout)
+          state.TimeoutSeconds = timeout;
       }
       const processor = (state.ItemProcessor ?? state.Iterator) as
         | { States: Record<string, Record<string, Json>> }
