@@ -77,6 +77,8 @@ function ensureData(rows: number): string {
 interface Measured {
   stages: Record<string, number>;
   total: number;
+  /** user + system CPU seconds: on a shared machine, the part of the time that load does not inflate */
+  cpuSeconds: number;
   peakRssMb: number;
   inertia?: number;
   customers?: number;
@@ -93,6 +95,9 @@ function timeV(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
     stdout: res.stdout,
     stderr: res.stderr,
     peakRssMb: rss ? Number(rss) / 1024 : Number.NaN,
+    cpuSeconds:
+      Number(/User time \(seconds\): ([\d.]+)/.exec(res.stderr)?.[1] ?? Number.NaN) +
+      Number(/System time \(seconds\): ([\d.]+)/.exec(res.stderr)?.[1] ?? Number.NaN),
   };
 }
 
@@ -132,6 +137,7 @@ function runOurs(file: string): Measured {
       publish: (stages.Validate ?? 0) + (stages.Publish ?? 0) + (stages.Report ?? 0),
     },
     total: res.seconds,
+    cpuSeconds: res.cpuSeconds,
     peakRssMb: res.peakRssMb,
     inertia,
     customers: memberships.length,
@@ -158,6 +164,7 @@ function runReference(file: string): Measured {
   return {
     stages: { parse: r.parse, features: r.features, fit: r.fit, score: r.score, publish: r.publish },
     total: res.seconds,
+    cpuSeconds: res.cpuSeconds,
     peakRssMb: res.peakRssMb,
     inertia: r.inertia,
     customers: r.customers,
@@ -254,6 +261,9 @@ console.log(
   `${'end-to-end'.padEnd(10)} ${fmt(ours.total).padStart(8)}   ${fmt(ref?.total ?? Number.NaN).padStart(13)}   ${fmt(ours.total / (ref?.total ?? Number.NaN)).padStart(14)}`,
 );
 console.log(
+  `CPU time   ${fmt(ours.cpuSeconds).padStart(8)}   ${fmt(ref?.cpuSeconds ?? Number.NaN).padStart(13)}   ${fmt(ours.cpuSeconds / (ref?.cpuSeconds ?? Number.NaN)).padStart(14)}   (user + system: less swayed than wall time by other load on the machine)`,
+);
+console.log(
   `peak RSS   ${fmt(ours.peakRssMb, 0).padStart(6)} MB   ${fmt(ref?.peakRssMb ?? Number.NaN, 0).padStart(10)} MB   ${fmt(ours.peakRssMb / (ref?.peakRssMb ?? Number.NaN)).padStart(14)}`,
 );
 console.log(
@@ -271,11 +281,11 @@ if (points.length > 1) {
   const perRow = (p: Point, m: Measured | null) => (m ? m.total / p.rows : Number.NaN);
   console.log('\nscaling curve (end to end; per-row time relative to the smallest size):');
   console.log(
-    '      rows   ours (s)   rows/s   per-row ×   reference (s)   per-row ×   ratio ours/ref   ours RSS (MB)',
+    '      rows   ours (s)   rows/s   per-row ×   reference (s)   per-row ×   ratio ours/ref   ours RSS (MB)   ours CPU (s)',
   );
   for (const p of points) {
     console.log(
-      `${p.rows.toLocaleString('en-US').padStart(10)} ${fmt(p.ours.total).padStart(10)} ${fmt(p.rows / p.ours.total, 0).padStart(8)} ${fmt(perRow(p, p.ours) / perRow(base, base.ours)).padStart(11)} ${fmt(p.ref?.total ?? Number.NaN).padStart(15)} ${fmt(perRow(p, p.ref) / perRow(base, base.ref)).padStart(11)} ${fmt(p.ours.total / (p.ref?.total ?? Number.NaN), 3).padStart(16)} ${fmt(p.ours.peakRssMb, 0).padStart(15)}`,
+      `${p.rows.toLocaleString('en-US').padStart(10)} ${fmt(p.ours.total).padStart(10)} ${fmt(p.rows / p.ours.total, 0).padStart(8)} ${fmt(perRow(p, p.ours) / perRow(base, base.ours)).padStart(11)} ${fmt(p.ref?.total ?? Number.NaN).padStart(15)} ${fmt(perRow(p, p.ref) / perRow(base, base.ref)).padStart(11)} ${fmt(p.ours.total / (p.ref?.total ?? Number.NaN), 3).padStart(16)} ${fmt(p.ours.peakRssMb, 0).padStart(15)} ${fmt(p.ours.cpuSeconds).padStart(14)}`,
     );
   }
 }
