@@ -243,7 +243,11 @@ export async function publishMemberships(
   if (previous)
     for (let i = 0; i < previous.ids.length; i++) before.set(previous.ids[i], previous.digests[i]);
   const now = new Map<string, string>();
-  const puts: Record<string, unknown>[] = [];
+  let written = 0;
+  let membershipCalls = 0;
+  // Changed records are written as they are built, in whole requests of 25, so only a few thousand
+  // are held at a time; the remainder goes with the deletes at the end (as few requests as one write).
+  let pending: Record<string, unknown>[] = [];
   let holdouts = 0;
   let erasedKeptOut = 0;
   const erasedIds = new Set<string>();
@@ -278,7 +282,13 @@ export async function publishMemberships(
       const record = membershipRecord(ref.dataset, model, item);
       const d = recordDigest(record);
       now.set(customerId, d);
-      if (before.get(customerId) !== d) puts.push(record);
+      if (before.get(customerId) === d) continue;
+      pending.push(record);
+      written++;
+      if (pending.length >= 25 * 200) {
+        membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, []);
+        pending = [];
+      }
     }
   }
   const deletes: string[] = [];
@@ -286,7 +296,7 @@ export async function publishMemberships(
   // Erased customers no longer in the data are matched by id only (their hashes are gone with them).
   for (const id of deletes) if (suppressions.erased.customerIds.has(id)) erasedIds.add(id);
   const erasedDeleted = erasedIds.size;
-  const membershipCalls = await segments.writeMemberships(ref.dataset, model, puts, deletes);
+  membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, deletes);
 
   // The catalog: a card is rewritten (with version + 1) only when its content changed.
   const catalogBefore = previous?.catalog ?? {};
@@ -343,9 +353,9 @@ export async function publishMemberships(
     stage: 'publish-memberships',
     memberships: now.size,
     holdouts,
-    written: puts.length,
+    written,
     deleted: deletes.length,
-    unchanged: now.size - puts.length,
+    unchanged: now.size - written,
     catalogWritten: cards.length,
     batchWriteCalls: membershipCalls + catalogCalls,
     erased: { deleted: erasedDeleted, keptOut: erasedKeptOut },
