@@ -1,11 +1,13 @@
 // The embedded stand-ins for AWS on a laptop: s3rver (S3) and dynalite (DynamoDB), in-process,
-// on random loopback ports, speaking the real wire protocols. No Docker, no AWS account.
+// on random loopback ports, speaking the real wire protocols. No Docker, no AWS account. dynalite
+// runs on its own worker thread: a publish writes every membership through it, and on the main
+// thread its work (validation, LevelDB encoding, indexes) would queue behind the handlers'.
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import dynalite from 'dynalite';
+import { Worker } from 'node:worker_threads';
 import S3rver from 's3rver';
 
 export interface StandIns {
@@ -87,6 +89,60 @@ function decodeAwsChunked(ctx: KoaLikeContext, next: () => Promise<unknown>): Pr
   return next();
 }
 
+/**
+ * The worker's program, plain CommonJS so it runs the same under node, tsx and vitest: dynalite on
+ * a loopback port, closed on request. Messages: {port} once listening, {closed} once closed.
+ */
+const DYNALITE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: workerData.path });
+server.once('error', (error) => parentPort.postMessage({ error: String(error && error.message || error) }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (m) => {
+  if (m === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+});
+`;
+
+interface DynamoWorker {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startDynamoWorker(path: string | undefined): Promise<DynamoWorker> {
+  const worker = new Worker(DYNALITE_WORKER, {
+    eval: true,
+    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite'), path },
+    // the loaders of the parent (tsx, vitest) are not needed for plain CommonJS
+    execArgv: [],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const onMessage = (m: { port?: number; error?: string }) => {
+      worker.off('error', reject);
+      if (m.port) resolve(m.port);
+      else reject(new Error(`the local DynamoDB (dynalite) did not start: ${m.error}`));
+    };
+    worker.once('message', onMessage);
+    worker.once('error', reject);
+  });
+  // the worker must not keep a finished CLI run alive
+  worker.unref();
+  return {
+    port,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        worker.once('message', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        worker.postMessage('close');
+      });
+      await worker.terminate();
+    },
+  };
+}
+
 export async function startStandIns(
   options: { dataDir?: string; dynamoPath?: string; s3Port?: number } = {},
 ): Promise<StandIns> {
@@ -102,13 +158,15 @@ export async function startStandIns(
   // first in the chain, so every controller sees the decoded body
   (s3rver as unknown as { middleware: unknown[] }).middleware.unshift(decodeAwsChunked);
   const s3 = await s3rver.run();
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.dynamoPath });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(0, '127.0.0.1', () => resolve());
-  });
+  let dynamo: DynamoWorker;
+  try {
+    dynamo = await startDynamoWorker(options.dynamoPath);
+  } catch (error) {
+    await s3rver.close();
+    throw error;
+  }
   const s3Endpoint = `http://127.0.0.1:${s3.port}`;
-  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const dynamoEndpoint = `http://127.0.0.1:${dynamo.port}`;
   return {
     s3Endpoint,
     dynamoEndpoint,
@@ -125,7 +183,7 @@ export async function startStandIns(
     },
     async stop() {
       await s3rver.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await dynamo.stop();
       if (ownDir) rmSync(directory, { recursive: true, force: true });
     },
   };

@@ -139,7 +139,12 @@ export function localModel(template: Template, options: { bucketName?: string } 
         if (!handler)
           throw new TemplateError(`task ${name} calls ${arn}, which is not one of the product's functions`);
         taskHandlers[name] = handler;
-        taskTimeoutSeconds[name] = timeoutByLogicalId.get(id)!;
+        const timeout = timeoutByLogicalId.get(id)!;
+        taskTimeoutSeconds[name] = timeout;
+        // AWS bounds a Lambda task by the function's own timeout; aws-local-stepfunctions would
+        // apply the States Language's 60 s default to a task without TimeoutSeconds
+        if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+          state.TimeoutSeconds = timeout;
       }
       const processor = (state.ItemProcessor ?? state.Iterator) as
         | { States: Record<string, Record<string, Json>> }

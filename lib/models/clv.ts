@@ -48,13 +48,30 @@ export class ClvInputError extends Error {
 /**
  * Customers collapsed to distinct (x, t_x, T) triples with a count each, sorted by x. The likelihood
  * depends on a customer only through the triple, and Γ/ψ terms only through x, so fitting cost scales
- * with the number of distinct triples and Γ is evaluated once per distinct x, not per customer.
+ * with the number of distinct triples and Γ is evaluated once per distinct x, not per customer. t_x and
+ * T take far fewer distinct values than the triples do (whole days of a few years), so each triple also
+ * points at its t_x and T among those: log(α + T) is then taken once per distinct T, not per triple.
  */
 interface CompressedSummaries {
   x: Float64Array;
   tx: Float64Array;
   T: Float64Array;
   count: Float64Array;
+  /** the distinct values of t_x and of T, and each triple's position among them */
+  txValues: Float64Array;
+  TValues: Float64Array;
+  txAt: Int32Array;
+  TAt: Int32Array;
+}
+
+/** The distinct values of `values` (ascending) and each element's position among them. */
+function distinctIndex(values: Float64Array): { distinct: Float64Array; at: Int32Array } {
+  const distinct = Float64Array.from(new Set(values)).sort();
+  const position = new Map<number, number>();
+  for (let j = 0; j < distinct.length; j++) position.set(distinct[j], j);
+  const at = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) at[i] = position.get(values[i]) ?? 0;
+  return { distinct, at };
 }
 
 function compressSummaries(x: Float64Array, tx: Float64Array, T: Float64Array): CompressedSummaries {
@@ -80,7 +97,24 @@ function compressSummaries(x: Float64Array, tx: Float64Array, T: Float64Array): 
     }
   }
   const size = m + 1;
-  return { x: cx.slice(0, size), tx: ctx.slice(0, size), T: cT.slice(0, size), count: count.slice(0, size) };
+  const txs = distinctIndex(ctx.subarray(0, size));
+  const Ts = distinctIndex(cT.subarray(0, size));
+  return {
+    x: cx.slice(0, size),
+    tx: ctx.slice(0, size),
+    T: cT.slice(0, size),
+    count: count.slice(0, size),
+    txValues: txs.distinct,
+    TValues: Ts.distinct,
+    txAt: txs.at,
+    TAt: Ts.at,
+  };
+}
+
+/** log(α + v) for each distinct v, into out (reused across evaluations). */
+function logShifted(alpha: number, values: Float64Array, out: Float64Array): Float64Array {
+  for (let j = 0; j < values.length; j++) out[j] = Math.log(alpha + values[j]);
+  return out;
 }
 
 /**
@@ -136,15 +170,70 @@ function weightedLogLikelihood(
   return total;
 }
 
+/**
+ * weightedLogLikelihood over compressed summaries, with log(α + T) and log(α + t_x) looked up per
+ * distinct value: the same terms in the same order, so the same total to the last bit.
+ */
+function compressedLogLikelihood(p: BgNbdParams, data: CompressedSummaries, scratch: LogScratch): number {
+  const { x, count, txAt, TAt } = data;
+  const { r, alpha, a, b } = p;
+  const logAT = logShifted(alpha, data.TValues, scratch.logAT);
+  const logAtx = logShifted(alpha, data.txValues, scratch.logAtx);
+  const lgR = logGamma(r);
+  const rLogAlpha = r * Math.log(alpha);
+  const lgAB = logGamma(a + b);
+  const lgB = logGamma(b);
+  const logA = Math.log(a);
+  let total = 0;
+  let lastX = Number.NaN;
+  let gammaTerms = 0;
+  let logBX1 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i];
+    if (xi !== lastX) {
+      lastX = xi;
+      gammaTerms = logGamma(r + xi) - lgR + rLogAlpha + lgAB + logGamma(b + xi) - lgB - logGamma(a + b + xi);
+      logBX1 = xi > 0 ? Math.log(b + xi - 1) : 0;
+    }
+    const rx = r + xi;
+    const a3 = -rx * logAT[TAt[i]];
+    let value = gammaTerms + a3;
+    if (xi > 0) {
+      const a4 = logA - logBX1 - rx * logAtx[txAt[i]];
+      value =
+        a4 > a3 ? gammaTerms + a4 + Math.log1p(Math.exp(a3 - a4)) : value + Math.log1p(Math.exp(a4 - a3));
+    }
+    total += count[i] * value;
+  }
+  return total;
+}
+
+interface LogScratch {
+  logAT: Float64Array;
+  logAtx: Float64Array;
+}
+
+const logScratch = (data: CompressedSummaries): LogScratch => ({
+  logAT: new Float64Array(data.TValues.length),
+  logAtx: new Float64Array(data.txValues.length),
+});
+
 /** Gradient of the total log-likelihood with respect to (ln r, ln α, ln a, ln b), into out. */
-function weightedLogGradient(p: BgNbdParams, data: CompressedSummaries, out: Float64Array): void {
-  const { x, tx, T, count } = data;
+function weightedLogGradient(
+  p: BgNbdParams,
+  data: CompressedSummaries,
+  out: Float64Array,
+  scratch: LogScratch,
+): void {
+  const { x, tx, T, count, txAt, TAt } = data;
   const { r, alpha, a, b } = p;
   const psiR = digamma(r);
   const psiAB = digamma(a + b);
   const psiB = digamma(b);
   const logAlpha = Math.log(alpha);
   const logA = Math.log(a);
+  const logATs = logShifted(alpha, data.TValues, scratch.logAT);
+  const logAtxs = logShifted(alpha, data.txValues, scratch.logAtx);
   let gr = 0;
   let gAlpha = 0;
   let ga = 0;
@@ -165,12 +254,12 @@ function weightedLogGradient(p: BgNbdParams, data: CompressedSummaries, out: Flo
     }
     const c = count[i];
     const rx = r + xi;
-    const logAT = Math.log(alpha + T[i]);
+    const logAT = logATs[TAt[i]];
     // w4 is the posterior weight of "dropped out right after the last purchase".
     let w4 = 0;
     let logAtx = 0;
     if (xi > 0) {
-      logAtx = Math.log(alpha + tx[i]);
+      logAtx = logAtxs[txAt[i]];
       const a3 = -rx * logAT;
       const a4 = logA - logBX1 - rx * logAtx;
       w4 = 1 / (1 + Math.exp(a3 - a4));
@@ -244,14 +333,15 @@ export function fitBgNbd(
     b: Math.exp(theta[3]),
   });
   // Scale by 1/n so tolerances mean the same thing for 100 and 1,000,000 customers.
+  const scratch = logScratch(data);
   const objective = (theta: Float64Array): number => {
     const p = unpack(theta);
-    const ll = weightedLogLikelihood(p, data.x, data.tx, data.T, data.count) / n;
+    const ll = compressedLogLikelihood(p, data, scratch) / n;
     return -ll + penalizer * (p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2);
   };
   const gradient = (theta: Float64Array, out: Float64Array): void => {
     const p = unpack(theta);
-    weightedLogGradient(p, data, out);
+    weightedLogGradient(p, data, out, scratch);
     const values = [p.r, p.alpha, p.a, p.b];
     for (let k = 0; k < 4; k++) out[k] = -out[k] / n + penalizer * 2 * values[k] * values[k];
   };
@@ -262,7 +352,7 @@ export function fitBgNbd(
   const params = unpack(best.x);
   return {
     ...params,
-    logLikelihood: weightedLogLikelihood(params, data.x, data.tx, data.T, data.count),
+    logLikelihood: compressedLogLikelihood(params, data, scratch),
     iterations: coarse.iterations + polished.iterations,
     converged: polished.converged,
     customers: n,

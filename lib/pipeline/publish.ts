@@ -171,6 +171,29 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+const sortedKeys = new Map<string, string[]>();
+/**
+ * digest() of a flat record without its runId, without building the copy or sorting its keys each
+ * time (records of one run share a handful of key sets): the same value, so stored states stay valid.
+ */
+export function recordDigest(record: Record<string, unknown>): string {
+  const own = Object.keys(record);
+  const shape = own.join(',');
+  let keys = sortedKeys.get(shape);
+  if (!keys) {
+    keys = own.filter((k) => k !== 'runId').sort((a, b) => (a < b ? -1 : 1));
+    sortedKeys.set(shape, keys);
+  }
+  let text = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const v = record[keys[i]];
+    if (v === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(keys[i])}:${v !== null && typeof v === 'object' ? canonicalJson(v) : (JSON.stringify(v) ?? 'null')}`;
+  }
+  return createHash('sha256').update(`${text}}`).digest('hex').slice(0, 16);
+}
+
 /** Per-stage erasure report, merged into the run summary's `erasure` field. */
 export interface ErasureReport {
   stage: string;
@@ -220,7 +243,11 @@ export async function publishMemberships(
   if (previous)
     for (let i = 0; i < previous.ids.length; i++) before.set(previous.ids[i], previous.digests[i]);
   const now = new Map<string, string>();
-  const puts: Record<string, unknown>[] = [];
+  let written = 0;
+  let membershipCalls = 0;
+  // Changed records are written as they are built, in whole requests of 25, so only a few thousand
+  // are held at a time; the remainder goes with the deletes at the end (as few requests as one write).
+  let pending: Record<string, unknown>[] = [];
   let holdouts = 0;
   let erasedKeptOut = 0;
   const erasedIds = new Set<string>();
@@ -253,9 +280,15 @@ export async function publishMemberships(
         ...predictiveValues(predictive, row),
       };
       const record = membershipRecord(ref.dataset, model, item);
-      const d = digest({ ...record, runId: undefined });
+      const d = recordDigest(record);
       now.set(customerId, d);
-      if (before.get(customerId) !== d) puts.push(record);
+      if (before.get(customerId) === d) continue;
+      pending.push(record);
+      written++;
+      if (pending.length >= 25 * 200) {
+        membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, []);
+        pending = [];
+      }
     }
   }
   const deletes: string[] = [];
@@ -263,7 +296,7 @@ export async function publishMemberships(
   // Erased customers no longer in the data are matched by id only (their hashes are gone with them).
   for (const id of deletes) if (suppressions.erased.customerIds.has(id)) erasedIds.add(id);
   const erasedDeleted = erasedIds.size;
-  const membershipCalls = await segments.writeMemberships(ref.dataset, model, puts, deletes);
+  membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, deletes);
 
   // The catalog: a card is rewritten (with version + 1) only when its content changed.
   const catalogBefore = previous?.catalog ?? {};
@@ -320,9 +353,9 @@ export async function publishMemberships(
     stage: 'publish-memberships',
     memberships: now.size,
     holdouts,
-    written: puts.length,
+    written,
     deleted: deletes.length,
-    unchanged: now.size - puts.length,
+    unchanged: now.size - written,
     catalogWritten: cards.length,
     batchWriteCalls: membershipCalls + catalogCalls,
     erased: { deleted: erasedDeleted, keptOut: erasedKeptOut },

@@ -1,5 +1,6 @@
 // DynamoDB batch writes with the retry discipline the service expects: 25 items per request,
-// UnprocessedItems re-sent with exponential backoff and full jitter until done or clearly failed.
+// UnprocessedItems re-sent with exponential backoff and full jitter until done or clearly failed,
+// a bounded number of requests in flight (each request waits a network round trip otherwise).
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
@@ -25,6 +26,8 @@ export interface BatchWriteOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** BatchWriteItem requests in flight at once (default 8); each retries and backs off on its own */
+  concurrency?: number;
   /** injectable for tests */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -32,7 +35,12 @@ export interface BatchWriteOptions {
 
 const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes all requests; resolves with the number of BatchWriteItem calls made. */
+/**
+ * Writes all requests; resolves with the number of BatchWriteItem calls made. The requests must name
+ * distinct items: DynamoDB rejects duplicates within a request, and requests run concurrently. On an
+ * error that is not retried, no further request starts and the first such error is thrown once the
+ * requests in flight have settled.
+ */
 export async function batchWriteAll(
   ddb: DynamoDBDocumentClient,
   table: string,
@@ -43,12 +51,15 @@ export async function batchWriteAll(
     maxAttempts = 10,
     baseDelayMs = 50,
     maxDelayMs = 5_000,
+    concurrency = 8,
     sleep = sleepReal,
     random = Math.random,
   } = options;
   let calls = 0;
-  for (let i = 0; i < requests.length; i += 25) {
-    let pending: WriteRequest[] = requests.slice(i, i + 25);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const writeChunk = async (start: number): Promise<void> => {
+    let pending: WriteRequest[] = requests.slice(start, start + 25);
     for (let attempt = 1; pending.length; attempt++) {
       if (attempt > maxAttempts) throw new BatchWriteError(table, pending.length, maxAttempts);
       if (attempt > 1) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 2)));
@@ -68,6 +79,20 @@ export async function batchWriteAll(
         }
       }
     }
-  }
+  };
+  const lane = async (): Promise<void> => {
+    while (!failure && next < requests.length) {
+      const start = next;
+      next += 25;
+      try {
+        await writeChunk(start);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const lanes = Math.max(1, Math.min(concurrency, Math.ceil(requests.length / 25)));
+  await Promise.all(Array.from({ length: lanes }, lane));
+  if (failure) throw failure.error;
   return calls;
 }

@@ -188,21 +188,24 @@ export class DynamoSegmentStore {
  * added to MembershipItem (scores, bands, …) are stored, and compared by the delta, without changes here.
  */
 export function membershipRecord(dataset: string, model: string, m: MembershipItem): Record<string, unknown> {
-  const { customerId, segmentId, distance, ...rest } = m;
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) {
-    if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
-    // scores are stored to 4 decimals: float noise must not make an unchanged membership look changed
-    extra[k] = typeof v === 'number' ? round4(v) : v;
+  // one pass over the item's own keys, no intermediate objects: this runs once per customer
+  const record: Record<string, unknown> = {};
+  for (const k in m) {
+    if (k === 'customerId' || k === 'segmentId' || k === 'distance') continue;
+    const v = (m as unknown as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) continue;
+      // scores are stored to 4 decimals: float noise must not make an unchanged membership look changed
+      record[k] = round4(v);
+    } else record[k] = v;
   }
-  return {
-    ...extra,
-    pk: `${dataset}#${customerId}`,
-    sk: model,
-    dataset,
-    customerId,
-    segmentId,
-    segmentKey: `${dataset}#${segmentId}`,
-    distance: Math.round(distance * 1e4) / 1e4,
-  };
+  record.pk = `${dataset}#${m.customerId}`;
+  record.sk = model;
+  record.dataset = dataset;
+  record.customerId = m.customerId;
+  record.segmentId = m.segmentId;
+  record.segmentKey = `${dataset}#${m.segmentId}`;
+  record.distance = round4(m.distance);
+  return record;
 }

@@ -1,6 +1,7 @@
 // `npm run bench [-- --rows N]`: the local main job against a pandas + scikit-learn reference on the
 // same generated file, side by side in one run; plus Lambda bundle sizes and cold-start import times.
-// Not part of `npm test`. The last line is `end-to-end ratio (ours/reference): <number>`.
+// `--rows N1,N2,…` or `--curve` (0.5M, 1M, 5M, 10M) adds the scaling curve: time per row at each size.
+// Not part of `npm test`. The last line is `end-to-end ratio (ours/reference): <number>` (largest size).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -27,13 +28,20 @@ import { benchKMeans } from './kmeans.js';
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '5000000' },
+    curve: { type: 'boolean', default: false },
     k: { type: 'string', default: '5' },
     'no-reference': { type: 'boolean', default: false },
     'no-bundles': { type: 'boolean', default: false },
     'no-kmeans': { type: 'boolean', default: false },
   },
 });
-const targetRows = Number(values.rows);
+const CURVE = [500_000, 1_000_000, 5_000_000, 10_000_000];
+const sizes = values.curve ? CURVE : values.rows.split(',').map((r) => Number(r.trim()));
+if (!sizes.length || sizes.some((r) => !Number.isInteger(r) || r <= 0)) {
+  console.error(`--rows takes whole numbers separated by commas, got "${values.rows}"`);
+  process.exit(2);
+}
+sizes.sort((a, b) => a - b);
 const k = Number(values.k);
 const root = process.cwd();
 const dataDir = join(root, 'test/bench/.data');
@@ -69,6 +77,8 @@ function ensureData(rows: number): string {
 interface Measured {
   stages: Record<string, number>;
   total: number;
+  /** user + system CPU seconds: on a shared machine, the part of the time that load does not inflate */
+  cpuSeconds: number;
   peakRssMb: number;
   inertia?: number;
   customers?: number;
@@ -85,6 +95,9 @@ function timeV(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
     stdout: res.stdout,
     stderr: res.stderr,
     peakRssMb: rss ? Number(rss) / 1024 : Number.NaN,
+    cpuSeconds:
+      Number(/User time \(seconds\): ([\d.]+)/.exec(res.stderr)?.[1] ?? Number.NaN) +
+      Number(/System time \(seconds\): ([\d.]+)/.exec(res.stderr)?.[1] ?? Number.NaN),
   };
 }
 
@@ -124,6 +137,7 @@ function runOurs(file: string): Measured {
       publish: (stages.Validate ?? 0) + (stages.Publish ?? 0) + (stages.Report ?? 0),
     },
     total: res.seconds,
+    cpuSeconds: res.cpuSeconds,
     peakRssMb: res.peakRssMb,
     inertia,
     customers: memberships.length,
@@ -150,6 +164,7 @@ function runReference(file: string): Measured {
   return {
     stages: { parse: r.parse, features: r.features, fit: r.fit, score: r.score, publish: r.publish },
     total: res.seconds,
+    cpuSeconds: res.cpuSeconds,
     peakRssMb: res.peakRssMb,
     inertia: r.inertia,
     customers: r.customers,
@@ -207,19 +222,33 @@ async function bundles(): Promise<{ name: string; zippedKb: number; importMs: nu
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
-const file = ensureData(targetRows);
-const rows = readFileSync(file).reduce((n, b) => n + (b === 10 ? 1 : 0), 0) - 1;
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+const countRows = (f: string): number => readFileSync(f).reduce((n, b) => n + (b === 10 ? 1 : 0), 0) - 1;
 console.log(
   `machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
 );
-console.log(
-  `data: ${file} (${rows.toLocaleString('en-US')} rows, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB), k=${k}`,
-);
-console.log(`reproduce: npm run bench -- --rows ${targetRows}\n`);
+const withReference = !values['no-reference'] && ensurePython();
 
-const ours = runOurs(file);
-const ref = !values['no-reference'] && ensurePython() ? runReference(file) : null;
+interface Point {
+  target: number;
+  rows: number;
+  ours: Measured;
+  ref: Measured | null;
+}
+const points: Point[] = [];
+for (const target of sizes) {
+  const file = ensureData(target);
+  const rows = countRows(file);
+  console.log(
+    `data: ${file} (${rows.toLocaleString('en-US')} rows, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB), k=${k}`,
+  );
+  points.push({ target, rows, ours: runOurs(file), ref: withReference ? runReference(file) : null });
+}
+const { rows, ours, ref } = points[points.length - 1];
+console.log(
+  `reproduce: npm run bench -- ${values.curve ? '--curve' : `--rows ${sizes.join(',')}`}${withReference ? '' : ' --no-reference'}\n`,
+);
+if (points.length > 1) console.log(`stages at ${rows.toLocaleString('en-US')} rows:`);
 console.log('stage      ours (s)   reference (s)   ratio ours/ref');
 for (const stage of ['parse', 'features', 'fit', 'score', 'publish'] as const) {
   const a = ours.stages[stage];
@@ -232,6 +261,9 @@ console.log(
   `${'end-to-end'.padEnd(10)} ${fmt(ours.total).padStart(8)}   ${fmt(ref?.total ?? Number.NaN).padStart(13)}   ${fmt(ours.total / (ref?.total ?? Number.NaN)).padStart(14)}`,
 );
 console.log(
+  `CPU time   ${fmt(ours.cpuSeconds).padStart(8)}   ${fmt(ref?.cpuSeconds ?? Number.NaN).padStart(13)}   ${fmt(ours.cpuSeconds / (ref?.cpuSeconds ?? Number.NaN)).padStart(14)}   (user + system: less swayed than wall time by other load on the machine)`,
+);
+console.log(
   `peak RSS   ${fmt(ours.peakRssMb, 0).padStart(6)} MB   ${fmt(ref?.peakRssMb ?? Number.NaN, 0).padStart(10)} MB   ${fmt(ours.peakRssMb / (ref?.peakRssMb ?? Number.NaN)).padStart(14)}`,
 );
 console.log(
@@ -241,6 +273,21 @@ if (ref?.inertia !== undefined && ours.inertia !== undefined) {
   console.log(
     `k-means inertia over all ${ours.customers} customers: ours ${fmt(ours.inertia, 1)}, reference ${fmt(ref.inertia, 1)} (difference ${fmt((100 * (ours.inertia - ref.inertia)) / ref.inertia)} %)`,
   );
+}
+if (points.length > 1) {
+  // linear growth shows as a per-row time that stays near 1× the smallest size's (fixed start-up
+  // costs make small sizes look slower per row, so the ratio may fall below 1 as sizes grow)
+  const base = points[0];
+  const perRow = (p: Point, m: Measured | null) => (m ? m.total / p.rows : Number.NaN);
+  console.log('\nscaling curve (end to end; per-row time relative to the smallest size):');
+  console.log(
+    '      rows   ours (s)   rows/s   per-row ×   reference (s)   per-row ×   ratio ours/ref   ours RSS (MB)   ours CPU (s)',
+  );
+  for (const p of points) {
+    console.log(
+      `${p.rows.toLocaleString('en-US').padStart(10)} ${fmt(p.ours.total).padStart(10)} ${fmt(p.rows / p.ours.total, 0).padStart(8)} ${fmt(perRow(p, p.ours) / perRow(base, base.ours)).padStart(11)} ${fmt(p.ref?.total ?? Number.NaN).padStart(15)} ${fmt(perRow(p, p.ref) / perRow(base, base.ref)).padStart(11)} ${fmt(p.ours.total / (p.ref?.total ?? Number.NaN), 3).padStart(16)} ${fmt(p.ours.peakRssMb, 0).padStart(15)} ${fmt(p.ours.cpuSeconds).padStart(14)}`,
+    );
+  }
 }
 if (!values['no-bundles']) {
   console.log('\nLambda bundles (esbuild, minified ESM, AWS SDK external):');

@@ -124,4 +124,19 @@ describe('publishMemberships delta on dynalite', () => {
     expect(fourth).toMatchObject({ written: 0, deleted: 0, erased: { deleted: 0, keptOut: 1 } });
     expect(batchWrites).toBe(0);
   });
+
+  it('writes a large population in whole requests as it goes, in as few requests as one write', async () => {
+    // Prepare: more changed memberships than one flush (5,000), over two shards
+    const store = newStore();
+    const people = makePopulation(5_030, 3);
+    const run = await writeRun(store, { dataset: 'big', runId: 'r1' }, people, {}, { shards: 2 });
+    batchWrites = 0;
+    // Act
+    const result = await publishMemberships(store, segments, run);
+    // Assess: ⌈5,030 / 25⌉ = 202 membership requests plus one catalog request; every item readable
+    expect(result).toMatchObject({ memberships: 5_030, written: 5_030, deleted: 0 });
+    expect(batchWrites).toBe(203);
+    const sample = await segments.customerSegments('big', people[5_029].id);
+    expect(sample).toHaveLength(1);
+  });
 });

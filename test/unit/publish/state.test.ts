@@ -1,6 +1,7 @@
 // The pieces under the publish stages: audience deltas and state, batch-key generations, S3
 // checkpoints, suppression/erasure lists, local secrets, the delta membership write under
 // UnprocessedItems and throttling, and the privacy scan itself.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { recordDigest } from '../../../lib/pipeline/publish.js';
 import {
   audienceDelta,
   deltaId,
@@ -152,12 +154,13 @@ describe('writeMemberships under DynamoDB pushback', () => {
     );
     // Act
     const calls = await store.writeMemberships('shop', 'clusters', puts, ['C90', 'C91', 'C92']);
-    // Assess: 25 (3 left) → 3 (throttled) → 3 → then the last 5: 4 calls; the backoff doubles
+    // Assess: 25 and the last 5 go out together; then the 3 left (throttled) → 3 again: 4 calls,
+    // the backoff doubles
     expect(calls).toBe(4);
     expect(sleeps).toEqual([50, 100]);
     const sent = mock.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.m.length);
-    expect(sent).toEqual([25, 3, 3, 5]);
-    const last = mock.commandCalls(BatchWriteCommand).at(-1)?.args[0].input.RequestItems?.m ?? [];
+    expect(sent).toEqual([25, 5, 3, 3]);
+    const last = mock.commandCalls(BatchWriteCommand)[1]?.args[0].input.RequestItems?.m ?? [];
     expect(last.filter((r) => r.DeleteRequest).map((r) => r.DeleteRequest?.Key)).toEqual([
       { pk: 'shop#C90', sk: 'clusters' },
       { pk: 'shop#C91', sk: 'clusters' },
@@ -180,6 +183,34 @@ describe('writeMemberships under DynamoDB pushback', () => {
       distance: 0.1235,
       segmentKey: 'shop#s',
     });
+  });
+});
+
+describe('membership digest', () => {
+  it('is the digest of the record without runId in canonical JSON, whatever the key order', () => {
+    // Prepare: the digest stored by earlier runs was sha256 of canonical JSON (keys sorted) without runId
+    const record = membershipRecord('shop', 'clusters', {
+      customerId: 'C1',
+      segmentId: 's',
+      runId: 'r9',
+      holdout: false,
+      distance: 0.5,
+      score: 71.25,
+      band: 'high',
+    });
+    const { runId: _, ...rest } = record;
+    const canonical = `{${Object.keys(rest)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(rest[k])}`)
+      .join(',')}}`;
+    // Act
+    const d = recordDigest(record);
+    const reordered = recordDigest(Object.fromEntries(Object.entries(record).reverse()));
+    // Assess
+    expect(d).toBe(createHash('sha256').update(canonical).digest('hex').slice(0, 16));
+    expect(reordered).toBe(d);
+    expect(recordDigest({ ...record, runId: 'r10' })).toBe(d);
+    expect(recordDigest({ ...record, distance: 0.6 })).not.toBe(d);
   });
 });
 

@@ -71,4 +71,53 @@ describe('batchWriteAll', () => {
     await expect(batchWriteAll(doc, 't', [put(1)], noSleep)).rejects.toThrow('bad');
     mock.restore();
   });
+
+  it('keeps at most `concurrency` requests in flight and writes every item once', async () => {
+    // Prepare: each request takes a few milliseconds, so requests overlap if they can
+    const mock = mockClient(doc);
+    let inFlight = 0;
+    let most = 0;
+    const written: string[] = [];
+    mock.on(BatchWriteCommand).callsFake(async (input: { RequestItems: Record<string, WriteRequest[]> }) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 3));
+      for (const r of input.RequestItems.t) written.push(String(r.PutRequest?.Item?.pk));
+      inFlight--;
+      return {};
+    });
+    // Act
+    const calls = await batchWriteAll(
+      doc,
+      't',
+      Array.from({ length: 500 }, (_, i) => put(i)),
+      { ...noSleep, concurrency: 4 },
+    );
+    // Assess
+    expect(calls).toBe(20);
+    expect(most).toBe(4);
+    expect(written.sort()).toEqual(Array.from({ length: 500 }, (_, i) => `p${i}`).sort());
+    mock.restore();
+  });
+
+  it('starts no further request after an error that is not retried', async () => {
+    // Prepare: the second request fails for good
+    const mock = mockClient(doc);
+    mock
+      .on(BatchWriteCommand)
+      .resolvesOnce({})
+      .rejectsOnce(Object.assign(new Error('bad item'), { name: 'ValidationException' }))
+      .resolves({});
+    // Act
+    const run = batchWriteAll(
+      doc,
+      't',
+      Array.from({ length: 250 }, (_, i) => put(i)),
+      { ...noSleep, concurrency: 2 },
+    );
+    // Assess: the two in flight settle, nothing after them starts
+    await expect(run).rejects.toThrow('bad item');
+    expect(mock.commandCalls(BatchWriteCommand).length).toBeLessThanOrEqual(3);
+    mock.restore();
+  });
 });

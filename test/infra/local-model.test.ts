@@ -1,0 +1,25 @@
+// The local runner's reading of the synthesized template: what it changes so the embedded
+// Step Functions engine behaves like AWS on long runs.
+import { describe, expect, it } from 'vitest';
+import { type Template as LocalTemplate, localModel } from '../../infra/local/template.js';
+import { allStates, type Definition, functionsByHandler, synthStack } from './template.js';
+
+describe('local model of the template', () => {
+  it('bounds each Lambda task by its function timeout, not the States Language 60 s default', () => {
+    // Prepare
+    const { template } = synthStack();
+    const functions = functionsByHandler(template);
+
+    // Act
+    const model = localModel(template.toJSON() as LocalTemplate);
+    const states = allStates(model.definition as unknown as Definition);
+
+    // Assess
+    const tasks = Object.entries(model.taskHandlers);
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const [state, handler] of tasks) {
+      expect(states[state].TimeoutSeconds, state).toBe(functions[handler].resource.Properties.Timeout);
+    }
+    expect(states.PublishMemberships.TimeoutSeconds).toBe(900);
+  });
+});
