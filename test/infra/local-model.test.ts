@@ -5,7 +5,7 @@ import { type Template as LocalTemplate, localModel } from '../../infra/local/te
 import { allStates, type Definition, functionsByHandler, synthStack } from './template.js';
 
 describe('local model of the template', () => {
-  it('bounds each Lambda task by its function timeout, not the States Language 60 s default', () => {
+  it('bounds each Lambda attempt by its function timeout, and no task by the States Language 60 s default', () => {
     // Prepare
     const { template } = synthStack();
     const functions = functionsByHandler(template);
@@ -18,8 +18,12 @@ describe('local model of the template', () => {
     const tasks = Object.entries(model.taskHandlers);
     expect(tasks.length).toBeGreaterThan(5);
     for (const [state, handler] of tasks) {
-      expect(states[state].TimeoutSeconds, state).toBe(functions[handler].resource.Properties.Timeout);
+      const timeout = Number(functions[handler].resource.Properties.Timeout);
+      // the sandbox ends the attempt at the function's timeout (Sandbox.Timedout, as Lambda does);
+      // the task's own TimeoutSeconds is a guard one minute later
+      expect(model.taskTimeoutSeconds[state], state).toBe(timeout);
+      expect(states[state].TimeoutSeconds, state).toBe(timeout + 60);
     }
-    expect(states.PublishMemberships.TimeoutSeconds).toBe(900);
+    expect(model.taskTimeoutSeconds.PublishMemberships).toBe(900);
   });
 });
