@@ -201,6 +201,8 @@ async function bundles(): Promise<{ name: string; zippedKb: number; importMs: nu
       MEMBERSHIPS_TABLE: 't',
       RUNS_TABLE: 't',
       STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
+      SETTLE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/settle',
+      SETTLE_SECONDS: '60',
       AWS_REGION: 'us-east-1',
     };
     const importMs = Number(
