@@ -375,69 +375,88 @@ export async function publishExports(
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
   const suppressions = await loadSuppressions(store, ref);
   const prefix = keys.exports(ref.dataset);
-  const perSegment = validation.segments.map(() => csvLine(['customer_id', 'holdout']));
+  // CSVs stream to the store shard by shard (one part buffer per open file), so their size is bounded
+  // by the bucket, not by a string; Parquet is built per segment in memory (docs/scale.md, item 3)
+  const memberships = store.openWrite(`${prefix}memberships.csv`, 'text/csv');
+  const perSegment = validation.segments.map((s) =>
+    store.openWrite(`${prefix}segments/${s.id}.csv`, 'text/csv'),
+  );
   const parquet = validation.segments.map(() => ({
     ids: [] as string[],
     holdout: [] as boolean[],
     distance: [] as number[],
   }));
   const groups = validation.predictive?.groups ?? [];
-  const perGroup = groups.map(() => csvLine(['customer_id', 'holdout']));
-  let memberships = csvLine([
-    'customer_id',
-    'segment_id',
-    'segment_name',
-    'holdout',
-    'distance',
-    'score',
-    'band',
-    'percentile',
-    'clv',
-    'p_alive',
-    'lookalike_percentile',
-    'lookalike',
-  ]);
+  const perGroup = groups.map((g) => store.openWrite(`${prefix}segments/${g.id}.csv`, 'text/csv'));
+  const writers = [memberships, ...perSegment, ...perGroup];
   let erased = 0;
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
-    const predictive = await loadPredictiveRows(store, ref, i);
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const seg = validation.segments[scored.segment[row]];
-      const id = scored.customerId[row];
-      if (
-        exclusionOf(suppressions, id, identities ? hashed(id, identities.get(id)) : undefined) === 'erased'
-      ) {
-        erased++;
-        continue;
+  try {
+    await memberships.write(
+      csvLine([
+        'customer_id',
+        'segment_id',
+        'segment_name',
+        'holdout',
+        'distance',
+        'score',
+        'band',
+        'percentile',
+        'clv',
+        'p_alive',
+        'lookalike_percentile',
+        'lookalike',
+      ]),
+    );
+    for (const w of [...perSegment, ...perGroup]) await w.write(csvLine(['customer_id', 'holdout']));
+    for (let i = 0; i < ref.shardCount; i++) {
+      const scored = await loadScores(store, ref, i);
+      const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
+      const predictive = await loadPredictiveRows(store, ref, i);
+      for (let row = 0; row < scored.customerId.length; row++) {
+        const seg = validation.segments[scored.segment[row]];
+        const id = scored.customerId[row];
+        if (
+          exclusionOf(suppressions, id, identities ? hashed(id, identities.get(id)) : undefined) === 'erased'
+        ) {
+          erased++;
+          continue;
+        }
+        const holdout = isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare);
+        const distance = Math.round(scored.distance[row] * 1e4) / 1e4;
+        await memberships.write(
+          csvLine([
+            id,
+            seg.id,
+            seg.name,
+            holdout ? 1 : 0,
+            distance,
+            cell(predictive.score?.[row], 2),
+            predictive.band ? BAND[predictive.band[row]] : '',
+            cell(predictive.percentile?.[row], 2),
+            cell(predictive.clv?.[row], 2),
+            cell(predictive.pAlive?.[row]),
+            cell(predictive.lookalikePercentile?.[row], 2),
+            predictive.lookalike ? predictive.lookalike[row] : '',
+          ]),
+        );
+        await perSegment[seg.index].write(csvLine([id, holdout ? 1 : 0]));
+        for (let k = 0; k < groups.length; k++) {
+          const g = groups[k];
+          if (!inGroup(g, predictive, row)) continue;
+          const held = isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare);
+          await perGroup[k].write(csvLine([id, held ? 1 : 0]));
+        }
+        const p = parquet[seg.index];
+        p.ids.push(id);
+        p.holdout.push(holdout);
+        p.distance.push(distance);
       }
-      const holdout = isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare);
-      const distance = Math.round(scored.distance[row] * 1e4) / 1e4;
-      memberships += csvLine([
-        id,
-        seg.id,
-        seg.name,
-        holdout ? 1 : 0,
-        distance,
-        cell(predictive.score?.[row], 2),
-        predictive.band ? BAND[predictive.band[row]] : '',
-        cell(predictive.percentile?.[row], 2),
-        cell(predictive.clv?.[row], 2),
-        cell(predictive.pAlive?.[row]),
-        cell(predictive.lookalikePercentile?.[row], 2),
-        predictive.lookalike ? predictive.lookalike[row] : '',
-      ]);
-      perSegment[seg.index] += csvLine([id, holdout ? 1 : 0]);
-      groups.forEach((g, k) => {
-        if (!inGroup(g, predictive, row)) return;
-        const held = isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare);
-        perGroup[k] += csvLine([id, held ? 1 : 0]);
-      });
-      const p = parquet[seg.index];
-      p.ids.push(id);
-      p.holdout.push(holdout);
-      p.distance.push(distance);
     }
+    await Promise.all(writers.map((w) => w.close()));
+  } catch (error) {
+    // an export cut short must not replace yesterday's file with half of today's
+    await Promise.all(writers.map((w) => w.abort()));
+    throw error;
   }
   const segmentsCsv =
     csvLine(['segment_id', 'name', 'description', 'size', 'share', 'status']) +
@@ -445,13 +464,11 @@ export async function publishExports(
       .map((s) => csvLine([s.id, s.name, s.description, s.size, s.share, s.status]))
       .join('');
   await store.put(`${prefix}segments.csv`, segmentsCsv, 'text/csv');
-  await store.put(`${prefix}memberships.csv`, memberships, 'text/csv');
   const written = new Set<string>();
   await Promise.all(
-    validation.segments.flatMap((s) => {
-      const csvKey = `${prefix}segments/${s.id}.csv`;
+    validation.segments.map((s) => {
       const parquetKey = `${prefix}segments/${s.id}.parquet`;
-      written.add(csvKey).add(parquetKey);
+      written.add(`${prefix}segments/${s.id}.csv`).add(parquetKey);
       const p = parquet[s.index];
       const bytes = new Uint8Array(
         parquetWriteBuffer({
@@ -463,19 +480,10 @@ export async function publishExports(
           ],
         }),
       );
-      return [
-        store.put(csvKey, perSegment[s.index], 'text/csv'),
-        store.put(parquetKey, bytes, 'application/vnd.apache.parquet'),
-      ];
+      return store.put(parquetKey, bytes, 'application/vnd.apache.parquet');
     }),
   );
-  await Promise.all(
-    groups.map((g, k) => {
-      const key = `${prefix}segments/${g.id}.csv`;
-      written.add(key);
-      return store.put(key, perGroup[k], 'text/csv');
-    }),
-  );
+  for (const g of groups) written.add(`${prefix}segments/${g.id}.csv`);
   const stale = (await store.list(`${prefix}segments/`)).map((o) => o.key).filter((k) => !written.has(k));
   if (stale.length) await store.delete(stale);
   await writeErasureReport(store, ref, { stage: 'exports', places: [{ where: 'exports', removed: erased }] });
