@@ -1,9 +1,19 @@
 // PublishExports streams its CSVs part by part: the bytes equal a single write, no part exceeds the
-// part size, and a failure mid-export leaves yesterday's file in place.
+// part size, a failure mid-export leaves yesterday's file in place, and S3 aborts a failed upload.
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { publishExports } from '../../../lib/pipeline/publish.js';
 import { MemoryBlobStore, PartWriter } from '../../../lib/storage/blob.js';
 import { keys } from '../../../lib/storage/keys.js';
+import { S3BlobStore } from '../../../lib/storage/s3.js';
 import { makePopulation, writeRun } from './fixture.js';
 
 const decoder = new TextDecoder();
@@ -103,5 +113,36 @@ describe('publishExports streamed', () => {
     expect(failed?.name).toBe('NoSuchKey');
     expect(store.objects.get(`${prefix}memberships.csv`)).toBe(before);
     expect(store.objects.get(`${prefix}segments/seg-0.csv`)).toBe(beforeSegment);
+  });
+});
+
+describe('S3BlobStore.openWrite when a part fails', () => {
+  it('aborts the multipart upload and reports the part failure', async () => {
+    // Prepare: the second part fails (a failure s3rver cannot produce)
+    const s3 = mockClient(S3Client);
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCommand).resolvesOnce({ ETag: '"p1"' }).rejects(new Error('connection reset'));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const store = new S3BlobStore(new S3Client({ region: 'us-east-1' }), 'b', 1024);
+    const writer = store.openWrite('exports/shop/latest/memberships.csv', 'text/csv');
+
+    // Act
+    let failure: Error | undefined;
+    try {
+      for (let i = 0; i < 100_000; i++) await writer.write(`C${i},seg-0\n`);
+      await writer.close();
+    } catch (error) {
+      failure = error as Error;
+    }
+
+    // Assess
+    expect(failure?.message).toBe('connection reset');
+    expect(s3.commandCalls(UploadPartCommand)).toHaveLength(2);
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'b', Key: 'exports/shop/latest/memberships.csv', UploadId: 'up-1' },
+    ]);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    s3.restore();
   });
 });
