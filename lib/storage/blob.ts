@@ -33,7 +33,8 @@ export interface BlobStore {
 
 /** One object being written; nothing is visible at the key until close(), and abort() leaves no object. */
 export interface BlobWriter {
-  write(chunk: string): Promise<void>;
+  /** text is written as UTF-8 */
+  write(chunk: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -71,12 +72,15 @@ export class PartWriter implements BlobWriter {
     this.buffer = new Uint8Array(partBytes);
   }
 
-  async write(chunk: string): Promise<void> {
-    this.pending.push(chunk);
-    this.pendingChars += chunk.length;
-    if (this.pendingChars < PENDING_CHARS) return;
+  async write(chunk: string | Uint8Array): Promise<void> {
+    if (typeof chunk === 'string') {
+      this.pending.push(chunk);
+      this.pendingChars += chunk.length;
+      if (this.pendingChars < PENDING_CHARS) return;
+    }
     try {
       await this.encodePending();
+      if (typeof chunk !== 'string') await this.copyBytes(chunk);
     } catch (error) {
       // a failed part must not leave an upload open (S3 bills its parts until aborted)
       await this.abort();
@@ -97,6 +101,20 @@ export class PartWriter implements BlobWriter {
       if (text.length > 0 || this.filled === this.partBytes) {
         if (this.filled === 0) throw new Error('part size too small for one character');
         await this.sink.part(this.buffer.subarray(0, this.filled), false);
+        this.filled = 0;
+      }
+    }
+  }
+
+  private async copyBytes(bytes: Uint8Array): Promise<void> {
+    for (let at = 0; at < bytes.byteLength; ) {
+      const n = Math.min(bytes.byteLength - at, this.partBytes - this.filled);
+      this.buffer.set(bytes.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      this.maxBufferedBytes = Math.max(this.maxBufferedBytes, this.filled);
+      if (this.filled === this.partBytes) {
+        await this.sink.part(this.buffer, false);
         this.filled = 0;
       }
     }

@@ -1,4 +1,4 @@
-// PublishExports streams its CSVs part by part: the bytes equal a single write, no part exceeds the
+// PublishExports streams its CSVs part by part and its Parquet a row group per shard: the bytes equal a single write, no part exceeds the
 // part size, a failure mid-export leaves yesterday's file in place, and S3 aborts a failed upload.
 import {
   AbortMultipartUploadCommand,
@@ -9,6 +9,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { publishExports } from '../../../lib/pipeline/publish.js';
 import { MemoryBlobStore, PartWriter } from '../../../lib/storage/blob.js';
@@ -82,6 +83,15 @@ describe('publishExports streamed', () => {
     const seg0 = decoder.decode(small.objects.get(`${prefix}segments/seg-0.csv`));
     expect(seg0.split('\n')).toHaveLength(Math.ceil(200_000 / 3) + 2);
     expect(done.files).toBe(8);
+    // Parquet: a row group per shard, the same customers in the same order as the segment's CSV
+    const bytes = small.objects.get(`${prefix}segments/seg-0.parquet`) ?? new Uint8Array();
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const meta = parquetMetadata(file);
+    expect(meta.row_groups).toHaveLength(5);
+    const rows = await parquetReadObjects({ file, columns: ['customer_id', 'segment_id', 'holdout'] });
+    const csvRows = seg0.trim().split('\n').slice(1);
+    expect(rows.map((r) => `${r.customer_id},${r.holdout ? 1 : 0}`)).toEqual(csvRows);
+    expect(new Set(rows.map((r) => r.segment_id))).toEqual(new Set(['seg-0']));
   }, 60_000);
 
   it('keeps the previous exports when a shard cannot be read mid-export', async () => {
