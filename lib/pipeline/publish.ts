@@ -501,7 +501,8 @@ export async function publishExports(
     await Promise.all(parquet.map((p) => p.close()));
   } catch (error) {
     // an export cut short must not replace yesterday's file with half of today's
-    await Promise.all(writers.map((w) => w.abort()));
+    // settled, not all: a failed abort must not hide the cause (the bucket's lifecycle rule cleans up)
+    await Promise.allSettled(writers.map((w) => w.abort()));
     throw error;
   }
   const segmentsCsv =
