@@ -2,7 +2,7 @@
 // destinations (delta per audience, hashed, exactly-once per batch). Consent, suppressions, erasures
 // and holdouts are applied here, before anything is written or sent. Data model: docs/data-model.md.
 import { createHash } from 'node:crypto';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { DestinationSettings } from '../config/schema.js';
 import {
   type AudienceState,
@@ -31,7 +31,7 @@ import {
   type SuppressionList,
 } from '../publish/suppressions.js';
 import { isHoldout } from '../segments/holdout.js';
-import { type BlobStore, getJson, putJson } from '../storage/blob.js';
+import { type BlobStore, type BlobWriter, getJson, putJson } from '../storage/blob.js';
 import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
@@ -362,6 +362,50 @@ export async function publishMemberships(
   };
 }
 
+interface SegmentRows {
+  ids: string[];
+  holdout: boolean[];
+  distance: number[];
+}
+
+const parquetColumns = (segmentId: string, rows: SegmentRows) => [
+  { name: 'customer_id', data: rows.ids, type: 'STRING' as const },
+  { name: 'segment_id', data: rows.ids.map(() => segmentId), type: 'STRING' as const },
+  { name: 'holdout', data: rows.holdout, type: 'BOOLEAN' as const },
+  { name: 'distance', data: rows.distance, type: 'DOUBLE' as const },
+];
+
+/**
+ * One segment's Parquet file written a row group per shard: the encoder's bytes go to the blob after
+ * each row group, so only one shard's rows of the segment are held, never the whole segment.
+ */
+function openParquetExport(out: BlobWriter, segmentId: string) {
+  const bytes = new ByteWriter();
+  const drain = async (): Promise<void> => {
+    if (bytes.index === 0) return;
+    await out.write(bytes.getBytes().slice());
+    // the encoder tracks file positions in offset; index is only the unflushed tail (as its fileWriter)
+    bytes.index = 0;
+  };
+  const empty: SegmentRows = { ids: [], holdout: [], distance: [] };
+  const writer = new ParquetWriter({
+    writer: Object.assign(bytes, { flush: drain }),
+    schema: schemaFromColumnData({ columnData: parquetColumns(segmentId, empty) }),
+  });
+  return {
+    async write(rows: SegmentRows): Promise<void> {
+      if (rows.ids.length === 0) return;
+      await writer.write({ columnData: parquetColumns(segmentId, rows), rowGroupSize: rows.ids.length });
+      await drain();
+    },
+    async close(): Promise<void> {
+      await writer.finish();
+      await drain();
+      await out.close();
+    },
+  };
+}
+
 /**
  * Per-segment CSV (formula-safe cells) and Parquet exports plus segments.csv and memberships.csv under
  * exports/<dataset>/latest/. Erased customers are left out; files of segments that no longer exist are
@@ -375,69 +419,91 @@ export async function publishExports(
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
   const suppressions = await loadSuppressions(store, ref);
   const prefix = keys.exports(ref.dataset);
-  const perSegment = validation.segments.map(() => csvLine(['customer_id', 'holdout']));
-  const parquet = validation.segments.map(() => ({
-    ids: [] as string[],
-    holdout: [] as boolean[],
-    distance: [] as number[],
-  }));
+  // every export streams to the store shard by shard (one part buffer per open file, Parquet a row group
+  // per shard), so its size is bounded by the bucket, not by a string or an array (docs/scale.md, item 3)
+  const memberships = store.openWrite(`${prefix}memberships.csv`, 'text/csv');
+  const perSegment = validation.segments.map((s) =>
+    store.openWrite(`${prefix}segments/${s.id}.csv`, 'text/csv'),
+  );
+  const parquetOut = validation.segments.map((s) =>
+    store.openWrite(`${prefix}segments/${s.id}.parquet`, 'application/vnd.apache.parquet'),
+  );
+  const parquet = validation.segments.map((s, k) => openParquetExport(parquetOut[k], s.id));
   const groups = validation.predictive?.groups ?? [];
-  const perGroup = groups.map(() => csvLine(['customer_id', 'holdout']));
-  let memberships = csvLine([
-    'customer_id',
-    'segment_id',
-    'segment_name',
-    'holdout',
-    'distance',
-    'score',
-    'band',
-    'percentile',
-    'clv',
-    'p_alive',
-    'lookalike_percentile',
-    'lookalike',
-  ]);
+  const perGroup = groups.map((g) => store.openWrite(`${prefix}segments/${g.id}.csv`, 'text/csv'));
+  const writers = [memberships, ...perSegment, ...perGroup, ...parquetOut];
   let erased = 0;
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
-    const predictive = await loadPredictiveRows(store, ref, i);
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const seg = validation.segments[scored.segment[row]];
-      const id = scored.customerId[row];
-      if (
-        exclusionOf(suppressions, id, identities ? hashed(id, identities.get(id)) : undefined) === 'erased'
-      ) {
-        erased++;
-        continue;
+  try {
+    await memberships.write(
+      csvLine([
+        'customer_id',
+        'segment_id',
+        'segment_name',
+        'holdout',
+        'distance',
+        'score',
+        'band',
+        'percentile',
+        'clv',
+        'p_alive',
+        'lookalike_percentile',
+        'lookalike',
+      ]),
+    );
+    for (const w of [...perSegment, ...perGroup]) await w.write(csvLine(['customer_id', 'holdout']));
+    for (let i = 0; i < ref.shardCount; i++) {
+      const scored = await loadScores(store, ref, i);
+      const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
+      const predictive = await loadPredictiveRows(store, ref, i);
+      const shardRows = validation.segments.map((): SegmentRows => ({ ids: [], holdout: [], distance: [] }));
+      for (let row = 0; row < scored.customerId.length; row++) {
+        const seg = validation.segments[scored.segment[row]];
+        const id = scored.customerId[row];
+        if (
+          exclusionOf(suppressions, id, identities ? hashed(id, identities.get(id)) : undefined) === 'erased'
+        ) {
+          erased++;
+          continue;
+        }
+        const holdout = isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare);
+        const distance = Math.round(scored.distance[row] * 1e4) / 1e4;
+        await memberships.write(
+          csvLine([
+            id,
+            seg.id,
+            seg.name,
+            holdout ? 1 : 0,
+            distance,
+            cell(predictive.score?.[row], 2),
+            predictive.band ? BAND[predictive.band[row]] : '',
+            cell(predictive.percentile?.[row], 2),
+            cell(predictive.clv?.[row], 2),
+            cell(predictive.pAlive?.[row]),
+            cell(predictive.lookalikePercentile?.[row], 2),
+            predictive.lookalike ? predictive.lookalike[row] : '',
+          ]),
+        );
+        await perSegment[seg.index].write(csvLine([id, holdout ? 1 : 0]));
+        for (let k = 0; k < groups.length; k++) {
+          const g = groups[k];
+          if (!inGroup(g, predictive, row)) continue;
+          const held = isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare);
+          await perGroup[k].write(csvLine([id, held ? 1 : 0]));
+        }
+        const p = shardRows[seg.index];
+        p.ids.push(id);
+        p.holdout.push(holdout);
+        p.distance.push(distance);
       }
-      const holdout = isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare);
-      const distance = Math.round(scored.distance[row] * 1e4) / 1e4;
-      memberships += csvLine([
-        id,
-        seg.id,
-        seg.name,
-        holdout ? 1 : 0,
-        distance,
-        cell(predictive.score?.[row], 2),
-        predictive.band ? BAND[predictive.band[row]] : '',
-        cell(predictive.percentile?.[row], 2),
-        cell(predictive.clv?.[row], 2),
-        cell(predictive.pAlive?.[row]),
-        cell(predictive.lookalikePercentile?.[row], 2),
-        predictive.lookalike ? predictive.lookalike[row] : '',
-      ]);
-      perSegment[seg.index] += csvLine([id, holdout ? 1 : 0]);
-      groups.forEach((g, k) => {
-        if (!inGroup(g, predictive, row)) return;
-        const held = isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare);
-        perGroup[k] += csvLine([id, held ? 1 : 0]);
-      });
-      const p = parquet[seg.index];
-      p.ids.push(id);
-      p.holdout.push(holdout);
-      p.distance.push(distance);
+      for (let k = 0; k < parquet.length; k++) await parquet[k].write(shardRows[k]);
     }
+    await Promise.all([memberships, ...perSegment, ...perGroup].map((w) => w.close()));
+    await Promise.all(parquet.map((p) => p.close()));
+  } catch (error) {
+    // an export cut short must not replace yesterday's file with half of today's
+    // settled, not all: a failed abort must not hide the cause (the bucket's lifecycle rule cleans up)
+    await Promise.allSettled(writers.map((w) => w.abort()));
+    throw error;
   }
   const segmentsCsv =
     csvLine(['segment_id', 'name', 'description', 'size', 'share', 'status']) +
@@ -445,37 +511,11 @@ export async function publishExports(
       .map((s) => csvLine([s.id, s.name, s.description, s.size, s.share, s.status]))
       .join('');
   await store.put(`${prefix}segments.csv`, segmentsCsv, 'text/csv');
-  await store.put(`${prefix}memberships.csv`, memberships, 'text/csv');
   const written = new Set<string>();
-  await Promise.all(
-    validation.segments.flatMap((s) => {
-      const csvKey = `${prefix}segments/${s.id}.csv`;
-      const parquetKey = `${prefix}segments/${s.id}.parquet`;
-      written.add(csvKey).add(parquetKey);
-      const p = parquet[s.index];
-      const bytes = new Uint8Array(
-        parquetWriteBuffer({
-          columnData: [
-            { name: 'customer_id', data: p.ids, type: 'STRING' },
-            { name: 'segment_id', data: p.ids.map(() => s.id), type: 'STRING' },
-            { name: 'holdout', data: p.holdout, type: 'BOOLEAN' },
-            { name: 'distance', data: p.distance, type: 'DOUBLE' },
-          ],
-        }),
-      );
-      return [
-        store.put(csvKey, perSegment[s.index], 'text/csv'),
-        store.put(parquetKey, bytes, 'application/vnd.apache.parquet'),
-      ];
-    }),
-  );
-  await Promise.all(
-    groups.map((g, k) => {
-      const key = `${prefix}segments/${g.id}.csv`;
-      written.add(key);
-      return store.put(key, perGroup[k], 'text/csv');
-    }),
-  );
+  for (const s of validation.segments) {
+    written.add(`${prefix}segments/${s.id}.csv`).add(`${prefix}segments/${s.id}.parquet`);
+  }
+  for (const g of groups) written.add(`${prefix}segments/${g.id}.csv`);
   const stale = (await store.list(`${prefix}segments/`)).map((o) => o.key).filter((k) => !written.has(k));
   if (stale.length) await store.delete(stale);
   await writeErasureReport(store, ref, { stage: 'exports', places: [{ where: 'exports', removed: erased }] });

@@ -6,11 +6,13 @@
 // disk (test/bench/.data/), so times are compute plus local file I/O; S3 transfer is estimated in the doc.
 import { spawnSync } from 'node:child_process';
 import {
+  appendFileSync,
   createReadStream,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -28,7 +30,13 @@ import { publishMemberships } from '../../lib/pipeline/publish.js';
 import { score } from '../../lib/pipeline/score.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { validate } from '../../lib/pipeline/validate.js';
-import type { BlobStore, ListedObject, VersionedObject } from '../../lib/storage/blob.js';
+import {
+  type BlobStore,
+  type BlobWriter,
+  type ListedObject,
+  PartWriter,
+  type VersionedObject,
+} from '../../lib/storage/blob.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
 
@@ -96,6 +104,19 @@ class DiskBlobStore implements BlobStore {
   }
   async copy(from: string, to: string): Promise<void> {
     await this.put(to, await this.get(from));
+  }
+  openWrite(key: string): BlobWriter {
+    // appended to a side file and renamed at close, so the key shows only a complete object
+    const partial = `${this.path(key)}.partial`;
+    mkdirSync(dirname(partial), { recursive: true });
+    writeFileSync(partial, '');
+    return new PartWriter({
+      part: async (bytes, last) => {
+        appendFileSync(partial, bytes);
+        if (last) renameSync(partial, this.path(key));
+      },
+      abort: async () => rmSync(partial, { force: true }),
+    });
   }
 }
 
