@@ -128,51 +128,13 @@ export function bgNbdLogLikelihood(
   T: Float64Array,
 ): number {
   checkSummaries(x, tx, T);
-  return weightedLogLikelihood(p, x, tx, T, null);
-}
-
-function weightedLogLikelihood(
-  p: BgNbdParams,
-  x: Float64Array,
-  tx: Float64Array,
-  T: Float64Array,
-  count: Float64Array | null,
-): number {
-  const { r, alpha, a, b } = p;
-  const lgR = logGamma(r);
-  const rLogAlpha = r * Math.log(alpha);
-  const lgAB = logGamma(a + b);
-  const lgB = logGamma(b);
-  const logA = Math.log(a);
-  let total = 0;
-  let lastX = Number.NaN;
-  let gammaTerms = 0;
-  let logBX1 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i];
-    if (xi !== lastX) {
-      // Runs of equal x (always, after compressSummaries) share every Γ term.
-      lastX = xi;
-      gammaTerms = logGamma(r + xi) - lgR + rLogAlpha + lgAB + logGamma(b + xi) - lgB - logGamma(a + b + xi);
-      logBX1 = xi > 0 ? Math.log(b + xi - 1) : 0;
-    }
-    const rx = r + xi;
-    const a3 = -rx * Math.log(alpha + T[i]);
-    let value = gammaTerms + a3;
-    if (xi > 0) {
-      const a4 = logA - logBX1 - rx * Math.log(alpha + tx[i]);
-      // log(e^a3 + e^a4) = a3 + log1p(e^(a4−a3)), arranged so the exponent is never positive.
-      value =
-        a4 > a3 ? gammaTerms + a4 + Math.log1p(Math.exp(a3 - a4)) : value + Math.log1p(Math.exp(a4 - a3));
-    }
-    total += count ? count[i] * value : value;
-  }
-  return total;
+  const data = compressSummaries(x, tx, T);
+  return compressedLogLikelihood(p, data, logScratch(data));
 }
 
 /**
- * weightedLogLikelihood over compressed summaries, with log(α + T) and log(α + t_x) looked up per
- * distinct value: the same terms in the same order, so the same total to the last bit.
+ * The log-likelihood over compressed summaries (customers with equal (x, t_x, T) counted once and
+ * weighted), with log(α + T) and log(α + t_x) looked up per distinct value.
  */
 function compressedLogLikelihood(p: BgNbdParams, data: CompressedSummaries, scratch: LogScratch): number {
   const { x, count, txAt, TAt } = data;
