@@ -603,6 +603,33 @@ function dateRangeIssue(
   );
 }
 
+/**
+ * An optional date cell (a CRM signup date, an outcome date): NaN when the column is absent or the cell
+ * empty, undefined once the row has been rejected for it (not a date, or out of range).
+ */
+function optionalDate(
+  ctx: FileContext,
+  parseDate: ReturnType<typeof makeDateParser> | null,
+  fields: readonly string[],
+  at: number | undefined,
+  line: number,
+  what: string,
+): number | undefined {
+  if (parseDate === null || at === undefined || fields[at].trim() === '') return Number.NaN;
+  const ts = parseDate(fields[at]);
+  const bad = Number.isNaN(ts)
+    ? makeIssue(
+        'invalid-date',
+        `The ${what} date is not a valid date.`,
+        { file: ctx.file, line, column: ctx.header[at], value: fields[at] },
+        { expected: 'one date format per column', fix: 'correct or empty the date' },
+      )
+    : dateRangeIssue(ctx, ts, line, at, fields[at]);
+  if (bad === null) return ts;
+  ctx.reject(bad);
+  return undefined;
+}
+
 /** Customer key of a row: the id column, else the lower-cased email (as the typed parser does). */
 function keyReader(ctx: FileContext): (fields: readonly string[]) => string {
   const f = ctx.mapping.fields;
@@ -846,22 +873,8 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
       ctx.reject(missingIdIssue(ctx, line));
       return;
     }
-    let signup = Number.NaN;
-    if (parseDate !== null && signupAt !== undefined && fields[signupAt].trim() !== '') {
-      signup = parseDate(fields[signupAt]);
-      const bad = Number.isNaN(signup)
-        ? makeIssue(
-            'invalid-date',
-            'The signup date is not a valid date.',
-            { file, line, column: header[signupAt], value: fields[signupAt] },
-            { expected: 'one date format per column', fix: 'correct or empty the date' },
-          )
-        : dateRangeIssue(ctx, signup, line, signupAt, fields[signupAt]);
-      if (bad !== null) {
-        ctx.reject(bad);
-        return;
-      }
-    }
+    const signup = optionalDate(ctx, parseDate, fields, signupAt, line, 'signup');
+    if (signup === undefined) return;
     strings[0] = id;
     let h = 0x2545f491;
     for (let j = 0; j < columns.length; j++) {
@@ -1015,22 +1028,8 @@ function outcomeHandler(ctx: FileContext, sample: readonly { fields: string[] }[
       );
       return;
     }
-    let ts = Number.NaN;
-    if (parseDate !== null && dateAt !== undefined && fields[dateAt].trim() !== '') {
-      ts = parseDate(fields[dateAt]);
-      const bad = Number.isNaN(ts)
-        ? makeIssue(
-            'invalid-date',
-            'The outcome date is not a valid date.',
-            { file, line, column: header[dateAt], value: fields[dateAt] },
-            { expected: 'one date format per column', fix: 'correct or empty the date' },
-          )
-        : dateRangeIssue(ctx, ts, line, dateAt, fields[dateAt]);
-      if (bad !== null) {
-        ctx.reject(bad);
-        return;
-      }
-    }
+    const ts = optionalDate(ctx, parseDate, fields, dateAt, line, 'outcome');
+    if (ts === undefined) return;
     strings[0] = id;
     numbers[0] = label;
     numbers[1] = ts;
