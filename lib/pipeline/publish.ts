@@ -407,6 +407,23 @@ function openParquetExport(out: BlobWriter, segmentId: string) {
 }
 
 /**
+ * An audience file of hashed identifiers, written through the store's bounded part buffer rather than
+ * joined into one string (a large audience would pass V8's string limit). Returns the member count.
+ */
+async function writeAudienceFile(store: BlobStore, key: string, lines: readonly string[]): Promise<number> {
+  const out = store.openWrite(key, 'text/csv');
+  try {
+    await out.write(csvLine(['email_sha256', 'phone_sha256']));
+    for (const line of lines) await out.write(line);
+    await out.close();
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+  return lines.length;
+}
+
+/**
  * Per-segment CSV (formula-safe cells) and Parquet exports plus segments.csv and memberships.csv under
  * exports/<dataset>/latest/. Erased customers are left out; files of segments that no longer exist are
  * deleted so no stale copy keeps an erased person.
@@ -739,15 +756,16 @@ export async function publishAudiences(
       const { audienceId, name: audienceName } = audienceSettings(dest, seg);
       if (dest.type === 'file') {
         const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
-        const lines = members.map((c) =>
-          csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? '']),
+        const written = await writeAudienceFile(
+          store,
+          key,
+          members.map((c) => csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? ''])),
         );
-        await store.put(key, csvLine(['email_sha256', 'phone_sha256']) + lines.join(''), 'text/csv');
         results.push({
           destination: name,
           segment: seg.id,
           key,
-          members: lines.length,
+          members: written,
           audienceName,
           type: 'file',
           status: 'written',
@@ -980,12 +998,12 @@ async function publishGroupAudiences(
     for (const [k, g] of wanted.entries()) {
       if (!dest.segments.includes(g.id) && !dest.segments.includes(g.name)) continue;
       const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
-      await store.put(key, csvLine(['email_sha256', 'phone_sha256']) + lines[k].join(''), 'text/csv');
+      const written = await writeAudienceFile(store, key, lines[k]);
       results.push({
         destination: name,
         segment: g.id,
         key,
-        members: lines[k].length,
+        members: written,
         type: 'file',
         status: 'written',
       });

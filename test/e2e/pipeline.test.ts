@@ -108,6 +108,8 @@ describe('local pipeline on the planted sample', () => {
     const audience = await readText(env, s.audiences[0].key);
     expect(audience).not.toMatch(/@|\+1415/);
     expect(audience.split('\n')[1]).toMatch(/^[0-9a-f]{64},[0-9a-f]{64}$/);
+    // header + one line per member the summary counts, each ended by a newline
+    expect(audience.split('\n').length - 2).toBe(s.audiences[0].members);
     expect(await readText(env, s.outputs.report)).toContain('<html');
   });
 });
