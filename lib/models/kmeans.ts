@@ -230,6 +230,16 @@ type TrialsKernel = (
   potentials: Float64Array,
 ) => void;
 
+/** A generated kernel per shape (features × centroids …), compiled once per process and reused. */
+function compiled<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let kernel = cache.get(key);
+  if (kernel === undefined) {
+    kernel = make();
+    cache.set(key, kernel);
+  }
+  return kernel;
+}
+
 const trialKernels = new Map<string, TrialsKernel>();
 
 /**
@@ -237,9 +247,7 @@ const trialKernels = new Map<string, TrialsKernel>();
  * candidate, with sqDistAt's four partial sums so the seeding is bit-identical to the loop version.
  */
 function trialsKernel(d: number, nTrials: number): TrialsKernel {
-  const key = `${d}x${nTrials}`;
-  let kernel = trialKernels.get(key);
-  if (!kernel) {
+  return compiled(trialKernels, `${d}x${nTrials}`, () => {
     const lines: string[] = [];
     for (let c = 0; c < nTrials; c++) lines.push(`let p${c} = 0;`);
     lines.push('for (let i = start; i < end; i++) {', `const io = i * ${d};`, 'const near = closest[i];');
@@ -259,7 +267,7 @@ function trialsKernel(d: number, nTrials: number): TrialsKernel {
     }
     lines.push('}');
     for (let c = 0; c < nTrials; c++) lines.push(`potentials[${c}] += p${c};`);
-    kernel = new Function(
+    return new Function(
       'data',
       'n',
       'candidates',
@@ -270,9 +278,7 @@ function trialsKernel(d: number, nTrials: number): TrialsKernel {
       'potentials',
       lines.join('\n'),
     ) as TrialsKernel;
-    trialKernels.set(key, kernel);
-  }
-  return kernel;
+  });
 }
 
 /** First index whose cumulative weight exceeds r, so zero-weight rows (existing centres) are never drawn. */
@@ -313,13 +319,9 @@ const kernelGroup = (k: number): number => (k <= 6 ? k : 4);
 
 /** With `all`, the kernel also writes every squared distance to outAll[r·k + j] (Elkan's bounds need them). */
 function nearestKernel(d: number, k: number, all: boolean): NearestKernel {
-  const key = `${d}x${k}${all ? 'a' : ''}`;
-  let kernel = kernels.get(key);
-  if (!kernel) {
-    kernel = d * k <= MAX_UNROLLED ? generateKernel(d, k, all) : loopKernel(d, k, all);
-    kernels.set(key, kernel);
-  }
-  return kernel;
+  return compiled(kernels, `${d}x${k}${all ? 'a' : ''}`, () =>
+    d * k <= MAX_UNROLLED ? generateKernel(d, k, all) : loopKernel(d, k, all),
+  );
 }
 
 function generateKernel(d: number, k: number, all: boolean): NearestKernel {
@@ -474,9 +476,7 @@ const UP = 1 + SLACK;
 const DOWN = 1 - SLACK;
 
 function firstPass(d: number, k: number): FirstPass {
-  const key = `${d}x${k}`;
-  let pass = firstPasses.get(key);
-  if (!pass) {
+  return compiled(firstPasses, `${d}x${k}`, () => {
     const lines = ['let total = 0;', 'for (let i = start; i < end; i++) {', `const io = i * ${d};`];
     lines.push(...loadRow(d), ...distanceLines(d, k));
     lines.push(
@@ -489,7 +489,7 @@ function firstPass(d: number, k: number): FirstPass {
     );
     for (let t = 0; t < d; t++) lines.push(`sums[so + ${t}] += x${t};`);
     lines.push(...refLines(d), 'sq[j1] += q;', '}', 'return total;');
-    pass = new Function(
+    return new Function(
       'data',
       'centroids',
       'start',
@@ -503,15 +503,11 @@ function firstPass(d: number, k: number): FirstPass {
       'sq',
       lines.join('\n'),
     ) as FirstPass;
-    firstPasses.set(key, pass);
-  }
-  return pass;
+  });
 }
 
 function hamerlyPass(d: number, k: number): HamerlyPass {
-  const key = `${d}x${k}`;
-  let pass = hamerlyPasses.get(key);
-  if (!pass) {
+  return compiled(hamerlyPasses, `${d}x${k}`, () => {
     const lines = [
       'let changed = 0;',
       'for (let i = start; i < end; i++) {',
@@ -537,7 +533,7 @@ function hamerlyPass(d: number, k: number): HamerlyPass {
     ];
     for (let t = 0; t < d; t++) lines.push(`sums[fo + ${t}] -= x${t};`, `sums[to + ${t}] += x${t};`);
     lines.push('}', 'return changed;');
-    pass = new Function(
+    return new Function(
       'data',
       'centroids',
       'start',
@@ -556,9 +552,7 @@ function hamerlyPass(d: number, k: number): HamerlyPass {
       'sq',
       lines.join('\n'),
     ) as HamerlyPass;
-    hamerlyPasses.set(key, pass);
-  }
-  return pass;
+  });
 }
 
 /** Per-block scratch for the kernel. */
