@@ -170,6 +170,8 @@ export class AudienceSegmentation extends Construct {
       lifecycleRules: [
         { id: 'incoming', prefix: 'incoming/', expiration: Duration.days(props.incomingRetentionDays ?? 30) },
         { id: 'runs', prefix: 'runs/', expiration: Duration.days(props.runRetentionDays ?? 14) },
+        // snapshot lists too long for an execution input (lib/pipeline/snapshot.ts): run scratch too
+        { id: 'snapshots', prefix: 'snapshots/', expiration: Duration.days(props.runRetentionDays ?? 14) },
         { id: 'rejected', prefix: 'rejected/', expiration: Duration.days(props.rejectedRetentionDays ?? 90) },
         {
           id: 'noncurrent',
@@ -302,6 +304,8 @@ export class AudienceSegmentation extends Construct {
     this.starter.addToRolePolicy(
       new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }),
     );
+    // a snapshot too long for the execution input is written as a list the run reads back
+    this.starter.grantObjects(this.bucket, this.key, { put: ['snapshots/'] });
     this.workflow.stateMachine.grantStartExecution(this.starter);
     const settleSource = new SqsEventSource(this.settleQueue, {
       // many messages of one drop in one batch list the dataset once

@@ -77,7 +77,13 @@ export const incomingObject = z.object({
   size: z.number().nonnegative(),
   etag: z.string().optional(),
 });
-export const runInput = runRef.extend({ objects: z.array(incomingObject).min(1) });
+export const runInput = runRef.extend({
+  // inline, or a pointer to the snapshot manifest in S3 (lib/pipeline/snapshot.ts)
+  objects: z.union([
+    z.array(incomingObject).min(1),
+    z.object({ manifest: z.string().min(1), count: z.number().int().positive() }),
+  ]),
+});
 export const shardTask = runRef.extend({
   shard: z.object({ index: z.number().int().nonnegative() }),
   asOfMs: z.number(),

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { loadRunObjects } from '../../lib/pipeline/snapshot.js';
 import { startRunForObject } from '../../lib/pipeline/starter.js';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
@@ -112,7 +113,9 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
         return 'started';
       },
     );
-    const files = (runInput?.objects ?? []).map((o) => parseIncomingKey(o.key)?.file ?? o.key);
+    const files = (runInput ? await loadRunObjects(env.store, runInput) : []).map(
+      (o) => parseIncomingKey(o.key)?.file ?? o.key,
+    );
     if (!runInput) {
       runs.emit('finished', { dataset, runId: started.runId, status: 'unchanged', files });
       return;

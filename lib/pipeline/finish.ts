@@ -6,6 +6,7 @@ import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/bl
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import type { DynamoSegmentStore } from '../storage/segment-store.js';
 import { loadRunConfig, runFile } from './run-files.js';
+import { loadRunObjects } from './snapshot.js';
 import { buildRunSummary } from './summary.js';
 import type { RunInput, RunRef, StageDone } from './types.js';
 import type { ValidationResult } from './validate.js';
@@ -150,7 +151,8 @@ export async function quarantine(
 ): Promise<StageDone & { reportKey: string; error: { name: string; message: string } }> {
   const error = describeFailure(input.error);
   const base = `rejected/${input.dataset}/${input.runId}/`;
-  for (const o of input.objects) {
+  const objects = await loadRunObjects(store, input);
+  for (const o of objects) {
     const file = parseIncomingKey(o.key)?.file ?? o.key;
     await store.copy(o.key, `${base}${file}`, o.versionId);
   }
@@ -159,7 +161,7 @@ export async function quarantine(
     runId: input.runId,
     dataset: input.dataset,
     error,
-    files: input.objects.map((o) => o.key),
+    files: objects.map((o) => o.key),
     perFileReports: keys.rejected(input.dataset, '<file>.errors.json'),
     nothingPublished: true,
   });

@@ -6,6 +6,7 @@ import { InputRejectedError, ingestSources, NoTransactionsError } from '../inges
 import { type BlobStore, getJsonIfExists, putJson } from '../storage/blob.js';
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import { runFile, shardFile } from './run-files.js';
+import { loadRunObjects } from './snapshot.js';
 import type { IngestOutput, RunInput } from './types.js';
 
 export async function ingest(
@@ -16,7 +17,7 @@ export async function ingest(
   const raw = await getJsonIfExists<unknown>(store, keys.config(input.dataset));
   const config = parseConfig(raw, `s3 ${keys.config(input.dataset)}`);
   await putJson(store, runFile(input, 'config.json'), config);
-  const sources = input.objects.map((o) => ({
+  const sources = (await loadRunObjects(store, input)).map((o) => ({
     file: parseIncomingKey(o.key)?.file ?? o.key,
     size: o.size,
     open: () => store.stream(o.key, o.versionId),

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { BlobStore, VersionedObject } from '../storage/blob.js';
 import { isValidDatasetName, keys, parseIncomingKey } from '../storage/keys.js';
+import { snapshotRunInput } from './snapshot.js';
 import type { IncomingObject, RunInput } from './types.js';
 
 export interface ObjectCreatedEvent {
@@ -121,7 +122,12 @@ export async function listSnapshot(store: BlobStore, dataset: string): Promise<V
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-function runInputOf(dataset: string, snapshot: readonly VersionedObject[], scheduledTime?: string): RunInput {
+async function runInputOf(
+  store: BlobStore,
+  dataset: string,
+  snapshot: readonly VersionedObject[],
+  scheduledTime?: string,
+): Promise<RunInput> {
   // the input is a pure function of the snapshot (and tick): Step Functions treats a repeated
   // StartExecution with the same name and the same input as the same execution
   const objects: IncomingObject[] = snapshot.map((o) => ({
@@ -130,7 +136,7 @@ function runInputOf(dataset: string, snapshot: readonly VersionedObject[], sched
     size: o.size,
     etag: o.etag,
   }));
-  return { dataset, runId: snapshotRunId(objects, scheduledTime), objects };
+  return snapshotRunInput(store, { dataset, runId: snapshotRunId(objects, scheduledTime) }, objects);
 }
 
 export type SettleOutcome =
@@ -177,7 +183,7 @@ export async function settleAndStart(
     return { status: 'waiting', dataset, ...tick, delaySeconds };
   }
   if (snapshot.length === 0) return { status: 'empty', dataset, ...tick };
-  const input = runInputOf(dataset, snapshot, scheduledTime);
+  const input = await runInputOf(store, dataset, snapshot, scheduledTime);
   const name = executionName(dataset, input.runId);
   const status = await options.start(name, input);
   return { status, dataset, ...tick, runId: input.runId, executionName: name, objects: snapshot.length };
@@ -256,7 +262,7 @@ export async function startRunForObject(
       ...(eventVersion ? { versionId: eventVersion } : {}),
     });
   }
-  const input = runInputOf(dataset, snapshot);
+  const input = await runInputOf(store, dataset, snapshot);
   const name = executionName(dataset, input.runId);
   const status = await start(name, input);
   return { dataset, runId: input.runId, executionName: name, status };

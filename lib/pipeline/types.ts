@@ -13,8 +13,18 @@ export interface IncomingObject {
   etag?: string;
 }
 
+/**
+ * Where a snapshot too long to ride in the execution input is kept (Step Functions caps a state's
+ * input at 256 KiB, about 1,300 files with long multi-part names): an S3 object holding the list.
+ */
+export interface SnapshotManifestRef {
+  manifest: string;
+  count: number;
+}
+
 export interface RunInput extends RunRef {
-  objects: IncomingObject[];
+  /** the snapshot's objects, inline, or a pointer to the S3 manifest that lists them */
+  objects: IncomingObject[] | SnapshotManifestRef;
 }
 
 export interface ShardRef {

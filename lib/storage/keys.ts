@@ -14,6 +14,8 @@ export const keys = {
     `runs/${dataset}/${runId}/shards/${pad(index)}/`,
   shardFile: (dataset: string, runId: string, index: number, name: string) =>
     `runs/${dataset}/${runId}/shards/${pad(index)}/${name}`,
+  /** a run's snapshot list when it is too long for the execution input (lib/pipeline/snapshot.ts) */
+  snapshot: (dataset: string, runId: string) => `snapshots/${dataset}/${runId}.json`,
   exports: (dataset: string) => `exports/${dataset}/latest/`,
   rejected: (dataset: string, file: string) => `rejected/${dataset}/${file}`,
 } as const;

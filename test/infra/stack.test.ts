@@ -532,7 +532,7 @@ describe('least privilege', () => {
     expect(objectActions('quarantine', 'runs/')).toEqual([]);
   });
 
-  it('lets the starter list incoming/ versions only, use its queue and start executions of the one state machine', () => {
+  it('lets the starter list incoming/ versions, write snapshot lists only, use its queue and start executions of the one state machine', () => {
     const statements = statementsOf('starter');
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
     const settle = Object.keys(queues).find((id) => queues[id].Properties.RedrivePolicy !== undefined) ?? '';
@@ -545,7 +545,10 @@ describe('least privilege', () => {
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:StartExecution' }));
     expect(
       statements.flatMap((s) => asArray(s.Action) as string[]).filter((a) => a.startsWith('s3:')),
-    ).toEqual(['s3:ListBucketVersions']);
+    ).toEqual(['s3:ListBucketVersions', 's3:PutObject']);
+    // a snapshot too long for the execution input goes to snapshots/; nothing under incoming/ is read
+    expect(objectActions('starter', 'snapshots/')).toEqual(['s3:PutObject']);
+    expect(objectActions('starter', 'incoming/')).toEqual([]);
     const sqsActions = statements
       .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [settle, 'Arn'] }))
       .flatMap((s) => asArray(s.Action) as string[])

@@ -2,7 +2,9 @@
 // below it whatever the input size, because bulky data lives in S3.
 import { describe, expect, it } from 'vitest';
 import { shardCountFor } from '../../../lib/ingest/stage.js';
+import { snapshotRunInput } from '../../../lib/pipeline/snapshot.js';
 import type { IngestOutput, RunInput } from '../../../lib/pipeline/types.js';
+import { MemoryBlobStore } from '../../../lib/storage/blob.js';
 
 const LIMIT = 256 * 1024;
 const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
@@ -53,7 +55,7 @@ describe('state payloads', () => {
     expect(size(state)).toBeLessThan(LIMIT);
   });
 
-  it('carry the dropped files as a list: a snapshot of up to 1,000 files fits, more does not', () => {
+  it('carry any number of dropped files: beyond the inline budget the list is a manifest in S3', async () => {
     // Prepare: realistic keys of a multi-part export (Spark/Glue style part names, versioned bucket)
     const object = (i: number) => ({
       key: `incoming/a-dataset-name/orders/2026-11-22/part-${String(i).padStart(5, '0')}-3f0c1a2b-9d8e-4f7a-b6c5-d4e3f2a1b0c9-c000.snappy.parquet`,
@@ -61,15 +63,16 @@ describe('state payloads', () => {
       etag: 'd41d8cd98f00b204e9800998ecf8427e',
       versionId: 'Wc2KZhnHb8FtP4fTRgNj.TBPtLIBmSaP',
     });
-    const input = (n: number): RunInput => ({
-      dataset: 'a-dataset-name',
-      runId: 'r0123456789abcdef',
-      objects: Array.from({ length: n }, (_, i) => object(i)),
-    });
-    // Act / Assess: the run input is the largest payload (it rides along every state); known limit:
-    // beyond ~1,300 such files StartExecution would refuse it (a manifest in S3 would lift this)
-    expect(size(input(1000))).toBeLessThan(LIMIT);
-    expect(size(input(1400))).toBeGreaterThan(LIMIT);
+    const store = new MemoryBlobStore();
+    const input = (n: number) =>
+      snapshotRunInput(
+        store,
+        { dataset: 'a-dataset-name', runId: 'r0123456789abcdef' },
+        Array.from({ length: n }, (_, i) => object(i)),
+      );
+    // Act / Assess: the run input rides along every state; 1,400 inline files would pass the cap
+    expect(size(Array.from({ length: 1400 }, (_, i) => object(i)))).toBeGreaterThan(LIMIT);
+    for (const n of [1, 300, 1400, 50_000]) expect(size(await input(n))).toBeLessThan(LIMIT / 3);
   });
 
   it('derives the shard count from input size, within the configured bounds', () => {

@@ -1,6 +1,7 @@
 // The starter's decisions: which snapshot a drop or a tick runs, when the settle window lets it
 // start, and that duplicates, bursts and repeated ticks come to one execution each.
 import { describe, expect, it } from 'vitest';
+import { inlineObjects } from '../../../lib/pipeline/snapshot.js';
 import {
   executionName,
   mergeSettleRequests,
@@ -15,7 +16,7 @@ import {
   UnusableKeyError,
   UnusableTriggerError,
 } from '../../../lib/pipeline/starter.js';
-import type { RunInput } from '../../../lib/pipeline/types.js';
+import type { IncomingObject, RunInput } from '../../../lib/pipeline/types.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
 
 const T0 = Date.parse('2026-11-23T06:00:00Z');
@@ -98,8 +99,8 @@ describe('settle window', () => {
     // Assess: one execution over the whole drop, started 60 s after the last file, not before
     expect(sfn.executions.size).toBe(1);
     const [input] = [...sfn.executions.values()];
-    expect(input.objects).toHaveLength(20);
-    expect(input.objects.every((o) => o.versionId?.startsWith('v'))).toBe(true);
+    expect(inlineObjects(input)).toHaveLength(20);
+    expect(inlineObjects(input).every((o) => o.versionId?.startsWith('v'))).toBe(true);
     expect(sfn.calls.length).toBeGreaterThanOrEqual(1);
     expect(endMs).toBeGreaterThanOrEqual(T0 + 19_000 + 60_000);
   });
@@ -243,14 +244,13 @@ describe('duplicates and versions', () => {
     expect(sfn.executions.size).toBe(2);
     expect(first.runId).not.toBe(second.runId);
     const current = store.versions.get('incoming/shop/orders.csv')?.versionId;
-    expect(second.objects).toEqual([
+    expect(inlineObjects(second)).toEqual([
       { key: 'incoming/shop/orders.csv', versionId: current, size: 9, etag: '' },
     ]);
-    expect(first.objects[0].versionId).not.toBe(current);
-    const read = async (o: RunInput['objects'][number]) =>
-      new TextDecoder().decode(await store.get(o.key, o.versionId));
-    expect(await read(first.objects[0])).toBe('old rows');
-    expect(await read(second.objects[0])).toBe('new rows!');
+    expect(inlineObjects(first)[0].versionId).not.toBe(current);
+    const read = async (o: IncomingObject) => new TextDecoder().decode(await store.get(o.key, o.versionId));
+    expect(await read(inlineObjects(first)[0])).toBe('old rows');
+    expect(await read(inlineObjects(second)[0])).toBe('new rows!');
   });
 
   it('gives the same snapshot the same run id, and any changed object, version or tick a new one', () => {
@@ -345,7 +345,7 @@ describe('immediate start (local runner and watch mode)', () => {
     );
     // Assess
     expect(started).toHaveLength(1);
-    expect(started[0].input.objects.map((o) => o.key)).toEqual([
+    expect(inlineObjects(started[0].input).map((o) => o.key)).toEqual([
       'incoming/shop/a.csv',
       'incoming/shop/b.csv',
     ]);
