@@ -47,8 +47,13 @@ class Interner {
   }
 }
 
+/**
+ * The shard of a customer: the 32-bit hash space cut into `shardCount` contiguous ranges (not a
+ * modulo), so shard i of N always covers the same hashes and a later run with another shard count can
+ * find a customer's previous state in the one or two ranges that overlap (lib/publish/membership-state.ts).
+ */
 export function shardOf(customerId: string, shardCount: number): number {
-  return fnv1a32(customerId) % shardCount;
+  return Math.floor((fnv1a32(customerId) * shardCount) / 4294967296);
 }
 
 type NumericKind = 'f64' | 'u8';
