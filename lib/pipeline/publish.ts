@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { DestinationSettings } from '../config/schema.js';
+import { shardOf } from '../ingest/partition.js';
 import {
   type AudienceState,
   audienceDelta,
@@ -23,6 +24,15 @@ import {
 } from '../publish/connector.js';
 import { csvLine } from '../publish/csv.js';
 import { type HashedIdentity, hashIdentity } from '../publish/identity.js';
+import {
+  type CatalogState,
+  encodeRangeState,
+  loadLegacyCatalog,
+  loadManifest,
+  loadRangeState,
+  type MembershipManifest,
+  membershipKeys,
+} from '../publish/membership-state.js';
 import { createRunSecretProvider } from '../publish/secrets.js';
 import {
   exclusionOf,
@@ -31,7 +41,7 @@ import {
   type SuppressionList,
 } from '../publish/suppressions.js';
 import { isHoldout } from '../segments/holdout.js';
-import { type BlobStore, type BlobWriter, getJson, putJson } from '../storage/blob.js';
+import { type BlobStore, type BlobWriter, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
@@ -206,43 +216,54 @@ async function writeErasureReport(store: BlobStore, ref: RunRef, report: Erasure
   await putJson(store, runFile(ref, `erasure-${report.stage}.json`), report);
 }
 
-interface MembershipState {
-  ids: string[];
-  digests: string[];
-  catalog: Record<string, { digest: string; version: number }>;
+/** Named so an operator sees at once that the run's shards and its publish disagree. */
+export class MembershipShardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MembershipShardError';
+  }
 }
 
-async function loadMembershipState(store: BlobStore, key: string): Promise<MembershipState | undefined> {
-  const bytes = await store.getIfExists(key);
-  if (!bytes) return undefined;
-  const { columns, meta } = decodeColumns(bytes);
-  return {
-    ids: columns.customerId as string[],
-    digests: columns.digest as string[],
-    catalog: (meta.catalog as MembershipState['catalog'] | undefined) ?? {},
-  };
+/** What one shard worker did: summed by finishMemberships into the step's StageDone. */
+export interface MembershipShardResult {
+  shard: number;
+  shardCount: number;
+  memberships: number;
+  holdouts: number;
+  written: number;
+  deleted: number;
+  batchWriteCalls: number;
+  erasedDeleted: number;
+  erasedKeptOut: number;
 }
+
+const MODEL = 'clusters';
 
 /**
- * Writes only what changed since the last published state: memberships whose attributes differ (any
- * attribute but runId, which names the run that last changed the item), deletes for customers gone or
- * erased, and catalog cards whose content changed (with a new version). A re-run writes nothing.
+ * One shard's delta: writes the memberships of its customers that differ from the published state of
+ * its hash range (any attribute but runId, which names the run that last changed the item) and deletes
+ * the customers of its range that are gone or erased. Its new state and counts go to the run folder;
+ * nothing is published until finishMemberships has every shard's. Running it again (a retry, a run
+ * that failed before its finish) repeats the same puts and deletes: idempotent.
  */
-export async function publishMemberships(
+export async function publishMembershipShard(
   store: BlobStore,
   segments: DynamoSegmentStore,
-  ref: RunRef & { shardCount: number },
-): Promise<StageDone> {
-  const model = 'clusters';
+  ref: RunRef & { shardCount: number; shard: { index: number } },
+): Promise<MembershipShardResult & RunRef> {
+  const model = MODEL;
+  const { shardCount } = ref;
+  const shard = ref.shard.index;
+  if (shard >= shardCount)
+    throw new MembershipShardError(`shard ${shard} is outside the run's ${shardCount} shards`);
   const config = await loadRunConfig(store, ref);
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
   const suppressions = await loadSuppressions(store, ref);
-  const stateKey = stateKeys.memberships(ref.dataset, model);
-  const previous = await loadMembershipState(store, stateKey);
-  const before = new Map<string, string>();
-  if (previous)
-    for (let i = 0; i < previous.ids.length; i++) before.set(previous.ids[i], previous.digests[i]);
-  const now = new Map<string, string>();
+  const manifest = await loadManifest(store, ref.dataset, model);
+  // published digests of this range; what is left in it after the scan is to be deleted
+  const before = await loadRangeState(store, ref.dataset, model, manifest, shard, shardCount);
+  const ids: string[] = [];
+  const digests: string[] = [];
   let written = 0;
   let membershipCalls = 0;
   // Changed records are written as they are built, in whole requests of 25, so only a few thousand
@@ -251,56 +272,123 @@ export async function publishMemberships(
   let holdouts = 0;
   let erasedKeptOut = 0;
   const erasedIds = new Set<string>();
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
-    const predictive = await loadPredictiveRows(store, ref, i);
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const customerId = scored.customerId[row];
-      const h = identities ? hashed(customerId, identities.get(customerId)) : undefined;
-      if (exclusionOf(suppressions, customerId, h) === 'erased') {
-        if (before.has(customerId)) erasedIds.add(customerId);
-        else erasedKeptOut++;
-        continue;
-      }
-      const segmentId = validation.segments[scored.segment[row]].id;
-      const holdout = isHoldout(
-        config.segments.holdoutSalt,
-        customerId,
-        segmentId,
-        config.segments.holdoutShare,
+  const scored = await loadScores(store, ref, shard);
+  const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, shard) : undefined;
+  const predictive = await loadPredictiveRows(store, ref, shard);
+  for (let row = 0; row < scored.customerId.length; row++) {
+    const customerId = scored.customerId[row];
+    if (row === 0 && shardOf(customerId, shardCount) !== shard)
+      // one check per shard is enough to catch a run partitioned by another rule (the old modulo)
+      throw new MembershipShardError(
+        `shard ${shard} of ${shardCount} holds customer ${customerId}, whose hash belongs to shard ` +
+          `${shardOf(customerId, shardCount)}: the run was partitioned by an older version. Drop the files again to start a new run.`,
       );
-      if (holdout) holdouts++;
-      const item: MembershipItem = {
-        customerId,
-        segmentId,
-        runId: ref.runId,
-        holdout,
-        distance: scored.distance[row],
-        ...predictiveValues(predictive, row),
-      };
-      const record = membershipRecord(ref.dataset, model, item);
-      const d = recordDigest(record);
-      now.set(customerId, d);
-      if (before.get(customerId) === d) continue;
-      pending.push(record);
-      written++;
-      if (pending.length >= 25 * 200) {
-        membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, []);
-        pending = [];
-      }
+    const h = identities ? hashed(customerId, identities.get(customerId)) : undefined;
+    if (exclusionOf(suppressions, customerId, h) === 'erased') {
+      if (before.has(customerId)) erasedIds.add(customerId);
+      else erasedKeptOut++;
+      continue;
+    }
+    const segmentId = validation.segments[scored.segment[row]].id;
+    const holdout = isHoldout(
+      config.segments.holdoutSalt,
+      customerId,
+      segmentId,
+      config.segments.holdoutShare,
+    );
+    if (holdout) holdouts++;
+    const item: MembershipItem = {
+      customerId,
+      segmentId,
+      runId: ref.runId,
+      holdout,
+      distance: scored.distance[row],
+      ...predictiveValues(predictive, row),
+    };
+    const record = membershipRecord(ref.dataset, model, item);
+    const d = recordDigest(record);
+    ids.push(customerId);
+    digests.push(d);
+    const previous = before.get(customerId);
+    before.delete(customerId);
+    if (previous === d) continue;
+    pending.push(record);
+    written++;
+    if (pending.length >= 25 * 200) {
+      membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, []);
+      pending = [];
     }
   }
-  const deletes: string[] = [];
-  for (const id of before.keys()) if (!now.has(id)) deletes.push(id);
+  const deletes = [...before.keys()];
+  before.clear();
   // Erased customers no longer in the data are matched by id only (their hashes are gone with them).
   for (const id of deletes) if (suppressions.erased.customerIds.has(id)) erasedIds.add(id);
-  const erasedDeleted = erasedIds.size;
   membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, deletes);
+  const result: MembershipShardResult = {
+    shard,
+    shardCount,
+    memberships: ids.length,
+    holdouts,
+    written,
+    deleted: deletes.length,
+    batchWriteCalls: membershipCalls,
+    erasedDeleted: erasedIds.size,
+    erasedKeptOut,
+  };
+  await store.put(
+    membershipKeys.runRange(ref.dataset, ref.runId, model, shard, shardCount),
+    encodeRangeState(ids, digests, { runId: ref.runId, shard, shardCount }),
+  );
+  await putJson(store, membershipKeys.runResult(ref.dataset, ref.runId, model, shard, shardCount), result);
+  return { dataset: ref.dataset, runId: ref.runId, ...result };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * After every shard succeeded: writes the catalog cards whose content changed (with a new version),
+ * publishes the shards' state (copied from the run folder, then the manifest switched in one put), removes
+ * the state it superseded, and sums the shards' counts. Until the switch the previous state stays
+ * current, so a run that failed after some shards is recomputed against it by the next run.
+ */
+export async function finishMemberships(
+  store: BlobStore,
+  segments: DynamoSegmentStore,
+  ref: RunRef & { shardCount: number },
+): Promise<StageDone> {
+  const model = MODEL;
+  const { shardCount } = ref;
+  const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
+  const suppressions = await loadSuppressions(store, ref);
+  const shards: MembershipShardResult[] = [];
+  for (let i = 0; i < shardCount; i++) {
+    const r = await getJsonIfExists<MembershipShardResult>(
+      store,
+      membershipKeys.runResult(ref.dataset, ref.runId, model, i, shardCount),
+    );
+    if (!r)
+      throw new MembershipShardError(
+        `shard ${i} of ${shardCount} has no membership result: it did not finish, so nothing of this run is published`,
+      );
+    shards.push(r);
+  }
+  const manifest = await loadManifest(store, ref.dataset, model);
+  const current = manifest?.runId === ref.runId && manifest.shardCount === shardCount;
 
   // The catalog: a card is rewritten (with version + 1) only when its content changed.
-  const catalogBefore = previous?.catalog ?? {};
-  const catalogNow: MembershipState['catalog'] = {};
+  const catalogBefore = manifest?.catalog ?? (await loadLegacyCatalog(store, ref.dataset, model));
+  const catalogNow: CatalogState = {};
   const cards: Record<string, unknown>[] = [];
   // propensity bands and lookalike audiences are catalogued like segments (with the model they come from)
   for (const s of [...validation.segments, ...(validation.predictive?.groups ?? [])]) {
@@ -332,34 +420,88 @@ export async function publishMemberships(
   }
   const catalogCalls = cards.length ? await segments.putCatalog(ref.dataset, cards) : 0;
 
-  const ids = [...now.keys()];
-  await store.put(
-    stateKey,
-    encodeColumns(
-      { customerId: ids, digest: ids.map((id) => now.get(id) ?? '') },
-      { catalog: catalogNow, runId: ref.runId },
-    ),
-  );
+  // Publish the state: the range files first, then the manifest naming them (one atomic put).
+  if (!current) {
+    await inBatches(
+      Array.from({ length: shardCount }, (_, i) => i),
+      16,
+      (i) =>
+        store.copy(
+          membershipKeys.runRange(ref.dataset, ref.runId, model, i, shardCount),
+          membershipKeys.range(ref.dataset, model, ref.runId, i, shardCount),
+        ),
+    );
+    const next: MembershipManifest = {
+      runId: ref.runId,
+      shardCount,
+      catalog: catalogNow,
+      superseded: manifest ? { runId: manifest.runId, shardCount: manifest.shardCount } : 'legacy',
+    };
+    await putJson(store, membershipKeys.manifest(ref.dataset, model), next);
+    await removeSuperseded(store, ref.dataset, model, next);
+  } else {
+    // a repeat of a finish that switched already: only what it may not have removed
+    await removeSuperseded(store, ref.dataset, model, manifest);
+  }
   await rememberErasures(store, ref);
+  const erasedDeleted = shards.reduce((n, r) => n + r.erasedDeleted, 0);
   await writeErasureReport(store, ref, {
     stage: 'memberships',
     places: [{ where: 'dynamodb:memberships', removed: erasedDeleted }],
     requests: suppressions.requests,
     remembered: suppressions.remembered,
   });
+  const sum = (k: 'memberships' | 'holdouts' | 'written' | 'deleted' | 'batchWriteCalls' | 'erasedKeptOut') =>
+    shards.reduce((n, r) => n + r[k], 0);
+  const memberships = sum('memberships');
+  const written = sum('written');
   return {
     dataset: ref.dataset,
     runId: ref.runId,
     stage: 'publish-memberships',
-    memberships: now.size,
-    holdouts,
+    memberships,
+    holdouts: sum('holdouts'),
     written,
-    deleted: deletes.length,
-    unchanged: now.size - written,
+    deleted: sum('deleted'),
+    unchanged: memberships - written,
     catalogWritten: cards.length,
-    batchWriteCalls: membershipCalls + catalogCalls,
-    erased: { deleted: erasedDeleted, keptOut: erasedKeptOut },
+    batchWriteCalls: sum('batchWriteCalls') + catalogCalls,
+    erased: { deleted: erasedDeleted, keptOut: sum('erasedKeptOut') },
   };
+}
+
+/** Deletes the state a manifest replaced (deleting what is gone already is a no-op). */
+async function removeSuperseded(
+  store: BlobStore,
+  dataset: string,
+  model: string,
+  manifest: MembershipManifest,
+): Promise<void> {
+  const old = manifest.superseded;
+  if (!old) return;
+  if (old === 'legacy') {
+    await store.delete([membershipKeys.legacy(dataset, model)]);
+    return;
+  }
+  if (old.runId === manifest.runId) return;
+  const stale = Array.from({ length: old.shardCount }, (_, j) =>
+    membershipKeys.range(dataset, model, old.runId, j, old.shardCount),
+  );
+  for (let i = 0; i < stale.length; i += 1000) await store.delete(stale.slice(i, i + 1000));
+}
+
+/**
+ * Writes only what changed since the last published state, every shard in turn then the finish: what
+ * the workflow does with a Distributed Map and a task (the local CLI's and the tests' entry point).
+ */
+export async function publishMemberships(
+  store: BlobStore,
+  segments: DynamoSegmentStore,
+  ref: RunRef & { shardCount: number },
+): Promise<StageDone> {
+  for (let i = 0; i < ref.shardCount; i++)
+    await publishMembershipShard(store, segments, { ...ref, shard: { index: i } });
+  return finishMemberships(store, segments, ref);
 }
 
 interface SegmentRows {
