@@ -121,9 +121,17 @@ export class SegmentationWorkflow extends Construct {
       f.grantObjects(bucket, key, { readWrite: ['runs/'] });
     // the previous run's state (segment identity, holdouts for lift) is read when fitting and checking
     for (const f of [fit, score, validate]) f.grantObjects(bucket, key, { read: ['state/'] });
+    // One worker per shard writes the memberships delta of its customer-hash range: it reads the run and
+    // the published state (state/, also the remembered erasures) and writes only its own state and counts,
+    // in the run folder. Sized from test/bench/shard.ts (docs/scale.md): a 100k-customer shard's
+    // worker peaks well under 1 GiB; 15 minutes is 5x a first publish of it at 2,000 items/s
+    const publishMembershipsShard = withTables(fn('publish-memberships-shard', 1024, Duration.minutes(15)))
+      .grantObjects(bucket, key, { read: ['runs/', 'state/'], put: ['runs/'] })
+      .grantTableWrites(key, memberships);
+    // The finish publishes the workers' state (copies into state/, switches the manifest, deletes the
+    // superseded files), writes the catalog and the erasure report: small work, whatever the shard count
     const publishMemberships = withTables(fn('publish-memberships', 1024, Duration.minutes(15)))
-      // state/ keeps the last published memberships, so writes are deltas
-      .grantObjects(bucket, key, { read: ['runs/'], readWrite: ['state/'] })
+      .grantObjects(bucket, key, { read: ['runs/'], readWrite: ['state/'], put: ['runs/'] })
       .grantTableWrites(key, catalog, memberships, runs)
       .grantTableQuery(key, memberships, ['bySegment']);
     // exports/ is rewritten each run (stale segment files are listed and deleted); erasures are read from state/
@@ -200,7 +208,12 @@ export class SegmentationWorkflow extends Construct {
           jitterStrategy: JitterType.FULL,
         });
 
-    const shardMap = (stateId: string, f: SegmentationFunction): DistributedMap => {
+    const shardMap = (
+      stateId: string,
+      f: SegmentationFunction,
+      // more of the run's input for each worker (e.g. the shard count), beside dataset, runId, shard, asOfMs
+      extra: Record<string, string> = {},
+    ): DistributedMap => {
       // Distributed, not inline: each shard is its own child execution, so a run scales with the
       // shard count instead of one execution's 25,000-event history limit
       const map = new DistributedMap(this, stateId, {
@@ -209,6 +222,7 @@ export class SegmentationWorkflow extends Construct {
           ...run,
           'asOfMs.$': '$.ingest.asOfMs',
           'shard.$': '$$.Map.Item.Value',
+          ...extra,
         },
         maxConcurrency: props.maxConcurrency,
         toleratedFailurePercentage: 0,
@@ -219,7 +233,13 @@ export class SegmentationWorkflow extends Construct {
       const worker = task(
         `${stateId}Shard`,
         f,
-        { 'dataset.$': '$.dataset', 'runId.$': '$.runId', 'shard.$': '$.shard', 'asOfMs.$': '$.asOfMs' },
+        {
+          'dataset.$': '$.dataset',
+          'runId.$': '$.runId',
+          'shard.$': '$.shard',
+          'asOfMs.$': '$.asOfMs',
+          ...Object.fromEntries(Object.keys(extra).map((k) => [k, `$.${k.slice(0, -2)}`])),
+        },
         '$.result',
       );
       return map.itemProcessor(
@@ -241,7 +261,12 @@ export class SegmentationWorkflow extends Construct {
       shardMap('Score', score),
       task('Validate', validate, sharded, '$.validate'),
       new Parallel(this, 'Publish', { resultPath: '$.publish' })
-        .branch(task('PublishMemberships', publishMemberships, sharded, '$'))
+        .branch(
+          // the shards' deltas, then one finish that publishes their state only if every shard succeeded
+          shardMap('PublishMemberships', publishMembershipsShard, {
+            'shardCount.$': '$.ingest.shardCount',
+          }).next(task('FinishMemberships', publishMemberships, sharded, '$')),
+        )
         .branch(task('PublishExports', publishExports, sharded, '$'))
         .branch(
           // a platform that keeps failing must not stop the DynamoDB and export branches (a failed
