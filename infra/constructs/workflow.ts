@@ -166,7 +166,9 @@ export class SegmentationWorkflow extends Construct {
       stateId: string,
       f: SegmentationFunction,
       payload: Record<string, unknown>,
-      resultPath: string,
+      // undefined: the result replaces the input (the States Language default, '$'), which the local
+      // engine (aws-local-stepfunctions 3) gets right only when ResultPath is absent
+      resultPath: string | undefined,
     ) =>
       new LambdaInvoke(this, stateId, {
         lambdaFunction: f,
@@ -265,7 +267,7 @@ export class SegmentationWorkflow extends Construct {
           // the shards' deltas, then one finish that publishes their state only if every shard succeeded
           shardMap('PublishMemberships', publishMembershipsShard, {
             'shardCount.$': '$.ingest.shardCount',
-          }).next(task('FinishMemberships', publishMemberships, sharded, '$')),
+          }).next(task('FinishMemberships', publishMemberships, sharded, undefined)),
         )
         .branch(task('PublishExports', publishExports, sharded, '$'))
         .branch(

@@ -684,7 +684,9 @@ describe('state machine', () => {
         StartAt: 'PublishMembershipsShard',
       },
     });
-    expect(branch.States.FinishMemberships).toMatchObject({ Type: 'Task', ResultPath: '$', End: true });
+    // the finish's result is the branch's ($.publish[0]): no ResultPath, i.e. the default '$'
+    expect(branch.States.FinishMemberships).toMatchObject({ Type: 'Task', End: true });
+    expect(branch.States.FinishMemberships.ResultPath).toBeUndefined();
   });
 
   it('retries Lambda service errors on every task, with backoff', () => {
