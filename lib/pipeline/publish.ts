@@ -42,7 +42,7 @@ import {
 } from '../publish/suppressions.js';
 import { isHoldout } from '../segments/holdout.js';
 import { type BlobStore, type BlobWriter, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
-import { decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { decodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
 import { loadPredictiveModels, loadPredictiveScores, type PredictiveSegment } from './predictive.js';
@@ -805,12 +805,122 @@ interface Candidate {
   consent: [number, number, number];
 }
 
+type Excluded = {
+  holdout: number;
+  suppressed: number;
+  erased: number;
+  noIdentifier: number;
+  noConsent: number;
+};
+
+/**
+ * The candidates of one segment, read shard by shard: only this segment's members are held (hashed).
+ * `stated`, when given, is filled from every identity of the run (what "not stated" consent means).
+ */
+async function segmentCandidates(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  config: Awaited<ReturnType<typeof loadRunConfig>>,
+  seg: { id: string; index: number },
+  suppressions: SuppressionList,
+  excluded: Excluded,
+  stated: Record<ConsentChannel, boolean> | undefined,
+): Promise<Candidate[]> {
+  const list: Candidate[] = [];
+  for (let i = 0; i < ref.shardCount; i++) {
+    const scored = await loadScores(store, ref, i);
+    const identities = await loadIdentities(store, ref, i);
+    if (stated)
+      for (const who of identities.values()) {
+        if (who.consentEmail !== 2) stated.email = true;
+        if (who.consentSms !== 2) stated.sms = true;
+        if (who.consentAds !== 2) stated.ads = true;
+      }
+    for (let row = 0; row < scored.customerId.length; row++) {
+      if (scored.segment[row] !== seg.index) continue;
+      const id = scored.customerId[row];
+      if (isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare)) {
+        excluded.holdout++;
+        continue;
+      }
+      const who = identities.get(id);
+      const identity = hashed(id, who);
+      const exclusion = exclusionOf(suppressions, id, identity);
+      if (exclusion) {
+        excluded[exclusion]++;
+        continue;
+      }
+      if (!who || !identity || (!identity.emailSha256 && !identity.phoneSha256)) {
+        excluded.noIdentifier++;
+        continue;
+      }
+      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
+    }
+  }
+  return list;
+}
+
+/** One audience's delta on its way to a platform, with the state it starts from. */
+interface AudienceJob {
+  connector: Connector;
+  delta: AudienceDelta;
+  stateKey: string;
+  previous: AudienceState;
+  result: AudienceResult;
+}
+
+/**
+ * Pushes a group of audiences concurrently, then saves each one's new state: what the platform now
+ * holds. A failed push keeps its state, so the next attempt resumes from the checkpoints.
+ */
+async function pushAudienceJobs(
+  store: BlobStore,
+  ref: RunRef,
+  jobs: readonly AudienceJob[],
+  log: NonNullable<AudienceDeps['log']>,
+): Promise<void> {
+  if (!jobs.length) return;
+  const outcomes = await pushToDestinations(
+    jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
+    { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
+  );
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    const outcome = outcomes[i];
+    if (!outcome.ok) {
+      job.result.status = 'failed';
+      job.result.error = outcome.error.message;
+      continue;
+    }
+    const r = outcome.result;
+    // Adds held back below a platform minimum with nothing else to send: no request was made.
+    job.result.status =
+      r.skipped && r.sent.adds + r.sent.removes === 0 && !r.resumedFrom ? 'held-back' : 'sent';
+    job.result.sent = r.sent;
+    if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
+    // Adds held back below a platform minimum are not in the platform's audience: leave them out of
+    // the state, so they are sent once the audience is big enough.
+    const members = new Map(job.previous.members);
+    for (const m of job.delta.removes) members.delete(m.customerId);
+    if (r.skipped) job.result.skipped = r.skipped.reason;
+    else for (const m of job.delta.adds) members.set(m.customerId, m);
+    await saveAudienceState(store, job.stateKey, {
+      generation: job.previous.generation + 1,
+      members,
+      audienceName: job.delta.audienceName,
+      audienceId: job.delta.audienceId,
+    });
+  }
+}
+
 /**
  * Pushes each configured destination's audiences as a delta against what it last accepted. A member
  * is in an audience when their segment is published and targeted, they are not in the holdout, not
  * suppressed or erased, carry a usable hashed email or phone, and consent on the destination's channel
  * allows it: refused (0) never; not stated (2) only when the dataset states that channel for nobody.
  * A failing platform fails its own audiences (reported, state kept for resume) and then the step.
+ * One segment at a time: its candidates are read shard by shard, its audiences (one per destination)
+ * diffed and pushed together, then released, so memory follows the largest segment, not the run.
  */
 export async function publishAudiences(
   store: BlobStore,
@@ -833,68 +943,38 @@ export async function publishAudiences(
     await rememberErasures(store, ref);
     return done({ audiences: 0, destinations: [] });
   }
-  const wanted = new Set(
-    published.filter((s) => destinations.some(([, d]) => targets(d, s))).map((s) => s.index),
-  );
-  const bySegment = new Map<number, Candidate[]>([...wanted].map((i) => [i, []]));
-  const excluded = { holdout: 0, suppressed: 0, erased: 0, noIdentifier: 0, noConsent: 0 };
-  // Which channels anyone stated consent for (decides what "not stated" means, see above).
+  const wanted = published.filter((s) => destinations.some(([, d]) => targets(d, s)));
+  const excluded: Excluded = { holdout: 0, suppressed: 0, erased: 0, noIdentifier: 0, noConsent: 0 };
+  // Which channels anyone stated consent for (decides what "not stated" means, see above): known
+  // after the first segment's pass, which reads every shard's identities.
   const stated = { email: false, sms: false, ads: false };
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const identities = await loadIdentities(store, ref, i);
-    for (const who of identities.values()) {
-      if (who.consentEmail !== 2) stated.email = true;
-      if (who.consentSms !== 2) stated.sms = true;
-      if (who.consentAds !== 2) stated.ads = true;
-    }
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const list = bySegment.get(scored.segment[row]);
-      if (!list) continue;
-      const id = scored.customerId[row];
-      const seg = validation.segments[scored.segment[row]];
-      if (isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare)) {
-        excluded.holdout++;
-        continue;
-      }
-      const who = identities.get(id);
-      const identity = hashed(id, who);
-      const exclusion = exclusionOf(suppressions, id, identity);
-      if (exclusion) {
-        excluded[exclusion]++;
-        continue;
-      }
-      if (!who || !identity || (!identity.emailSha256 && !identity.phoneSha256)) {
-        excluded.noIdentifier++;
-        continue;
-      }
-      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
-    }
-  }
   const allowed = (c: Candidate, channel: DestinationSettings['consentChannel']): boolean => {
     if (channel === 'none') return true;
     const flag = c.consent[channel === 'email' ? 0 : channel === 'sms' ? 1 : 2];
     return flag === 1 || (flag === 2 && !stated[channel as ConsentChannel]);
   };
 
-  const results: AudienceResult[] = [];
-  interface Job {
-    connector: Connector;
-    delta: AudienceDelta;
-    stateKey: string;
-    previous: AudienceState;
-    result: AudienceResult;
-  }
-  const jobs: Job[] = [];
+  // results in destination × segment order, whatever order the segments are processed in
+  const slots: AudienceResult[][] = destinations.map(() => []);
   const connectorDeps: ConnectorDeps = {
     getSecret: createRunSecretProvider(),
     ...deps.connector,
   };
-  for (const [name, dest] of destinations) {
-    for (const seg of published) {
+  for (const [k, seg] of wanted.entries()) {
+    const candidates = await segmentCandidates(
+      store,
+      ref,
+      config,
+      seg,
+      suppressions,
+      excluded,
+      k === 0 ? stated : undefined,
+    );
+    const jobs: AudienceJob[] = [];
+    for (const [d, [name, dest]] of destinations.entries()) {
       if (!targets(dest, seg)) continue;
-      const members = (bySegment.get(seg.index) ?? []).filter((c) => allowed(c, dest.consentChannel));
-      excluded.noConsent += (bySegment.get(seg.index)?.length ?? 0) - members.length;
+      const members = candidates.filter((c) => allowed(c, dest.consentChannel));
+      excluded.noConsent += candidates.length - members.length;
       const { audienceId, name: audienceName } = audienceSettings(dest, seg);
       if (dest.type === 'file') {
         const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
@@ -903,7 +983,7 @@ export async function publishAudiences(
           key,
           members.map((c) => csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? ''])),
         );
-        results.push({
+        slots[d].push({
           destination: name,
           segment: seg.id,
           key,
@@ -931,7 +1011,7 @@ export async function publishAudiences(
         removes: removes.length,
         erased,
       };
-      results.push(result);
+      slots[d].push(result);
       if (adds.length === 0 && removes.length === 0) {
         result.status = 'unchanged';
         continue;
@@ -964,7 +1044,9 @@ export async function publishAudiences(
         result,
       });
     }
+    await pushAudienceJobs(store, ref, jobs, log);
   }
+  const results: AudienceResult[] = slots.flat();
   // Audiences pushed before whose segment is no longer targeted (unpublished, retired, config changed):
   // the platform still holds them, so suppressed and erased members are removed there too.
   for (const [name, dest] of destinations) {
@@ -995,58 +1077,38 @@ export async function publishAudiences(
       };
       results.push(result);
       if (removes.length === 0 || dest.dryRun) continue;
+      let connector: Connector;
       try {
-        jobs.push({
-          connector: createConnector(name, connectorConfig(dest, previous.audienceId), connectorDeps),
-          delta: {
-            destination: name,
-            audienceName,
-            audienceId: previous.audienceId,
-            runId: deltaId(ref.dataset, name, segment, previous.generation),
-            adds: [],
-            removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
-            totalAfter: previous.members.size - removes.length,
-          },
-          stateKey: key,
-          previous,
-          result,
-        });
+        connector = createConnector(name, connectorConfig(dest, previous.audienceId), connectorDeps);
       } catch (error) {
         result.status = 'failed';
         result.error = error instanceof Error ? error.message : String(error);
+        continue;
       }
+      // one retired audience at a time: its whole previous state is in memory until it is saved
+      await pushAudienceJobs(
+        store,
+        ref,
+        [
+          {
+            connector,
+            delta: {
+              destination: name,
+              audienceName,
+              audienceId: previous.audienceId,
+              runId: deltaId(ref.dataset, name, segment, previous.generation),
+              adds: [],
+              removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+              totalAfter: previous.members.size - removes.length,
+            },
+            stateKey: key,
+            previous,
+            result,
+          },
+        ],
+        log,
+      );
     }
-  }
-  const outcomes = await pushToDestinations(
-    jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
-    { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
-  );
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i];
-    const outcome = outcomes[i];
-    if (!outcome.ok) {
-      job.result.status = 'failed';
-      job.result.error = outcome.error.message;
-      continue;
-    }
-    const r = outcome.result;
-    // Adds held back below a platform minimum with nothing else to send: no request was made.
-    job.result.status =
-      r.skipped && r.sent.adds + r.sent.removes === 0 && !r.resumedFrom ? 'held-back' : 'sent';
-    job.result.sent = r.sent;
-    if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
-    // Adds held back below a platform minimum are not in the platform's audience: leave them out of
-    // the state, so they are sent once the audience is big enough.
-    const members = new Map(job.previous.members);
-    for (const m of job.delta.removes) members.delete(m.customerId);
-    if (r.skipped) job.result.skipped = r.skipped.reason;
-    else for (const m of job.delta.adds) members.set(m.customerId, m);
-    await saveAudienceState(store, job.stateKey, {
-      generation: job.previous.generation + 1,
-      members,
-      audienceName: job.delta.audienceName,
-      audienceId: job.delta.audienceId,
-    });
   }
   await rememberErasures(store, ref);
   results.push(
