@@ -123,9 +123,12 @@ export class SegmentationWorkflow extends Construct {
     for (const f of [fit, score, validate]) f.grantObjects(bucket, key, { read: ['state/'] });
     // One worker per shard writes the memberships delta of its customer-hash range: it reads the run and
     // the published state (state/, also the remembered erasures) and writes only its own state and counts,
-    // in the run folder. Sized from test/bench/shard.ts (docs/scale.md): a 100k-customer shard's
-    // worker peaks well under 1 GiB; 15 minutes is 5x a first publish of it at 2,000 items/s
-    const publishMembershipsShard = withTables(fn('publish-memberships-shard', 1024, Duration.minutes(15)))
+    // in the run folder. Measured with test/bench/shard.ts (docs/scale.md): 600 MiB peak for a 100k-customer
+    // shard (with the DynamoDB stand-in in the process), 63 s for its first publish; the shard workers'
+    // memory gives it a whole vCPU for the digests, and 15 minutes covers 40 workers sharing a throttled table
+    const publishMembershipsShard = withTables(
+      fn('publish-memberships-shard', props.shardMemoryMb, Duration.minutes(15)),
+    )
       .grantObjects(bucket, key, { read: ['runs/', 'state/'], put: ['runs/'] })
       .grantTableWrites(key, memberships);
     // The finish publishes the workers' state (copies into state/, switches the manifest, deletes the

@@ -205,7 +205,8 @@ describe('memberships state split by hash range', () => {
     expect(files.filter((k) => k.includes('/r2/'))).toHaveLength(5);
 
     // Prepare: 4 customers leave the data and the run goes back to 2 shards
-    const removed = [people[0].id, people[1].id, movers[0].id, movers[1].id];
+    const farMovers = movers.filter((p) => p.id !== people[0].id && p.id !== people[1].id);
+    const removed = [people[0].id, people[1].id, farMovers[0].id, farMovers[1].id];
     const kept = people.filter((p) => !removed.includes(p.id));
     const r3 = await writeRun(store, { dataset: 'reshard', runId: 'r3' }, kept, {}, { shards: 2 });
     // Act
