@@ -1159,59 +1159,71 @@ async function publishGroupAudiences(
       files.some(([, d]) => d.segments.includes(g.id) || d.segments.includes(g.name)),
   );
   if (!wanted.length) return [];
-  const lines = wanted.map(() => [] as string[]);
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const predictive = await loadPredictiveRows(store, ref, i);
-    const identities = await loadIdentities(store, ref, i);
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const id = scored.customerId[row];
-      wanted.forEach((g, k) => {
-        if (!inGroup(g, predictive, row)) return;
-        if (isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare)) {
-          excluded.holdout++;
-          return;
-        }
-        const who = identities.get(id);
-        if (!who || who.consentAds === 0) {
-          if (who) excluded.noConsent++;
-          else excluded.noIdentifier++;
-          return;
-        }
-        const hashed = hashIdentity({
-          customerId: id,
-          email: who.email,
-          phone: who.phone,
-          country: who.country,
+  // every (file destination, group) file is written shard by shard: one shard's lines are held, not the run's
+  const outputs = files.flatMap(([name, dest]) =>
+    wanted
+      .map((g, k) => ({ name, g, k }))
+      .filter(({ g }) => dest.segments.includes(g.id) || dest.segments.includes(g.name))
+      .map(({ name, g, k }) => {
+        const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
+        return { name, g, k, key, out: store.openWrite(key, 'text/csv') };
+      }),
+  );
+  const counts = wanted.map(() => 0);
+  try {
+    for (const o of outputs) await o.out.write(csvLine(['email_sha256', 'phone_sha256']));
+    for (let i = 0; i < ref.shardCount; i++) {
+      const lines = wanted.map(() => [] as string[]);
+      const scored = await loadScores(store, ref, i);
+      const predictive = await loadPredictiveRows(store, ref, i);
+      const identities = await loadIdentities(store, ref, i);
+      for (let row = 0; row < scored.customerId.length; row++) {
+        const id = scored.customerId[row];
+        wanted.forEach((g, k) => {
+          if (!inGroup(g, predictive, row)) return;
+          if (isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare)) {
+            excluded.holdout++;
+            return;
+          }
+          const who = identities.get(id);
+          if (!who || who.consentAds === 0) {
+            if (who) excluded.noConsent++;
+            else excluded.noIdentifier++;
+            return;
+          }
+          const hashed = hashIdentity({
+            customerId: id,
+            email: who.email,
+            phone: who.phone,
+            country: who.country,
+          });
+          const exclusion = exclusionOf(suppressions, id, hashed);
+          if (exclusion) {
+            excluded[exclusion]++;
+            return;
+          }
+          if (!hashed.emailSha256 && !hashed.phoneSha256) {
+            excluded.noIdentifier++;
+            return;
+          }
+          lines[k].push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
         });
-        const exclusion = exclusionOf(suppressions, id, hashed);
-        if (exclusion) {
-          excluded[exclusion]++;
-          return;
-        }
-        if (!hashed.emailSha256 && !hashed.phoneSha256) {
-          excluded.noIdentifier++;
-          return;
-        }
-        lines[k].push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
-      });
+      }
+      for (const [k, group] of lines.entries()) counts[k] += group.length;
+      for (const o of outputs) for (const line of lines[o.k]) await o.out.write(line);
     }
+    for (const o of outputs) await o.out.close();
+  } catch (error) {
+    for (const o of outputs) await o.out.abort().catch(() => undefined);
+    throw error;
   }
-  const results: AudienceResult[] = [];
-  for (const [name, dest] of files) {
-    for (const [k, g] of wanted.entries()) {
-      if (!dest.segments.includes(g.id) && !dest.segments.includes(g.name)) continue;
-      const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
-      const written = await writeAudienceFile(store, key, lines[k]);
-      results.push({
-        destination: name,
-        segment: g.id,
-        key,
-        members: written,
-        type: 'file',
-        status: 'written',
-      });
-    }
-  }
+  const results: AudienceResult[] = outputs.map((o) => ({
+    destination: o.name,
+    segment: o.g.id,
+    key: o.key,
+    members: counts[o.k],
+    type: 'file',
+    status: 'written' as const,
+  }));
   return results;
 }
