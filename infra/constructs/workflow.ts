@@ -40,6 +40,13 @@ export interface SegmentationWorkflowProps {
   readonly removalPolicy: RemovalPolicy;
   /** parallel shard workers per Distributed Map */
   readonly maxConcurrency: number;
+  /**
+   * Parallel PublishMemberships shard workers (at most `maxConcurrency`): each writes ~2,000 items/s,
+   * 4,000 WRU/s with the bySegment index, so 10 reach the default 40,000 WRU/s table quota and more
+   * would only be throttled and retried (docs/scale.md). Raise it with the table's quota.
+   * @default 10
+   */
+  readonly membershipWriters?: number;
   readonly shardMemoryMb: number;
 }
 
@@ -125,7 +132,7 @@ export class SegmentationWorkflow extends Construct {
     // the published state (state/, also the remembered erasures) and writes only its own state and counts,
     // in the run folder. Measured with test/bench/shard.ts (docs/scale.md): 600 MiB peak for a 100k-customer
     // shard (with the DynamoDB stand-in in the process), 63 s for its first publish; the shard workers'
-    // memory gives it a whole vCPU for the digests, and 15 minutes covers 40 workers sharing a throttled table
+    // memory gives it a whole vCPU for the digests; 15 minutes leaves room for throttling retries
     const publishMembershipsShard = withTables(
       fn('publish-memberships-shard', props.shardMemoryMb, Duration.minutes(15)),
     )
@@ -218,6 +225,7 @@ export class SegmentationWorkflow extends Construct {
       f: SegmentationFunction,
       // more of the run's input for each worker (e.g. the shard count), beside dataset, runId, shard, asOfMs
       extra: Record<string, string> = {},
+      maxConcurrency = props.maxConcurrency,
     ): DistributedMap => {
       // Distributed, not inline: each shard is its own child execution, so a run scales with the
       // shard count instead of one execution's 25,000-event history limit
@@ -229,7 +237,7 @@ export class SegmentationWorkflow extends Construct {
           'shard.$': '$$.Map.Item.Value',
           ...extra,
         },
-        maxConcurrency: props.maxConcurrency,
+        maxConcurrency,
         toleratedFailurePercentage: 0,
         mapExecutionType: StateMachineType.STANDARD,
         resultPath: JsonPath.DISCARD,
@@ -268,9 +276,12 @@ export class SegmentationWorkflow extends Construct {
       new Parallel(this, 'Publish', { resultPath: '$.publish' })
         .branch(
           // the shards' deltas, then one finish that publishes their state only if every shard succeeded
-          shardMap('PublishMemberships', publishMembershipsShard, {
-            'shardCount.$': '$.ingest.shardCount',
-          }).next(task('FinishMemberships', publishMemberships, sharded, undefined)),
+          shardMap(
+            'PublishMemberships',
+            publishMembershipsShard,
+            { 'shardCount.$': '$.ingest.shardCount' },
+            Math.min(props.maxConcurrency, props.membershipWriters ?? 10),
+          ).next(task('FinishMemberships', publishMemberships, sharded, undefined)),
         )
         .branch(task('PublishExports', publishExports, sharded, '$'))
         .branch(

@@ -678,6 +678,8 @@ describe('state machine', () => {
       ItemsPath: '$.ingest.shards',
       ResultPath: null,
       Next: 'FinishMemberships',
+      // 10 writers reach the default table quota; more would only be throttled
+      MaxConcurrency: 10,
       ItemSelector: { 'shard.$': '$$.Map.Item.Value', 'shardCount.$': '$.ingest.shardCount' },
       ItemProcessor: {
         ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
