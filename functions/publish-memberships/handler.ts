@@ -1,5 +1,6 @@
-// Publish (DynamoDB): memberships with holdout flags, and the segment catalog.
-import { publishMemberships } from '../../lib/pipeline/publish.js';
+// Publish (DynamoDB), after every shard worker: the segment catalog, the switch to the run's
+// memberships state, the erasure report and the step's counts.
+import { finishMemberships } from '../../lib/pipeline/publish.js';
 import { handler, segmentsStore, shardedRun, store } from '../shared/runtime.js';
 
-export const main = handler(shardedRun, (event) => publishMemberships(store(), segmentsStore(), event));
+export const main = handler(shardedRun, (event) => finishMemberships(store(), segmentsStore(), event));

@@ -40,6 +40,13 @@ export interface SegmentationWorkflowProps {
   readonly removalPolicy: RemovalPolicy;
   /** parallel shard workers per Distributed Map */
   readonly maxConcurrency: number;
+  /**
+   * Parallel PublishMemberships shard workers (at most `maxConcurrency`): each writes ~2,000 items/s,
+   * 4,000 WRU/s with the bySegment index, so 10 reach the default 40,000 WRU/s table quota and more
+   * would only be throttled and retried (docs/scale.md). Raise it with the table's quota.
+   * @default 10
+   */
+  readonly membershipWriters?: number;
   readonly shardMemoryMb: number;
 }
 
@@ -121,9 +128,20 @@ export class SegmentationWorkflow extends Construct {
       f.grantObjects(bucket, key, { readWrite: ['runs/'] });
     // the previous run's state (segment identity, holdouts for lift) is read when fitting and checking
     for (const f of [fit, score, validate]) f.grantObjects(bucket, key, { read: ['state/'] });
+    // One worker per shard writes the memberships delta of its customer-hash range: it reads the run and
+    // the published state (state/, also the remembered erasures) and writes only its own state and counts,
+    // in the run folder. Measured with test/bench/shard.ts (docs/scale.md): 600 MiB peak for a 100k-customer
+    // shard (with the DynamoDB stand-in in the process), 63 s for its first publish; the shard workers'
+    // memory gives it a whole vCPU for the digests; 15 minutes leaves room for throttling retries
+    const publishMembershipsShard = withTables(
+      fn('publish-memberships-shard', props.shardMemoryMb, Duration.minutes(15)),
+    )
+      .grantObjects(bucket, key, { read: ['runs/', 'state/'], put: ['runs/'] })
+      .grantTableWrites(key, memberships);
+    // The finish publishes the workers' state (copies into state/, switches the manifest, deletes the
+    // superseded files), writes the catalog and the erasure report: small work, whatever the shard count
     const publishMemberships = withTables(fn('publish-memberships', 1024, Duration.minutes(15)))
-      // state/ keeps the last published memberships, so writes are deltas
-      .grantObjects(bucket, key, { read: ['runs/'], readWrite: ['state/'] })
+      .grantObjects(bucket, key, { read: ['runs/'], readWrite: ['state/'], put: ['runs/'] })
       .grantTableWrites(key, catalog, memberships, runs)
       .grantTableQuery(key, memberships, ['bySegment']);
     // exports/ is rewritten each run (stale segment files are listed and deleted); erasures are read from state/
@@ -158,7 +176,9 @@ export class SegmentationWorkflow extends Construct {
       stateId: string,
       f: SegmentationFunction,
       payload: Record<string, unknown>,
-      resultPath: string,
+      // undefined: the result replaces the input (the States Language default, '$'), which the local
+      // engine (aws-local-stepfunctions 3) gets right only when ResultPath is absent
+      resultPath: string | undefined,
     ) =>
       new LambdaInvoke(this, stateId, {
         lambdaFunction: f,
@@ -200,7 +220,13 @@ export class SegmentationWorkflow extends Construct {
           jitterStrategy: JitterType.FULL,
         });
 
-    const shardMap = (stateId: string, f: SegmentationFunction): DistributedMap => {
+    const shardMap = (
+      stateId: string,
+      f: SegmentationFunction,
+      // more of the run's input for each worker (e.g. the shard count), beside dataset, runId, shard, asOfMs
+      extra: Record<string, string> = {},
+      maxConcurrency = props.maxConcurrency,
+    ): DistributedMap => {
       // Distributed, not inline: each shard is its own child execution, so a run scales with the
       // shard count instead of one execution's 25,000-event history limit
       const map = new DistributedMap(this, stateId, {
@@ -209,8 +235,9 @@ export class SegmentationWorkflow extends Construct {
           ...run,
           'asOfMs.$': '$.ingest.asOfMs',
           'shard.$': '$$.Map.Item.Value',
+          ...extra,
         },
-        maxConcurrency: props.maxConcurrency,
+        maxConcurrency,
         toleratedFailurePercentage: 0,
         mapExecutionType: StateMachineType.STANDARD,
         resultPath: JsonPath.DISCARD,
@@ -219,7 +246,13 @@ export class SegmentationWorkflow extends Construct {
       const worker = task(
         `${stateId}Shard`,
         f,
-        { 'dataset.$': '$.dataset', 'runId.$': '$.runId', 'shard.$': '$.shard', 'asOfMs.$': '$.asOfMs' },
+        {
+          'dataset.$': '$.dataset',
+          'runId.$': '$.runId',
+          'shard.$': '$.shard',
+          'asOfMs.$': '$.asOfMs',
+          ...Object.fromEntries(Object.keys(extra).map((k) => [k, `$.${k.slice(0, -2)}`])),
+        },
         '$.result',
       );
       return map.itemProcessor(
@@ -241,7 +274,15 @@ export class SegmentationWorkflow extends Construct {
       shardMap('Score', score),
       task('Validate', validate, sharded, '$.validate'),
       new Parallel(this, 'Publish', { resultPath: '$.publish' })
-        .branch(task('PublishMemberships', publishMemberships, sharded, '$'))
+        .branch(
+          // the shards' deltas, then one finish that publishes their state only if every shard succeeded
+          shardMap(
+            'PublishMemberships',
+            publishMembershipsShard,
+            { 'shardCount.$': '$.ingest.shardCount' },
+            Math.min(props.maxConcurrency, props.membershipWriters ?? 10),
+          ).next(task('FinishMemberships', publishMemberships, sharded, undefined)),
+        )
         .branch(task('PublishExports', publishExports, sharded, '$'))
         .branch(
           // a platform that keeps failing must not stop the DynamoDB and export branches (a failed

@@ -47,8 +47,27 @@ class Interner {
   }
 }
 
+/**
+ * The 32-bit hash shards are cut from: FNV-1a, then murmur3's finalizer. FNV-1a alone is even in its
+ * low bits (what a modulo used) but not in its high ones: sequential ids (C00001, C00002, …) made
+ * range shards ±20 % uneven; the finalizer (a bijection) spreads them within sampling noise.
+ */
+export function shardHash(customerId: string): number {
+  let h = fnv1a32(customerId);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The shard of a customer: the hash space cut into `shardCount` contiguous ranges (not a modulo), so
+ * shard i of N always covers the same hashes and a later run with another shard count finds a
+ * customer's previous state in the one or two ranges that overlap (lib/publish/membership-state.ts).
+ */
 export function shardOf(customerId: string, shardCount: number): number {
-  return fnv1a32(customerId) % shardCount;
+  return Math.floor((shardHash(customerId) * shardCount) / 4294967296);
 }
 
 type NumericKind = 'f64' | 'u8';

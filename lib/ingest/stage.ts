@@ -19,6 +19,7 @@ import {
   type PartWriter,
   RUN_LEVEL,
   ShardPartitioner,
+  shardOf,
   type TransactionRow,
 } from './partition.js';
 import { readTable } from './read/index.js';
@@ -1134,8 +1135,9 @@ function noIdentifierIssue(ctx: FileContext, line: number): Issue {
   );
 }
 
+/** A seed known only by a hashed identifier goes to that key's shard, by the customers' own rule. */
 function shardOfKey(key: string, shardCount: number): number {
-  return hash32(key, 0x811c9dc5) % shardCount;
+  return shardOf(key, shardCount);
 }
 
 /** FNV-1a over UTF-16 code units, from a seed: fast, stable, no allocation. */

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { DestinationSettings } from '../config/schema.js';
+import { shardOf } from '../ingest/partition.js';
 import {
   type AudienceState,
   audienceDelta,
@@ -23,6 +24,15 @@ import {
 } from '../publish/connector.js';
 import { csvLine } from '../publish/csv.js';
 import { type HashedIdentity, hashIdentity } from '../publish/identity.js';
+import {
+  type CatalogState,
+  encodeRangeState,
+  loadLegacyCatalog,
+  loadManifest,
+  loadRangeState,
+  type MembershipManifest,
+  membershipKeys,
+} from '../publish/membership-state.js';
 import { createRunSecretProvider } from '../publish/secrets.js';
 import {
   exclusionOf,
@@ -31,8 +41,8 @@ import {
   type SuppressionList,
 } from '../publish/suppressions.js';
 import { isHoldout } from '../segments/holdout.js';
-import { type BlobStore, type BlobWriter, getJson, putJson } from '../storage/blob.js';
-import { decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { type BlobStore, type BlobWriter, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
+import { decodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
 import { loadPredictiveModels, loadPredictiveScores, type PredictiveSegment } from './predictive.js';
@@ -206,43 +216,54 @@ async function writeErasureReport(store: BlobStore, ref: RunRef, report: Erasure
   await putJson(store, runFile(ref, `erasure-${report.stage}.json`), report);
 }
 
-interface MembershipState {
-  ids: string[];
-  digests: string[];
-  catalog: Record<string, { digest: string; version: number }>;
+/** Named so an operator sees at once that the run's shards and its publish disagree. */
+export class MembershipShardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MembershipShardError';
+  }
 }
 
-async function loadMembershipState(store: BlobStore, key: string): Promise<MembershipState | undefined> {
-  const bytes = await store.getIfExists(key);
-  if (!bytes) return undefined;
-  const { columns, meta } = decodeColumns(bytes);
-  return {
-    ids: columns.customerId as string[],
-    digests: columns.digest as string[],
-    catalog: (meta.catalog as MembershipState['catalog'] | undefined) ?? {},
-  };
+/** What one shard worker did: summed by finishMemberships into the step's StageDone. */
+export interface MembershipShardResult {
+  shard: number;
+  shardCount: number;
+  memberships: number;
+  holdouts: number;
+  written: number;
+  deleted: number;
+  batchWriteCalls: number;
+  erasedDeleted: number;
+  erasedKeptOut: number;
 }
+
+const MODEL = 'clusters';
 
 /**
- * Writes only what changed since the last published state: memberships whose attributes differ (any
- * attribute but runId, which names the run that last changed the item), deletes for customers gone or
- * erased, and catalog cards whose content changed (with a new version). A re-run writes nothing.
+ * One shard's delta: writes the memberships of its customers that differ from the published state of
+ * its hash range (any attribute but runId, which names the run that last changed the item) and deletes
+ * the customers of its range that are gone or erased. Its new state and counts go to the run folder;
+ * nothing is published until finishMemberships has every shard's. Running it again (a retry, a run
+ * that failed before its finish) repeats the same puts and deletes: idempotent.
  */
-export async function publishMemberships(
+export async function publishMembershipShard(
   store: BlobStore,
   segments: DynamoSegmentStore,
-  ref: RunRef & { shardCount: number },
-): Promise<StageDone> {
-  const model = 'clusters';
+  ref: RunRef & { shardCount: number; shard: { index: number } },
+): Promise<MembershipShardResult & RunRef> {
+  const model = MODEL;
+  const { shardCount } = ref;
+  const shard = ref.shard.index;
+  if (shard >= shardCount)
+    throw new MembershipShardError(`shard ${shard} is outside the run's ${shardCount} shards`);
   const config = await loadRunConfig(store, ref);
   const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
   const suppressions = await loadSuppressions(store, ref);
-  const stateKey = stateKeys.memberships(ref.dataset, model);
-  const previous = await loadMembershipState(store, stateKey);
-  const before = new Map<string, string>();
-  if (previous)
-    for (let i = 0; i < previous.ids.length; i++) before.set(previous.ids[i], previous.digests[i]);
-  const now = new Map<string, string>();
+  const manifest = await loadManifest(store, ref.dataset, model);
+  // published digests of this range; what is left in it after the scan is to be deleted
+  const before = await loadRangeState(store, ref.dataset, model, manifest, shard, shardCount);
+  const ids: string[] = [];
+  const digests: string[] = [];
   let written = 0;
   let membershipCalls = 0;
   // Changed records are written as they are built, in whole requests of 25, so only a few thousand
@@ -251,56 +272,123 @@ export async function publishMemberships(
   let holdouts = 0;
   let erasedKeptOut = 0;
   const erasedIds = new Set<string>();
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, i) : undefined;
-    const predictive = await loadPredictiveRows(store, ref, i);
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const customerId = scored.customerId[row];
-      const h = identities ? hashed(customerId, identities.get(customerId)) : undefined;
-      if (exclusionOf(suppressions, customerId, h) === 'erased') {
-        if (before.has(customerId)) erasedIds.add(customerId);
-        else erasedKeptOut++;
-        continue;
-      }
-      const segmentId = validation.segments[scored.segment[row]].id;
-      const holdout = isHoldout(
-        config.segments.holdoutSalt,
-        customerId,
-        segmentId,
-        config.segments.holdoutShare,
+  const scored = await loadScores(store, ref, shard);
+  const identities = needsHashes(suppressions) ? await loadIdentities(store, ref, shard) : undefined;
+  const predictive = await loadPredictiveRows(store, ref, shard);
+  for (let row = 0; row < scored.customerId.length; row++) {
+    const customerId = scored.customerId[row];
+    if (row === 0 && shardOf(customerId, shardCount) !== shard)
+      // one check per shard is enough to catch a run partitioned by another rule (the old modulo)
+      throw new MembershipShardError(
+        `shard ${shard} of ${shardCount} holds customer ${customerId}, whose hash belongs to shard ` +
+          `${shardOf(customerId, shardCount)}: the run was partitioned by an older version. Drop the files again to start a new run.`,
       );
-      if (holdout) holdouts++;
-      const item: MembershipItem = {
-        customerId,
-        segmentId,
-        runId: ref.runId,
-        holdout,
-        distance: scored.distance[row],
-        ...predictiveValues(predictive, row),
-      };
-      const record = membershipRecord(ref.dataset, model, item);
-      const d = recordDigest(record);
-      now.set(customerId, d);
-      if (before.get(customerId) === d) continue;
-      pending.push(record);
-      written++;
-      if (pending.length >= 25 * 200) {
-        membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, []);
-        pending = [];
-      }
+    const h = identities ? hashed(customerId, identities.get(customerId)) : undefined;
+    if (exclusionOf(suppressions, customerId, h) === 'erased') {
+      if (before.has(customerId)) erasedIds.add(customerId);
+      else erasedKeptOut++;
+      continue;
+    }
+    const segmentId = validation.segments[scored.segment[row]].id;
+    const holdout = isHoldout(
+      config.segments.holdoutSalt,
+      customerId,
+      segmentId,
+      config.segments.holdoutShare,
+    );
+    if (holdout) holdouts++;
+    const item: MembershipItem = {
+      customerId,
+      segmentId,
+      runId: ref.runId,
+      holdout,
+      distance: scored.distance[row],
+      ...predictiveValues(predictive, row),
+    };
+    const record = membershipRecord(ref.dataset, model, item);
+    const d = recordDigest(record);
+    ids.push(customerId);
+    digests.push(d);
+    const previous = before.get(customerId);
+    before.delete(customerId);
+    if (previous === d) continue;
+    pending.push(record);
+    written++;
+    if (pending.length >= 25 * 200) {
+      membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, []);
+      pending = [];
     }
   }
-  const deletes: string[] = [];
-  for (const id of before.keys()) if (!now.has(id)) deletes.push(id);
+  const deletes = [...before.keys()];
+  before.clear();
   // Erased customers no longer in the data are matched by id only (their hashes are gone with them).
   for (const id of deletes) if (suppressions.erased.customerIds.has(id)) erasedIds.add(id);
-  const erasedDeleted = erasedIds.size;
   membershipCalls += await segments.writeMemberships(ref.dataset, model, pending, deletes);
+  const result: MembershipShardResult = {
+    shard,
+    shardCount,
+    memberships: ids.length,
+    holdouts,
+    written,
+    deleted: deletes.length,
+    batchWriteCalls: membershipCalls,
+    erasedDeleted: erasedIds.size,
+    erasedKeptOut,
+  };
+  await store.put(
+    membershipKeys.runRange(ref.dataset, ref.runId, model, shard, shardCount),
+    encodeRangeState(ids, digests, { runId: ref.runId, shard, shardCount }),
+  );
+  await putJson(store, membershipKeys.runResult(ref.dataset, ref.runId, model, shard, shardCount), result);
+  return { dataset: ref.dataset, runId: ref.runId, ...result };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * After every shard succeeded: writes the catalog cards whose content changed (with a new version),
+ * publishes the shards' state (copied from the run folder, then the manifest switched in one put), removes
+ * the state it superseded, and sums the shards' counts. Until the switch the previous state stays
+ * current, so a run that failed after some shards is recomputed against it by the next run.
+ */
+export async function finishMemberships(
+  store: BlobStore,
+  segments: DynamoSegmentStore,
+  ref: RunRef & { shardCount: number },
+): Promise<StageDone> {
+  const model = MODEL;
+  const { shardCount } = ref;
+  const validation = await getJson<ValidationResult>(store, runFile(ref, 'segments.json'));
+  const suppressions = await loadSuppressions(store, ref);
+  const shards: MembershipShardResult[] = [];
+  for (let i = 0; i < shardCount; i++) {
+    const r = await getJsonIfExists<MembershipShardResult>(
+      store,
+      membershipKeys.runResult(ref.dataset, ref.runId, model, i, shardCount),
+    );
+    if (!r)
+      throw new MembershipShardError(
+        `shard ${i} of ${shardCount} has no membership result: it did not finish, so nothing of this run is published`,
+      );
+    shards.push(r);
+  }
+  const manifest = await loadManifest(store, ref.dataset, model);
+  const current = manifest?.runId === ref.runId && manifest.shardCount === shardCount;
 
   // The catalog: a card is rewritten (with version + 1) only when its content changed.
-  const catalogBefore = previous?.catalog ?? {};
-  const catalogNow: MembershipState['catalog'] = {};
+  const catalogBefore = manifest?.catalog ?? (await loadLegacyCatalog(store, ref.dataset, model));
+  const catalogNow: CatalogState = {};
   const cards: Record<string, unknown>[] = [];
   // propensity bands and lookalike audiences are catalogued like segments (with the model they come from)
   for (const s of [...validation.segments, ...(validation.predictive?.groups ?? [])]) {
@@ -332,34 +420,88 @@ export async function publishMemberships(
   }
   const catalogCalls = cards.length ? await segments.putCatalog(ref.dataset, cards) : 0;
 
-  const ids = [...now.keys()];
-  await store.put(
-    stateKey,
-    encodeColumns(
-      { customerId: ids, digest: ids.map((id) => now.get(id) ?? '') },
-      { catalog: catalogNow, runId: ref.runId },
-    ),
-  );
+  // Publish the state: the range files first, then the manifest naming them (one atomic put).
+  if (!current) {
+    await inBatches(
+      Array.from({ length: shardCount }, (_, i) => i),
+      16,
+      (i) =>
+        store.copy(
+          membershipKeys.runRange(ref.dataset, ref.runId, model, i, shardCount),
+          membershipKeys.range(ref.dataset, model, ref.runId, i, shardCount),
+        ),
+    );
+    const next: MembershipManifest = {
+      runId: ref.runId,
+      shardCount,
+      catalog: catalogNow,
+      superseded: manifest ? { runId: manifest.runId, shardCount: manifest.shardCount } : 'legacy',
+    };
+    await putJson(store, membershipKeys.manifest(ref.dataset, model), next);
+    await removeSuperseded(store, ref.dataset, model, next);
+  } else {
+    // a repeat of a finish that switched already: only what it may not have removed
+    await removeSuperseded(store, ref.dataset, model, manifest);
+  }
   await rememberErasures(store, ref);
+  const erasedDeleted = shards.reduce((n, r) => n + r.erasedDeleted, 0);
   await writeErasureReport(store, ref, {
     stage: 'memberships',
     places: [{ where: 'dynamodb:memberships', removed: erasedDeleted }],
     requests: suppressions.requests,
     remembered: suppressions.remembered,
   });
+  const sum = (k: 'memberships' | 'holdouts' | 'written' | 'deleted' | 'batchWriteCalls' | 'erasedKeptOut') =>
+    shards.reduce((n, r) => n + r[k], 0);
+  const memberships = sum('memberships');
+  const written = sum('written');
   return {
     dataset: ref.dataset,
     runId: ref.runId,
     stage: 'publish-memberships',
-    memberships: now.size,
-    holdouts,
+    memberships,
+    holdouts: sum('holdouts'),
     written,
-    deleted: deletes.length,
-    unchanged: now.size - written,
+    deleted: sum('deleted'),
+    unchanged: memberships - written,
     catalogWritten: cards.length,
-    batchWriteCalls: membershipCalls + catalogCalls,
-    erased: { deleted: erasedDeleted, keptOut: erasedKeptOut },
+    batchWriteCalls: sum('batchWriteCalls') + catalogCalls,
+    erased: { deleted: erasedDeleted, keptOut: sum('erasedKeptOut') },
   };
+}
+
+/** Deletes the state a manifest replaced (deleting what is gone already is a no-op). */
+async function removeSuperseded(
+  store: BlobStore,
+  dataset: string,
+  model: string,
+  manifest: MembershipManifest,
+): Promise<void> {
+  const old = manifest.superseded;
+  if (!old) return;
+  if (old === 'legacy') {
+    await store.delete([membershipKeys.legacy(dataset, model)]);
+    return;
+  }
+  if (old.runId === manifest.runId) return;
+  const stale = Array.from({ length: old.shardCount }, (_, j) =>
+    membershipKeys.range(dataset, model, old.runId, j, old.shardCount),
+  );
+  for (let i = 0; i < stale.length; i += 1000) await store.delete(stale.slice(i, i + 1000));
+}
+
+/**
+ * Writes only what changed since the last published state, every shard in turn then the finish: what
+ * the workflow does with a Distributed Map and a task (the local CLI's and the tests' entry point).
+ */
+export async function publishMemberships(
+  store: BlobStore,
+  segments: DynamoSegmentStore,
+  ref: RunRef & { shardCount: number },
+): Promise<StageDone> {
+  for (let i = 0; i < ref.shardCount; i++)
+    await publishMembershipShard(store, segments, { ...ref, shard: { index: i } });
+  return finishMemberships(store, segments, ref);
 }
 
 interface SegmentRows {
@@ -663,12 +805,122 @@ interface Candidate {
   consent: [number, number, number];
 }
 
+type Excluded = {
+  holdout: number;
+  suppressed: number;
+  erased: number;
+  noIdentifier: number;
+  noConsent: number;
+};
+
+/**
+ * The candidates of one segment, read shard by shard: only this segment's members are held (hashed).
+ * `stated`, when given, is filled from every identity of the run (what "not stated" consent means).
+ */
+async function segmentCandidates(
+  store: BlobStore,
+  ref: RunRef & { shardCount: number },
+  config: Awaited<ReturnType<typeof loadRunConfig>>,
+  seg: { id: string; index: number },
+  suppressions: SuppressionList,
+  excluded: Excluded,
+  stated: Record<ConsentChannel, boolean> | undefined,
+): Promise<Candidate[]> {
+  const list: Candidate[] = [];
+  for (let i = 0; i < ref.shardCount; i++) {
+    const scored = await loadScores(store, ref, i);
+    const identities = await loadIdentities(store, ref, i);
+    if (stated)
+      for (const who of identities.values()) {
+        if (who.consentEmail !== 2) stated.email = true;
+        if (who.consentSms !== 2) stated.sms = true;
+        if (who.consentAds !== 2) stated.ads = true;
+      }
+    for (let row = 0; row < scored.customerId.length; row++) {
+      if (scored.segment[row] !== seg.index) continue;
+      const id = scored.customerId[row];
+      if (isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare)) {
+        excluded.holdout++;
+        continue;
+      }
+      const who = identities.get(id);
+      const identity = hashed(id, who);
+      const exclusion = exclusionOf(suppressions, id, identity);
+      if (exclusion) {
+        excluded[exclusion]++;
+        continue;
+      }
+      if (!who || !identity || (!identity.emailSha256 && !identity.phoneSha256)) {
+        excluded.noIdentifier++;
+        continue;
+      }
+      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
+    }
+  }
+  return list;
+}
+
+/** One audience's delta on its way to a platform, with the state it starts from. */
+interface AudienceJob {
+  connector: Connector;
+  delta: AudienceDelta;
+  stateKey: string;
+  previous: AudienceState;
+  result: AudienceResult;
+}
+
+/**
+ * Pushes a group of audiences concurrently, then saves each one's new state: what the platform now
+ * holds. A failed push keeps its state, so the next attempt resumes from the checkpoints.
+ */
+async function pushAudienceJobs(
+  store: BlobStore,
+  ref: RunRef,
+  jobs: readonly AudienceJob[],
+  log: NonNullable<AudienceDeps['log']>,
+): Promise<void> {
+  if (!jobs.length) return;
+  const outcomes = await pushToDestinations(
+    jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
+    { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
+  );
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    const outcome = outcomes[i];
+    if (!outcome.ok) {
+      job.result.status = 'failed';
+      job.result.error = outcome.error.message;
+      continue;
+    }
+    const r = outcome.result;
+    // Adds held back below a platform minimum with nothing else to send: no request was made.
+    job.result.status =
+      r.skipped && r.sent.adds + r.sent.removes === 0 && !r.resumedFrom ? 'held-back' : 'sent';
+    job.result.sent = r.sent;
+    if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
+    // Adds held back below a platform minimum are not in the platform's audience: leave them out of
+    // the state, so they are sent once the audience is big enough.
+    const members = new Map(job.previous.members);
+    for (const m of job.delta.removes) members.delete(m.customerId);
+    if (r.skipped) job.result.skipped = r.skipped.reason;
+    else for (const m of job.delta.adds) members.set(m.customerId, m);
+    await saveAudienceState(store, job.stateKey, {
+      generation: job.previous.generation + 1,
+      members,
+      audienceName: job.delta.audienceName,
+      audienceId: job.delta.audienceId,
+    });
+  }
+}
+
 /**
  * Pushes each configured destination's audiences as a delta against what it last accepted. A member
  * is in an audience when their segment is published and targeted, they are not in the holdout, not
  * suppressed or erased, carry a usable hashed email or phone, and consent on the destination's channel
  * allows it: refused (0) never; not stated (2) only when the dataset states that channel for nobody.
  * A failing platform fails its own audiences (reported, state kept for resume) and then the step.
+ * One segment at a time: its candidates are read shard by shard, its audiences (one per destination)
+ * diffed and pushed together, then released, so memory follows the largest segment, not the run.
  */
 export async function publishAudiences(
   store: BlobStore,
@@ -691,68 +943,38 @@ export async function publishAudiences(
     await rememberErasures(store, ref);
     return done({ audiences: 0, destinations: [] });
   }
-  const wanted = new Set(
-    published.filter((s) => destinations.some(([, d]) => targets(d, s))).map((s) => s.index),
-  );
-  const bySegment = new Map<number, Candidate[]>([...wanted].map((i) => [i, []]));
-  const excluded = { holdout: 0, suppressed: 0, erased: 0, noIdentifier: 0, noConsent: 0 };
-  // Which channels anyone stated consent for (decides what "not stated" means, see above).
+  const wanted = published.filter((s) => destinations.some(([, d]) => targets(d, s)));
+  const excluded: Excluded = { holdout: 0, suppressed: 0, erased: 0, noIdentifier: 0, noConsent: 0 };
+  // Which channels anyone stated consent for (decides what "not stated" means, see above): known
+  // after the first segment's pass, which reads every shard's identities.
   const stated = { email: false, sms: false, ads: false };
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const identities = await loadIdentities(store, ref, i);
-    for (const who of identities.values()) {
-      if (who.consentEmail !== 2) stated.email = true;
-      if (who.consentSms !== 2) stated.sms = true;
-      if (who.consentAds !== 2) stated.ads = true;
-    }
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const list = bySegment.get(scored.segment[row]);
-      if (!list) continue;
-      const id = scored.customerId[row];
-      const seg = validation.segments[scored.segment[row]];
-      if (isHoldout(config.segments.holdoutSalt, id, seg.id, config.segments.holdoutShare)) {
-        excluded.holdout++;
-        continue;
-      }
-      const who = identities.get(id);
-      const identity = hashed(id, who);
-      const exclusion = exclusionOf(suppressions, id, identity);
-      if (exclusion) {
-        excluded[exclusion]++;
-        continue;
-      }
-      if (!who || !identity || (!identity.emailSha256 && !identity.phoneSha256)) {
-        excluded.noIdentifier++;
-        continue;
-      }
-      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
-    }
-  }
   const allowed = (c: Candidate, channel: DestinationSettings['consentChannel']): boolean => {
     if (channel === 'none') return true;
     const flag = c.consent[channel === 'email' ? 0 : channel === 'sms' ? 1 : 2];
     return flag === 1 || (flag === 2 && !stated[channel as ConsentChannel]);
   };
 
-  const results: AudienceResult[] = [];
-  interface Job {
-    connector: Connector;
-    delta: AudienceDelta;
-    stateKey: string;
-    previous: AudienceState;
-    result: AudienceResult;
-  }
-  const jobs: Job[] = [];
+  // results in destination × segment order, whatever order the segments are processed in
+  const slots: AudienceResult[][] = destinations.map(() => []);
   const connectorDeps: ConnectorDeps = {
     getSecret: createRunSecretProvider(),
     ...deps.connector,
   };
-  for (const [name, dest] of destinations) {
-    for (const seg of published) {
+  for (const [k, seg] of wanted.entries()) {
+    const candidates = await segmentCandidates(
+      store,
+      ref,
+      config,
+      seg,
+      suppressions,
+      excluded,
+      k === 0 ? stated : undefined,
+    );
+    const jobs: AudienceJob[] = [];
+    for (const [d, [name, dest]] of destinations.entries()) {
       if (!targets(dest, seg)) continue;
-      const members = (bySegment.get(seg.index) ?? []).filter((c) => allowed(c, dest.consentChannel));
-      excluded.noConsent += (bySegment.get(seg.index)?.length ?? 0) - members.length;
+      const members = candidates.filter((c) => allowed(c, dest.consentChannel));
+      excluded.noConsent += candidates.length - members.length;
       const { audienceId, name: audienceName } = audienceSettings(dest, seg);
       if (dest.type === 'file') {
         const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
@@ -761,7 +983,7 @@ export async function publishAudiences(
           key,
           members.map((c) => csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? ''])),
         );
-        results.push({
+        slots[d].push({
           destination: name,
           segment: seg.id,
           key,
@@ -789,7 +1011,7 @@ export async function publishAudiences(
         removes: removes.length,
         erased,
       };
-      results.push(result);
+      slots[d].push(result);
       if (adds.length === 0 && removes.length === 0) {
         result.status = 'unchanged';
         continue;
@@ -822,7 +1044,9 @@ export async function publishAudiences(
         result,
       });
     }
+    await pushAudienceJobs(store, ref, jobs, log);
   }
+  const results: AudienceResult[] = slots.flat();
   // Audiences pushed before whose segment is no longer targeted (unpublished, retired, config changed):
   // the platform still holds them, so suppressed and erased members are removed there too.
   for (const [name, dest] of destinations) {
@@ -853,58 +1077,38 @@ export async function publishAudiences(
       };
       results.push(result);
       if (removes.length === 0 || dest.dryRun) continue;
+      let connector: Connector;
       try {
-        jobs.push({
-          connector: createConnector(name, connectorConfig(dest, previous.audienceId), connectorDeps),
-          delta: {
-            destination: name,
-            audienceName,
-            audienceId: previous.audienceId,
-            runId: deltaId(ref.dataset, name, segment, previous.generation),
-            adds: [],
-            removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
-            totalAfter: previous.members.size - removes.length,
-          },
-          stateKey: key,
-          previous,
-          result,
-        });
+        connector = createConnector(name, connectorConfig(dest, previous.audienceId), connectorDeps);
       } catch (error) {
         result.status = 'failed';
         result.error = error instanceof Error ? error.message : String(error);
+        continue;
       }
+      // one retired audience at a time: its whole previous state is in memory until it is saved
+      await pushAudienceJobs(
+        store,
+        ref,
+        [
+          {
+            connector,
+            delta: {
+              destination: name,
+              audienceName,
+              audienceId: previous.audienceId,
+              runId: deltaId(ref.dataset, name, segment, previous.generation),
+              adds: [],
+              removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+              totalAfter: previous.members.size - removes.length,
+            },
+            stateKey: key,
+            previous,
+            result,
+          },
+        ],
+        log,
+      );
     }
-  }
-  const outcomes = await pushToDestinations(
-    jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
-    { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
-  );
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i];
-    const outcome = outcomes[i];
-    if (!outcome.ok) {
-      job.result.status = 'failed';
-      job.result.error = outcome.error.message;
-      continue;
-    }
-    const r = outcome.result;
-    // Adds held back below a platform minimum with nothing else to send: no request was made.
-    job.result.status =
-      r.skipped && r.sent.adds + r.sent.removes === 0 && !r.resumedFrom ? 'held-back' : 'sent';
-    job.result.sent = r.sent;
-    if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
-    // Adds held back below a platform minimum are not in the platform's audience: leave them out of
-    // the state, so they are sent once the audience is big enough.
-    const members = new Map(job.previous.members);
-    for (const m of job.delta.removes) members.delete(m.customerId);
-    if (r.skipped) job.result.skipped = r.skipped.reason;
-    else for (const m of job.delta.adds) members.set(m.customerId, m);
-    await saveAudienceState(store, job.stateKey, {
-      generation: job.previous.generation + 1,
-      members,
-      audienceName: job.delta.audienceName,
-      audienceId: job.delta.audienceId,
-    });
   }
   await rememberErasures(store, ref);
   results.push(
@@ -955,59 +1159,71 @@ async function publishGroupAudiences(
       files.some(([, d]) => d.segments.includes(g.id) || d.segments.includes(g.name)),
   );
   if (!wanted.length) return [];
-  const lines = wanted.map(() => [] as string[]);
-  for (let i = 0; i < ref.shardCount; i++) {
-    const scored = await loadScores(store, ref, i);
-    const predictive = await loadPredictiveRows(store, ref, i);
-    const identities = await loadIdentities(store, ref, i);
-    for (let row = 0; row < scored.customerId.length; row++) {
-      const id = scored.customerId[row];
-      wanted.forEach((g, k) => {
-        if (!inGroup(g, predictive, row)) return;
-        if (isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare)) {
-          excluded.holdout++;
-          return;
-        }
-        const who = identities.get(id);
-        if (!who || who.consentAds === 0) {
-          if (who) excluded.noConsent++;
-          else excluded.noIdentifier++;
-          return;
-        }
-        const hashed = hashIdentity({
-          customerId: id,
-          email: who.email,
-          phone: who.phone,
-          country: who.country,
+  // every (file destination, group) file is written shard by shard: one shard's lines are held, not the run's
+  const outputs = files.flatMap(([name, dest]) =>
+    wanted
+      .map((g, k) => ({ name, g, k }))
+      .filter(({ g }) => dest.segments.includes(g.id) || dest.segments.includes(g.name))
+      .map(({ name, g, k }) => {
+        const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
+        return { name, g, k, key, out: store.openWrite(key, 'text/csv') };
+      }),
+  );
+  const counts = wanted.map(() => 0);
+  try {
+    for (const o of outputs) await o.out.write(csvLine(['email_sha256', 'phone_sha256']));
+    for (let i = 0; i < ref.shardCount; i++) {
+      const lines = wanted.map(() => [] as string[]);
+      const scored = await loadScores(store, ref, i);
+      const predictive = await loadPredictiveRows(store, ref, i);
+      const identities = await loadIdentities(store, ref, i);
+      for (let row = 0; row < scored.customerId.length; row++) {
+        const id = scored.customerId[row];
+        wanted.forEach((g, k) => {
+          if (!inGroup(g, predictive, row)) return;
+          if (isHoldout(config.segments.holdoutSalt, id, g.id, config.segments.holdoutShare)) {
+            excluded.holdout++;
+            return;
+          }
+          const who = identities.get(id);
+          if (!who || who.consentAds === 0) {
+            if (who) excluded.noConsent++;
+            else excluded.noIdentifier++;
+            return;
+          }
+          const hashed = hashIdentity({
+            customerId: id,
+            email: who.email,
+            phone: who.phone,
+            country: who.country,
+          });
+          const exclusion = exclusionOf(suppressions, id, hashed);
+          if (exclusion) {
+            excluded[exclusion]++;
+            return;
+          }
+          if (!hashed.emailSha256 && !hashed.phoneSha256) {
+            excluded.noIdentifier++;
+            return;
+          }
+          lines[k].push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
         });
-        const exclusion = exclusionOf(suppressions, id, hashed);
-        if (exclusion) {
-          excluded[exclusion]++;
-          return;
-        }
-        if (!hashed.emailSha256 && !hashed.phoneSha256) {
-          excluded.noIdentifier++;
-          return;
-        }
-        lines[k].push(csvLine([hashed.emailSha256 ?? '', hashed.phoneSha256 ?? '']));
-      });
+      }
+      for (const [k, group] of lines.entries()) counts[k] += group.length;
+      for (const o of outputs) for (const line of lines[o.k]) await o.out.write(line);
     }
+    for (const o of outputs) await o.out.close();
+  } catch (error) {
+    for (const o of outputs) await o.out.abort().catch(() => undefined);
+    throw error;
   }
-  const results: AudienceResult[] = [];
-  for (const [name, dest] of files) {
-    for (const [k, g] of wanted.entries()) {
-      if (!dest.segments.includes(g.id) && !dest.segments.includes(g.name)) continue;
-      const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
-      const written = await writeAudienceFile(store, key, lines[k]);
-      results.push({
-        destination: name,
-        segment: g.id,
-        key,
-        members: written,
-        type: 'file',
-        status: 'written',
-      });
-    }
-  }
+  const results: AudienceResult[] = outputs.map((o) => ({
+    destination: o.name,
+    segment: o.g.id,
+    key: o.key,
+    members: counts[o.k],
+    type: 'file',
+    status: 'written' as const,
+  }));
   return results;
 }

@@ -26,7 +26,7 @@ import { shardCountFor } from '../../lib/ingest/stage.js';
 import { buildFeatures } from '../../lib/pipeline/features.js';
 import { fitModels } from '../../lib/pipeline/fit.js';
 import { ingest } from '../../lib/pipeline/ingest.js';
-import { publishMemberships } from '../../lib/pipeline/publish.js';
+import { finishMemberships, publishMembershipShard } from '../../lib/pipeline/publish.js';
 import { score } from '../../lib/pipeline/score.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { validate } from '../../lib/pipeline/validate.js';
@@ -191,11 +191,20 @@ async function child(stage: string): Promise<void> {
       memberships: process.env.MEMBERSHIPS_TABLE!,
       runs: process.env.RUNS_TABLE!,
     });
+    // one shard worker as in its own Lambda (shard 0, the others first so the finish can run), then
+    // the finish, which reads the shards' counts and publishes their state
+    for (let i = 1; i < shards; i++)
+      await publishMembershipShard(store, segments, { ...ref, shard: { index: i } });
     const s0 = process.hrtime.bigint();
-    const out = (await publishMemberships(store, segments, ref)) as { written?: number };
+    const out = await publishMembershipShard(store, segments, { ...ref, shard: { index: 0 } });
     const seconds = Number(process.hrtime.bigint() - s0) / 1e9;
+    const peakMiB = peakRss();
+    const f0 = process.hrtime.bigint();
+    await finishMemberships(store, segments, ref);
+    const finishSeconds = Number(process.hrtime.bigint() - f0) / 1e9;
     await env.stop();
-    return report({ stage, seconds, peakMiB: peakRss(), count: out.written, unit: 'items' });
+    process.stderr.write(`  FinishMemberships: ${finishSeconds.toFixed(2)} s\n`);
+    return report({ stage, seconds, peakMiB, count: out.written, unit: 'items' });
   } else if (stage !== 'Idle') throw new Error(`unknown stage ${stage}`);
   report({ stage, seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakMiB: peakRss(), count, unit });
 }

@@ -54,6 +54,13 @@ function run(
 const segmentsOf = (r: LocalRunResult) =>
   r.summary?.segments.map((s) => ({ id: s.id, name: s.name, size: s.size, status: s.status }));
 
+/** The PublishMemberships branch's counts, without the run's names. */
+function membershipCounts(r: LocalRunResult): Record<string, unknown> {
+  const [memberships] = (r.output as { publish: Record<string, unknown>[] }).publish;
+  const { dataset: _d, runId: _r, ...counts } = memberships;
+  return counts;
+}
+
 /** The webhook audiences a dataset received, keyed without the dataset prefix. */
 function audiencesOf(dataset: string): Map<string, Set<string>> {
   const mine = webhookArrivals(hook).filter((a) => a.audience.startsWith(`${dataset} · `));
@@ -124,7 +131,8 @@ describe('faults on the local runner', () => {
     'Fit',
     'ScoreShard',
     'Validate',
-    'PublishMemberships',
+    'PublishMembershipsShard',
+    'FinishMemberships',
     'PublishExports',
     'PublishAudiences',
     'Report',
@@ -198,13 +206,14 @@ describe('faults on the local runner', () => {
     expect(await membershipItems('bad-shard')).toEqual([]);
   });
 
-  it('a Lambda timeout after PublishMemberships wrote some items is retried: the table is exactly right', async () => {
-    // Act: the first attempt makes 3 DynamoDB writes, then hangs until its (shortened) timeout; the
-    // retry has the function's own
+  it('a Lambda timeout after a PublishMemberships shard wrote some items is retried: the table is exactly right', async () => {
+    // Act: shard 1's first attempt makes 3 DynamoDB writes, then hangs until its (shortened) timeout;
+    // the retry has the function's own
     const r = await run('timeout-ddb', {
       faults: [
         {
-          state: 'PublishMemberships',
+          state: 'PublishMembershipsShard',
+          shard: 1,
           kind: 'timeout',
           afterEffects: 3,
           effects: 'dynamodb',
@@ -214,7 +223,12 @@ describe('faults on the local runner', () => {
     });
     // Assess
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
-    expect(r.attempts.PublishMemberships).toBe(2);
+    expect(r.attempts['PublishMembershipsShard#1']).toBe(2);
+    expect(r.attempts['PublishMembershipsShard#0']).toBe(1);
+    expect(r.attempts.FinishMemberships).toBe(1);
+    // the step's counts ($.publish[0]) are the clean run's: the retried shard's writes are not added twice
+    expect(membershipCounts(r)).toEqual(membershipCounts(clean));
+    expect(membershipCounts(r)).toMatchObject({ stage: 'publish-memberships', deleted: 0 });
     const items = await membershipItems('timeout-ddb');
     expect(new Set(items).size).toBe(items.length);
     expect(items.map((k) => k.slice('timeout-ddb'.length)).sort()).toEqual(

@@ -167,8 +167,14 @@ async function parquetCustomerIds(bytes: Uint8Array): Promise<string[]> {
   return rows.map((r) => String(r.customer_id));
 }
 
-const step = (state: string, runId: string) =>
-  env.handlers[state]({ dataset: 'sample', runId, shardCount: 2 }) as Promise<Record<string, unknown>>;
+/** One step's handlers as the workflow calls them: PublishMemberships is a worker per shard, then the finish. */
+async function step(state: string, runId: string): Promise<Record<string, unknown>> {
+  const ref = { dataset: 'sample', runId, shardCount: 2 };
+  if (state !== 'PublishMemberships') return env.handlers[state](ref) as Promise<Record<string, unknown>>;
+  for (let index = 0; index < ref.shardCount; index++)
+    await env.handlers.PublishMembershipsShard({ ...ref, shard: { index } });
+  return env.handlers.FinishMemberships(ref) as Promise<Record<string, unknown>>;
+}
 
 beforeAll(async () => {
   const capture = (...args: unknown[]) => void captured.push(args.map(String).join(' '));

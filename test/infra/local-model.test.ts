@@ -24,6 +24,7 @@ describe('local model of the template', () => {
       expect(model.taskTimeoutSeconds[state], state).toBe(timeout);
       expect(states[state].TimeoutSeconds, state).toBe(timeout + 60);
     }
-    expect(model.taskTimeoutSeconds.PublishMemberships).toBe(900);
+    expect(model.taskTimeoutSeconds.PublishMembershipsShard).toBe(900);
+    expect(model.taskTimeoutSeconds.FinishMemberships).toBe(900);
   });
 });

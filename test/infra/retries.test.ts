@@ -25,7 +25,7 @@ beforeAll(() => {
 
 describe('retries', () => {
   it('every task retries exactly the temporary failures, bounded, with jitter', () => {
-    expect(tasks).toHaveLength(10);
+    expect(tasks).toHaveLength(11);
     for (const [name, task] of tasks) {
       const retry = task.Retry as {
         ErrorEquals: string[];

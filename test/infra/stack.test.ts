@@ -28,6 +28,7 @@ const HANDLERS = [
   'fit',
   'score',
   'validate',
+  'publish-memberships-shard',
   'publish-memberships',
   'publish-exports',
   'publish-audiences',
@@ -45,6 +46,8 @@ const STATE_NAMES = [
   'Validate',
   'Publish',
   'PublishMemberships',
+  'PublishMembershipsShard',
+  'FinishMemberships',
   'PublishExports',
   'PublishAudiences',
   'Report',
@@ -432,7 +435,7 @@ describe('trigger', () => {
 });
 
 describe('functions', () => {
-  it('are the eleven product functions on nodejs22.x, arm64, active tracing and their own log group', () => {
+  it('are the twelve product functions on nodejs22.x, arm64, active tracing and their own log group', () => {
     const fns = functionsByHandler(template);
     expect(Object.keys(fns).sort()).toEqual([...HANDLERS].sort());
     template.resourceCountIs('AWS::Lambda::Function', HANDLERS.length);
@@ -522,7 +525,11 @@ describe('least privilege', () => {
       expect(objectActions(h, 'state/')).toEqual(rw);
     expect(objectActions('build-features', 'state/')).toEqual([]);
     expect(objectActions('report', 'exports/')).toEqual(['s3:PutObject']);
-    expect(objectActions('publish-memberships', 'runs/')).toEqual(['s3:GetObject']);
+    // the finish writes its erasure report to the run folder; each shard worker its state and counts
+    expect(objectActions('publish-memberships', 'runs/')).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(objectActions('publish-memberships-shard', 'runs/')).toEqual(['s3:GetObject', 's3:PutObject']);
+    // a worker only reads the published state: the finish alone switches and removes it
+    expect(objectActions('publish-memberships-shard', 'state/')).toEqual(['s3:GetObject']);
     expect(objectActions('publish-exports', 'runs/')).toEqual(['s3:GetObject']);
     expect(objectActions('publish-exports', 'state/')).toEqual(['s3:GetObject']);
     expect(objectActions('publish-exports', 'exports/')).toEqual(rw);
@@ -573,6 +580,15 @@ describe('least privilege', () => {
       statementsOf(h).flatMap((s) =>
         (asArray(s.Action) as string[]).filter((a) => a.startsWith('dynamodb:')),
       );
+    expect(tableActions('publish-memberships-shard')).not.toContain('dynamodb:Query');
+    // a shard worker writes memberships, never the catalog or the runs
+    const workerWrites = statementsOf('publish-memberships-shard').find((s) =>
+      asArray(s.Action).includes('dynamodb:BatchWriteItem'),
+    );
+    const membershipsTable = Object.keys(resourcesOf(template, 'AWS::DynamoDB::Table')).find((id) =>
+      id.includes('Memberships'),
+    );
+    expect(workerWrites?.Resource).toEqual({ 'Fn::GetAtt': [membershipsTable, 'Arn'] });
     for (const h of [
       'ingest',
       'build-features',
@@ -657,9 +673,30 @@ describe('state machine', () => {
     }
   });
 
+  it('publishes memberships per shard with a Distributed Map, then one finish in the same branch', () => {
+    const branch = definition.States.Publish.Branches?.[0] as unknown as Definition;
+    expect(branch.StartAt).toBe('PublishMemberships');
+    expect(branch.States.PublishMemberships).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.ingest.shards',
+      ResultPath: null,
+      Next: 'FinishMemberships',
+      // 10 writers reach the default table quota; more would only be throttled
+      MaxConcurrency: 10,
+      ItemSelector: { 'shard.$': '$$.Map.Item.Value', 'shardCount.$': '$.ingest.shardCount' },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'PublishMembershipsShard',
+      },
+    });
+    // the finish's result is the branch's ($.publish[0]): no ResultPath, i.e. the default '$'
+    expect(branch.States.FinishMemberships).toMatchObject({ Type: 'Task', End: true });
+    expect(branch.States.FinishMemberships.ResultPath).toBeUndefined();
+  });
+
   it('retries Lambda service errors on every task, with backoff', () => {
     const tasks = Object.entries(allStates(definition)).filter(([, s]) => s.Type === 'Task');
-    expect(tasks).toHaveLength(10);
+    expect(tasks).toHaveLength(11);
     for (const [name, task] of tasks) {
       expect(task.Retry, name).toContainEqual(
         expect.objectContaining({ ErrorEquals: TRANSIENT_ERRORS, MaxAttempts: 5, BackoffRate: 2 }),

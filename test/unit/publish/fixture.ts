@@ -1,6 +1,7 @@
 // A synthetic run in a MemoryBlobStore (config, segments.json, shard scores and identity parts), so
 // the publish stages can be tested without running the pipeline before them.
 import { parseConfig } from '../../../lib/config/schema.js';
+import { shardOf } from '../../../lib/ingest/partition.js';
 import { hashIdentity, sha256Hex } from '../../../lib/publish/identity.js';
 import { type BlobStore, MemoryBlobStore, putJson } from '../../../lib/storage/blob.js';
 import { encodeColumns } from '../../../lib/storage/columnar.js';
@@ -58,7 +59,8 @@ export async function writeRun(
     checks: [],
   });
   for (let s = 0; s < shardCount; s++) {
-    const mine = people.filter((_, i) => i % shardCount === s);
+    // by the customer's hash range, as Ingest partitions: the memberships delta relies on it
+    const mine = people.filter((p) => shardOf(p.id, shardCount) === s);
     await store.put(
       keys.shardFile(ref.dataset, ref.runId, s, 'scores.bin'),
       encodeColumns({

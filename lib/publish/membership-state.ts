@@ -1,0 +1,126 @@
+// What PublishMemberships last wrote to DynamoDB, split by customer-hash range so each shard worker
+// reads and writes only its own range. A manifest names the current state (run and shard count) and
+// the catalog versions; it is switched only after every shard of a run succeeded. Layout and
+// migration from the single-object state: docs/data-model.md, "Delta state".
+import { shardOf } from '../ingest/partition.js';
+import { type BlobStore, getJsonIfExists } from '../storage/blob.js';
+import { decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { keys } from '../storage/keys.js';
+import { stateKeys } from './audience-state.js';
+
+const pad = (n: number): string => String(n).padStart(5, '0');
+const HASH_SPACE = 4294967296;
+
+/** Catalog card versions, by segment id ('retired' digests mark cards Report retired). */
+export type CatalogState = Record<string, { digest: string; version: number }>;
+
+/** state/<dataset>/memberships/<model>/manifest.json */
+export interface MembershipManifest {
+  runId: string;
+  shardCount: number;
+  catalog: CatalogState;
+  /** the state this one replaced, removed once this manifest is in place (again by a repeated finish) */
+  superseded?: { runId: string; shardCount: number } | 'legacy';
+}
+
+export const membershipKeys = {
+  /** the state folder of one dataset and model (manifest + one folder per published run) */
+  folder: (dataset: string, model: string) =>
+    `${stateKeys.memberships(dataset, model).replace(/\.bin$/, '')}/`,
+  manifest: (dataset: string, model: string) => `${membershipKeys.folder(dataset, model)}manifest.json`,
+  /** a published range file, named by the run that wrote it and its shard of that run's count */
+  range: (dataset: string, model: string, runId: string, shard: number, shardCount: number) =>
+    `${membershipKeys.folder(dataset, model)}${runId}/${rangeName(shard, shardCount)}.bin`,
+  /**
+   * A worker's output in the run folder: state (copied to state/ once the run's shards all succeeded;
+   * a failed run's files expire with its scratch) and counts.
+   */
+  runRange: (dataset: string, runId: string, model: string, shard: number, shardCount: number) =>
+    keys.runFile(dataset, runId, `memberships/${model}/${rangeName(shard, shardCount)}.bin`),
+  runResult: (dataset: string, runId: string, model: string, shard: number, shardCount: number) =>
+    keys.runFile(dataset, runId, `memberships/${model}/${rangeName(shard, shardCount)}.json`),
+  /** the single-object state of earlier versions: read as one whole-range file until replaced */
+  legacy: (dataset: string, model: string) => stateKeys.memberships(dataset, model),
+} as const;
+
+function rangeName(shard: number, shardCount: number): string {
+  return `shard-${pad(shard)}-of-${pad(shardCount)}`;
+}
+
+/** The hashes shard `shard` of `shardCount` covers, [lo, hi): the inverse of shardOf's cut. */
+export function hashRange(shard: number, shardCount: number): { lo: number; hi: number } {
+  return {
+    lo: Math.ceil((shard * HASH_SPACE) / shardCount),
+    hi: Math.ceil(((shard + 1) * HASH_SPACE) / shardCount),
+  };
+}
+
+/** Shards of a run with `otherCount` shards whose ranges overlap shard `shard` of `shardCount`. */
+export function overlappingShards(shard: number, shardCount: number, otherCount: number): number[] {
+  const { lo, hi } = hashRange(shard, shardCount);
+  const out: number[] = [];
+  for (let j = Math.floor((lo * otherCount) / HASH_SPACE); j < otherCount; j++) {
+    if (hashRange(j, otherCount).lo >= hi) break;
+    out.push(j);
+  }
+  return out;
+}
+
+export async function loadManifest(
+  store: BlobStore,
+  dataset: string,
+  model: string,
+): Promise<MembershipManifest | undefined> {
+  return getJsonIfExists<MembershipManifest>(store, membershipKeys.manifest(dataset, model));
+}
+
+/**
+ * The published digests of the customers in one range: from the manifest's files that overlap it, or
+ * from the legacy single object (the whole range), each filtered to the range. Held in one Map whose
+ * size is the range's customers, not the dataset's.
+ */
+export async function loadRangeState(
+  store: BlobStore,
+  dataset: string,
+  model: string,
+  manifest: MembershipManifest | undefined,
+  shard: number,
+  shardCount: number,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const files = manifest
+    ? overlappingShards(shard, shardCount, manifest.shardCount).map((j) =>
+        membershipKeys.range(dataset, model, manifest.runId, j, manifest.shardCount),
+      )
+    : [membershipKeys.legacy(dataset, model)];
+  for (const key of files) {
+    // a manifest's files exist by construction; only the legacy object may be absent (first publish)
+    const bytes = manifest ? await store.get(key) : await store.getIfExists(key);
+    if (!bytes) continue;
+    const { columns } = decodeColumns(bytes);
+    const ids = columns.customerId as string[];
+    const digests = columns.digest as string[];
+    for (let i = 0; i < ids.length; i++)
+      if (shardOf(ids[i], shardCount) === shard) out.set(ids[i], digests[i]);
+  }
+  return out;
+}
+
+/** The catalog versions of the legacy single-object state (kept in its metadata). */
+export async function loadLegacyCatalog(
+  store: BlobStore,
+  dataset: string,
+  model: string,
+): Promise<CatalogState> {
+  const bytes = await store.getIfExists(membershipKeys.legacy(dataset, model));
+  if (!bytes) return {};
+  return (decodeColumns(bytes).meta.catalog as CatalogState | undefined) ?? {};
+}
+
+export function encodeRangeState(
+  ids: string[],
+  digests: string[],
+  meta: { runId: string; shard: number; shardCount: number },
+): Uint8Array {
+  return encodeColumns({ customerId: ids, digest: digests }, meta);
+}
