@@ -71,6 +71,13 @@ export interface AudienceSegmentationProps {
   /** Memory for the shard workers (BuildFeatures, Score) in MB (128–10240). @default 2048 */
   readonly shardMemoryMb?: number;
   /**
+   * Parallel PublishMemberships shard workers (1–10000, never above `maxConcurrency`): each writes
+   * ~2,000 items/s, 4,000 WRU/s with the bySegment index, so 10 reach DynamoDB's default 40,000 WRU/s
+   * table quota; raise it with the table's quota (docs/scale.md).
+   * @default 10
+   */
+  readonly membershipWriters?: number;
+  /**
    * Secrets Manager ARNs holding ad-platform credentials; publish-audiences may read exactly these
    * (GetSecretValue) and receives their ARNs, never their values, in DESTINATION_SECRET_ARNS.
    * @default - none: no Secrets Manager access
@@ -232,6 +239,7 @@ export class AudienceSegmentation extends Construct {
       removalPolicy,
       maxConcurrency: props.maxConcurrency ?? 40,
       shardMemoryMb: props.shardMemoryMb ?? 2048,
+      membershipWriters: props.membershipWriters ?? 10,
       destinationSecretArns: props.destinationSecretArns,
     });
 
@@ -477,6 +485,7 @@ function validateProps(props: AudienceSegmentationProps): void {
   wholeAtLeast('accessLogRetentionDays', 1);
   wholeAtLeast('maxConcurrency', 1, 10000);
   wholeAtLeast('shardMemoryMb', 128, 10240);
+  wholeAtLeast('membershipWriters', 1, 10000);
   if (props.logRetention !== undefined && !Object.values(RetentionDays).includes(props.logRetention)) {
     throw new AudienceSegmentationPropsError(
       `logRetention must be one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, … days), got ${props.logRetention}`,

@@ -791,6 +791,7 @@ describe('configuration per stage', () => {
         stage: 'prod',
         alarmEmail: 'ops@example.com',
         maxConcurrency: '8',
+        membershipWriters: '4',
         shardMemoryMb: '4096',
         incomingRetentionDays: '10',
         runRetentionDays: '3',
@@ -829,7 +830,10 @@ describe('configuration per stage', () => {
       expect(fns['build-features'].resource.Properties.MemorySize).toBe(4096);
       expect(fns.score.resource.Properties.MemorySize).toBe(4096);
       const machine = Object.values(resourcesOf(prod, 'AWS::StepFunctions::StateMachine'))[0];
-      expect(JSON.stringify(machine.Properties.DefinitionString)).toContain('\\"MaxConcurrency\\":8');
+      const definition = JSON.stringify(machine.Properties.DefinitionString);
+      expect(definition).toContain('\\"MaxConcurrency\\":8');
+      // the DynamoDB writers are bounded apart from the other maps (the table's write quota)
+      expect(definition).toContain('\\"MaxConcurrency\\":4');
     });
 
     it('lets publish-audiences read exactly the configured secrets, passing ARNs not values', () => {
@@ -864,6 +868,7 @@ describe('invalid props', () => {
   it.each([
     [{ maxConcurrency: 0 }, /maxConcurrency must be a whole number from 1 to 10000, got 0/],
     [{ maxConcurrency: 2.5 }, /maxConcurrency/],
+    [{ membershipWriters: 0 }, /membershipWriters must be a whole number from 1 to 10000, got 0/],
     [{ incomingRetentionDays: 0 }, /incomingRetentionDays must be a whole number of at least 1, got 0/],
     [{ runRetentionDays: -3 }, /runRetentionDays/],
     [{ rejectedRetentionDays: Number.NaN }, /rejectedRetentionDays/],
