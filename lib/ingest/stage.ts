@@ -21,7 +21,7 @@ import {
   ShardPartitioner,
   type TransactionRow,
 } from './partition.js';
-import { readTable } from './read/index.js';
+import { type Encoding, readTable, type TableFormat, type TableLayout } from './read/index.js';
 import { emptyTransaction, makeTransactionParser } from './read/typed.js';
 import {
   type DateFormat,
@@ -57,6 +57,8 @@ export interface FileReport {
   fileError?: Issue;
   warnings: string[];
   quarantined: boolean;
+  /** one range of a split file: the counts its summary warnings are worded from once merged */
+  tallies?: FileTallies;
 }
 
 export interface IngestReport {
@@ -235,8 +237,12 @@ interface FileContext {
   accept(): void;
   /** audit-only columns kept for this file (indexes into the header) */
   audit: { name: string; index: number }[];
-  /** run when the file is fully read (summary warnings) */
-  finish: (() => void)[];
+  /** counts behind the file's summary warnings (summed over a split file's ranges before wording) */
+  tallies: FileTallies;
+  /** date formats and decimal separator: inferred from the head sample, or given by the plan */
+  decisions: FileDecisions;
+  /** decisions come from the plan: nothing is inferred from this read's own rows */
+  preset: boolean;
   /** a customers file's label column (and outcome date column): outcomes, never attributes */
   label?: LabelColumn;
 }
@@ -249,10 +255,76 @@ interface LabelColumn {
   negative: Set<string> | null;
 }
 
+/** How ingestOne reads a file: all of it, only its head for the plan, or one planned range. */
+export type FileMode =
+  | { kind: 'whole' }
+  | { kind: 'plan' }
+  | {
+      kind: 'range';
+      /** the plan's decisions; null when the plan could not settle them (the range is the whole file) */
+      decisions: FileDecisions | null;
+      /** set for a split file: the range's layout, header and first line */
+      read?: {
+        format: TableFormat;
+        delimiter?: string;
+        encoding: Encoding;
+        names: readonly string[];
+        firstLine: number;
+        first: boolean;
+      };
+    };
+
+/** What the head of a file settles, so every range of it parses exactly as a whole-file read would. */
+export interface FileDecisions {
+  /** date format per column index (inferred from the head sample) */
+  dates: Record<number, DateFormat>;
+  /** decimal separator of the amount column */
+  decimal?: '.' | ',' | 'auto';
+}
+
+/** Counts behind a file's summary warnings: summed over ranges, then worded once (fileWarnings). */
+export interface FileTallies {
+  unlabelled: number;
+  unlabelledExamples: string[];
+  badLabelDates: number;
+  labelColumn?: string;
+  labelDateColumn?: string;
+  conflicts: number;
+  conflictLines: string[];
+  /** JSON Lines keys first seen after the header was fixed */
+  ignoredKeys: string[];
+}
+
+export function newTallies(): FileTallies {
+  return {
+    unlabelled: 0,
+    unlabelledExamples: [],
+    badLabelDates: 0,
+    conflicts: 0,
+    conflictLines: [],
+    ignoredKeys: [],
+  };
+}
+
+/** The head of a file as the plan read it: layout, header and decisions, or the file-level error. */
+export interface FileHead {
+  report: FileReport;
+  layout?: TableLayout;
+  names?: string[];
+  decisions: FileDecisions | null;
+  /** the head read reached the end of the file */
+  complete: boolean;
+}
+
+/** Thrown from the row visitor once the plan has what it needs from a file's head. */
+const HEAD_READ = Symbol('head read');
+
 async function ingestOne(
   source: IngestSource,
   settings: FileSettings | undefined,
   shared: SharedState,
+  mode: FileMode = { kind: 'whole' },
+  head?: FileHead,
 ): Promise<FileReport> {
   const report: FileReport = {
     file: source.file,
@@ -265,6 +337,11 @@ async function ingestOne(
     warnings: [],
     quarantined: false,
   };
+  const tallies = newTallies();
+  const decisions: FileDecisions =
+    mode.kind === 'range' && mode.decisions !== null
+      ? { dates: { ...mode.decisions.dates }, ...(mode.decisions.decimal ? { decimal: mode.decisions.decimal } : {}) }
+      : { dates: {} };
   const reject = (issue: Issue): void => {
     report.rows.rejected++;
     report.rejectedByCode[issue.code] = (report.rejectedByCode[issue.code] ?? 0) + 1;
@@ -282,13 +359,15 @@ async function ingestOne(
   let handleRow: RowHandler | null = null;
   // rows held back until date format and decimal separator are inferred from a sample of the file
   let pendingRows: { fields: string[]; line: number }[] | null = [];
+  const planning = mode.kind === 'plan';
 
   const decide = (): void => {
     if (!ctx || handleRow) return;
     const held = pendingRows ?? [];
     pendingRows = null;
     handleRow = makeRowHandler(ctx, held);
-    for (const r of held) handleRow(r.fields, r.line);
+    // the plan only wants the decisions; the rows are read again by the ranges
+    if (!planning) for (const r of held) handleRow(r.fields, r.line);
   };
 
   // backpressure: wait for part uploads between input chunks, so a slow store never lets parts pile up
@@ -302,20 +381,27 @@ async function ingestOne(
     })();
   };
 
+  const read = mode.kind === 'range' ? mode.read : undefined;
+  let complete = false;
   try {
     const info = await readTable(
       await open(),
       {
         file: source.file,
-        format: settings?.format,
-        delimiter: settings?.delimiter,
-        encoding: settings?.encoding,
+        format: read?.format ?? settings?.format,
+        delimiter: read?.delimiter ?? settings?.delimiter,
+        encoding: read?.encoding ?? settings?.encoding,
         header: settings?.header,
         columns: settings?.columns,
         allowEmpty: settings?.allowEmpty,
+        ...(read ? { range: { names: read.names, firstLine: read.firstLine, first: read.first } } : {}),
       },
       {
+        layout(layout) {
+          if (head) head.layout = layout;
+        },
         header(names) {
+          if (head) head.names = [...names];
           const mapping = mapColumns(names, {
             kind: settings?.kind ?? kindNamedByFile(source.file),
             overrides: settings?.mapping as Partial<Record<FieldName, string>> | undefined,
@@ -338,9 +424,13 @@ async function ingestOne(
             flag,
             accept,
             audit,
-            finish: [],
+            tallies,
+            decisions,
+            preset: mode.kind === 'range' && mode.decisions !== null,
             ...(label ? { label } : {}),
           };
+          // the plan's decisions stand for the whole file: no rows are held back to infer them
+          if (ctx.preset) decide();
           // only the columns used are materialised: long unused text columns cost no strings
           const used = new Set<number>(Object.values(mapping.fields));
           if (mapping.kind === 'customers') for (const a of mapping.attributes) used.add(a.index);
@@ -355,27 +445,36 @@ async function ingestOne(
             return;
           }
           pendingRows!.push({ fields: [...fields], line });
-          if (pendingRows!.length >= DATE_SAMPLE_ROWS) decide();
+          if (pendingRows!.length >= DATE_SAMPLE_ROWS) {
+            decide();
+            if (planning) throw HEAD_READ;
+          }
         },
         issue(issue) {
           reject(issue);
         },
       },
     );
+    complete = true;
     decide();
-    for (const done of (ctx as FileContext | null)?.finish ?? []) done();
     report.format = info.format;
     report.encoding = info.encoding;
     report.rows.read = info.rowsRead;
-    if (info.ignoredKeys?.length) {
-      report.warnings.push(
-        `keys first seen after the first record are not read: ${info.ignoredKeys.slice(0, 10).join(', ')}`,
-      );
-    }
+    if (info.ignoredKeys?.length) tallies.ignoredKeys.push(...info.ignoredKeys);
   } catch (error) {
-    if (!(error instanceof InputFileError)) throw error;
-    report.quarantined = true;
-    report.fileError = error.issue;
+    if (error === HEAD_READ) {
+      // the plan stops here: the ranges read the rest
+    } else {
+      if (!(error instanceof InputFileError)) throw error;
+      report.quarantined = true;
+      report.fileError = error.issue;
+    }
+  }
+  if (head) {
+    head.report = report;
+    head.complete = complete;
+    head.decisions = report.quarantined ? null : decisions;
+    return report;
   }
   if (!report.quarantined && report.rows.read !== report.rows.accepted + report.rows.rejected) {
     // the accounting invariant is part of the product's promise: never ship a silent drop
@@ -383,12 +482,35 @@ async function ingestOne(
       `row accounting mismatch in ${source.file}: read ${report.rows.read}, accepted ${report.rows.accepted}, rejected ${report.rows.rejected}`,
     );
   }
-  if (report.flaggedByCode['formula-like-value']) {
-    report.warnings.push(
-      `${report.flaggedByCode['formula-like-value']} cell(s) start like a spreadsheet formula; the rows are kept, the values stay text, and every export neutralises them`,
-    );
-  }
+  if (mode.kind === 'range') report.tallies = tallies;
+  else report.warnings.push(...fileWarnings(tallies, report.flaggedByCode));
   return report;
+}
+
+/** The summary warnings of a whole file, from its counts (after its ranges are merged). */
+export function fileWarnings(t: FileTallies, flaggedByCode: Record<string, number>): string[] {
+  const out: string[] = [];
+  if (t.unlabelled > 0)
+    out.push(
+      `${t.unlabelled} row(s) have an empty or unrecognised "${t.labelColumn}" label${
+        t.unlabelledExamples.length ? ` (e.g. ${t.unlabelledExamples.map((e) => `"${e}"`).join(', ')})` : ''
+      }: those customers are scored but not used to train the supplied-outcome model`,
+    );
+  if (t.badLabelDates > 0)
+    out.push(
+      `${t.badLabelDates} row(s) have an outcome date in "${t.labelDateColumn}" that is not a valid date: their label is kept without a date`,
+    );
+  if (t.conflicts > 0)
+    out.push(
+      `${t.conflicts} customer(s) appear more than once with different attributes (${t.conflictLines.join(', ')}${t.conflicts > t.conflictLines.length ? ', …' : ''}); the last row of each is kept`,
+    );
+  if (t.ignoredKeys.length)
+    out.push(`keys first seen after the first record are not read: ${t.ignoredKeys.slice(0, 10).join(', ')}`);
+  if (flaggedByCode['formula-like-value'])
+    out.push(
+      `${flaggedByCode['formula-like-value']} cell(s) start like a spreadsheet formula; the rows are kept, the values stay text, and every export neutralises them`,
+    );
+  return out;
 }
 
 /**
@@ -570,16 +692,20 @@ function dateFormatFor(
 ): DateFormat {
   if (ctx.settings?.dateFormat) return ctx.settings.dateFormat;
   if (column === undefined) return 'iso';
+  const decided = ctx.decisions.dates[column];
+  if (ctx.preset && decided !== undefined) return decided;
   const values: string[] = [];
   for (const r of sample) {
     const v = (r.fields[column] ?? '').trim();
     if (v) values.push(v);
   }
-  return inferDateFormat(values, {
+  const format = inferDateFormat(values, {
     dayFirst: ctx.settings?.dayFirst,
     column: ctx.header[column],
     file: ctx.file,
   }).format;
+  ctx.decisions.dates[column] = format;
+  return format;
 }
 
 function dateRangeIssue(
@@ -669,10 +795,14 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
   const amountColumn = f.amount ?? f.unitPrice;
   let decimal = settings?.decimal ?? 'auto';
   if (decimal === 'auto' && amountColumn !== undefined) {
-    decimal = inferDecimalSeparator(
-      sample.map((r) => r.fields[amountColumn] ?? ''),
-      { column: header[amountColumn], file },
-    );
+    decimal =
+      ctx.preset && ctx.decisions.decimal !== undefined
+        ? ctx.decisions.decimal
+        : inferDecimalSeparator(
+            sample.map((r) => r.fields[amountColumn] ?? ''),
+            { column: header[amountColumn], file },
+          );
+    ctx.decisions.decimal = decimal;
   }
   const parse = makeTransactionParser(mapping, {
     file,
@@ -864,8 +994,7 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
   const strings: string[] = new Array(columns.length + 1).fill('');
   const numbers = [0, 0];
   const seen = new Map<string, { line: number; hash: number }>();
-  let conflicts = 0;
-  const conflictLines: string[] = [];
+  const tallies = ctx.tallies;
 
   const handler: RowHandler = (fields, line) => {
     const id = readKey(fields);
@@ -887,8 +1016,8 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
     const before = seen.get(id);
     if (before !== undefined) {
       if (before.hash !== h) {
-        conflicts++;
-        if (conflictLines.length < 10) conflictLines.push(`lines ${before.line} and ${line}`);
+        tallies.conflicts++;
+        if (tallies.conflictLines.length < 10) tallies.conflictLines.push(`lines ${before.line} and ${line}`);
         // the id may be an email: report lines only, never the value
         ctx.flag(
           makeIssue(
@@ -915,12 +1044,6 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
     labelled?.(fields, id, line);
     ctx.accept();
   };
-  ctx.finish.push(() => {
-    if (conflicts === 0) return;
-    ctx.report.warnings.push(
-      `${conflicts} customer(s) appear more than once with different attributes (${conflictLines.join(', ')}${conflicts > conflictLines.length ? ', …' : ''}); the last row of each is kept`,
-    );
-  });
   return handler;
 }
 
@@ -942,21 +1065,10 @@ function labelWriter(
       : makeDateParser(dateFormatFor(ctx, dateAt, sample), { timeZone: ctx.settings?.timeZone ?? 'UTC' });
   const strings = [''];
   const numbers = [0, Number.NaN];
-  let unlabelled = 0;
-  let badDates = 0;
-  const examples: string[] = [];
-  ctx.finish.push(() => {
-    if (unlabelled > 0)
-      ctx.report.warnings.push(
-        `${unlabelled} row(s) have an empty or unrecognised "${header[label.index]}" label${
-          examples.length ? ` (e.g. ${examples.map((e) => `"${e}"`).join(', ')})` : ''
-        }: those customers are scored but not used to train the supplied-outcome model`,
-      );
-    if (badDates > 0)
-      ctx.report.warnings.push(
-        `${badDates} row(s) have an outcome date in "${header[dateAt ?? 0]}" that is not a valid date: their label is kept without a date`,
-      );
-  });
+  const tallies = ctx.tallies;
+  tallies.labelColumn = header[label.index];
+  tallies.labelDateColumn = header[dateAt ?? 0];
+  const examples = tallies.unlabelledExamples;
   return (fields, id, line) => {
     const raw = (fields[label.index] ?? '').trim();
     const t = raw.toLowerCase();
@@ -970,7 +1082,7 @@ function labelWriter(
             ? 0
             : -1;
     if (value < 0) {
-      unlabelled++;
+      tallies.unlabelled++;
       shared.outcomes.unlabelled++;
       if (raw !== '' && examples.length < 3 && !examples.includes(raw.slice(0, 20)))
         examples.push(raw.slice(0, 20));
@@ -981,7 +1093,7 @@ function labelWriter(
       ts = parseDate(fields[dateAt]);
       if (Number.isNaN(ts) || dateRangeIssue(ctx, ts, line, dateAt, fields[dateAt]) !== null) {
         ts = Number.NaN;
-        badDates++;
+        tallies.badLabelDates++;
       }
     }
     strings[0] = id;
