@@ -59,6 +59,8 @@ export interface FileReport {
   quarantined: boolean;
   /** one range of a split file: the counts its summary warnings are worded from once merged */
   tallies?: FileTallies;
+  /** the order id column exact duplicates are checked on in BuildFeatures (ranged ingest) */
+  duplicateColumn?: string;
 }
 
 export interface IngestReport {
@@ -92,7 +94,7 @@ export interface OutcomeStats {
   labels: string[];
 }
 
-const MAX_ISSUES_KEPT = 200;
+export const MAX_ISSUES_KEPT = 200;
 const DATE_SAMPLE_ROWS = 2_000;
 const DAY_MS = 86_400_000;
 const EARLIEST_MS = Date.UTC(1990, 0, 1);
@@ -180,22 +182,7 @@ export async function ingestSources(
   };
   for (const source of [...sources].sort((a, b) => a.file.localeCompare(b.file))) {
     const fileReport = await ingestOne(source, settingsForFile(config, source.file), shared);
-    if (!fileReport.quarantined && fileReport.rows.read > 0) {
-      let errors = 0;
-      for (const [code, n] of Object.entries(fileReport.rejectedByCode))
-        if (!NOT_AN_ERROR.has(code)) errors += n;
-      const rate = errors / fileReport.rows.read;
-      if (rate > config.maxRowErrorRate) {
-        fileReport.quarantined = true;
-        fileReport.fileError = {
-          file: source.file,
-          code: 'too-many-bad-rows',
-          message: `${errors} of ${fileReport.rows.read} rows (${(rate * 100).toFixed(1)} %) were rejected, above the allowed ${(config.maxRowErrorRate * 100).toFixed(1)} %; the file is not used and nothing is published.`,
-          expected: `at most ${(config.maxRowErrorRate * 100).toFixed(1)} % bad rows`,
-          fix: 'fix the rows listed in this report, or check the column mapping and date format in the dataset config; raise maxRowErrorRate only if these rows really should be skipped',
-        };
-      }
-    }
+    applyErrorRate(fileReport, config.maxRowErrorRate);
     report.files.push(fileReport);
     report.rows.read += fileReport.rows.read;
     report.rows.accepted += fileReport.rows.accepted;
@@ -211,13 +198,34 @@ export async function ingestSources(
   return report;
 }
 
-interface SharedState {
+/** Quarantines a whole file whose share of bad rows is above maxRowErrorRate. */
+export function applyErrorRate(fileReport: FileReport, maxRowErrorRate: number): void {
+  if (fileReport.quarantined || fileReport.rows.read === 0) return;
+  let errors = 0;
+  for (const [code, n] of Object.entries(fileReport.rejectedByCode)) if (!NOT_AN_ERROR.has(code)) errors += n;
+  const rate = errors / fileReport.rows.read;
+  if (rate <= maxRowErrorRate) return;
+  fileReport.quarantined = true;
+  fileReport.fileError = {
+    file: fileReport.file,
+    code: 'too-many-bad-rows',
+    message: `${errors} of ${fileReport.rows.read} rows (${(rate * 100).toFixed(1)} %) were rejected, above the allowed ${(maxRowErrorRate * 100).toFixed(1)} %; the file is not used and nothing is published.`,
+    expected: `at most ${(maxRowErrorRate * 100).toFixed(1)} % bad rows`,
+    fix: 'fix the rows listed in this report, or check the column mapping and date format in the dataset config; raise maxRowErrorRate only if these rows really should be skipped',
+  };
+}
+
+export interface SharedState {
   /** label column settings for customers files (absent in callers that predate them) */
   propensity?: DatasetConfig['propensity'];
   outcomes: OutcomeStats;
   now: number;
   /** fingerprints of accepted transactions, over all files of the snapshot (overlapping exports) */
   duplicates: FingerprintSet | null;
+  /** a range: write each transaction's fingerprint for BuildFeatures' duplicate check instead */
+  fingerprints?: boolean;
+  /** the file's index in the snapshot (name order), for the rows' origin */
+  fileIndex?: number;
   partitioner: ShardPartitioner;
 }
 
@@ -291,6 +299,8 @@ export interface FileTallies {
   labelDateColumn?: string;
   conflicts: number;
   conflictLines: string[];
+  /** the order id column exact duplicates are checked on (in BuildFeatures) */
+  duplicateColumn?: string;
   /** JSON Lines keys first seen after the header was fixed */
   ignoredKeys: string[];
 }
@@ -319,7 +329,8 @@ export interface FileHead {
 /** Thrown from the row visitor once the plan has what it needs from a file's head. */
 const HEAD_READ = Symbol('head read');
 
-async function ingestOne(
+/** One file, or its head for the plan, or one planned range of it (lib/ingest/ranges.ts). */
+export async function ingestOne(
   source: IngestSource,
   settings: FileSettings | undefined,
   shared: SharedState,
@@ -340,7 +351,10 @@ async function ingestOne(
   const tallies = newTallies();
   const decisions: FileDecisions =
     mode.kind === 'range' && mode.decisions !== null
-      ? { dates: { ...mode.decisions.dates }, ...(mode.decisions.decimal ? { decimal: mode.decisions.decimal } : {}) }
+      ? {
+          dates: { ...mode.decisions.dates },
+          ...(mode.decisions.decimal ? { decimal: mode.decisions.decimal } : {}),
+        }
       : { dates: {} };
   const reject = (issue: Issue): void => {
     report.rows.rejected++;
@@ -824,10 +838,17 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
     quantity: 0,
     discount: 0,
     isReturn: 0,
+    duplicateKey: 0,
+    origin: 0,
   };
   // Exact repeats are only recognisable with an order id: two identical purchases on one day without
   // one (CDNOW) are two purchases. Product and quantity join the key so order lines stay distinct.
   const dedupe = shared.duplicates !== null && f.orderId !== undefined ? shared.duplicates : null;
+  // a range cannot see the other ranges' rows: it only fingerprints, and BuildFeatures, where all of a
+  // customer's rows meet, keeps the first occurrence (lib/ingest/duplicates.ts)
+  const fingerprint = shared.fingerprints === true && f.orderId !== undefined;
+  if (fingerprint) ctx.tallies.duplicateColumn = header[f.orderId!];
+  const originBase = (shared.fileIndex ?? 0) * 2 ** 32;
   const identities = identityWriter(ctx);
   const byEmail = f.customerId === undefined;
   const eventAt = f.eventType;
@@ -858,7 +879,8 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
       ctx.reject(range);
       return;
     }
-    if (dedupe !== null) {
+    row.duplicateKey = 0;
+    if (dedupe !== null || fingerprint) {
       // Hashed field by field: building the key as text cost a fifth of the stage (number formatting)
       let a = hashPart(values.customerId, 0x811c9dc5);
       let b = hashPart(values.customerId, 0x5bd1e995);
@@ -866,7 +888,10 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
       b = hashPart(values.orderId, mixNumber(b, values.timestampMs));
       a = mixNumber(hashPart(values.productId, mixNumber(a, values.amount)), values.quantity);
       b = mixNumber(hashPart(values.productId, mixNumber(b, values.amount)), values.quantity);
-      if (!dedupe.addHashes(fmix32(a), fmix32(b))) {
+      if (fingerprint) {
+        row.duplicateKey = duplicateKey(fmix32(a), fmix32(b));
+        row.origin = originBase + line;
+      } else if (!dedupe!.addHashes(fmix32(a), fmix32(b))) {
         ctx.reject(
           makeIssue(
             'duplicate-row',
@@ -1291,6 +1316,11 @@ function hash32(text: string, seed: number): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/** The 53-bit fingerprint FingerprintSet stores, from two 32-bit hashes; never 0. */
+export function duplicateKey(hashA: number, hashB: number): number {
+  return (hashA >>> 0) * 2_097_152 + (hashB & 0x1fffff) + 1;
 }
 
 /**

@@ -341,7 +341,8 @@ export async function readTable(
     ignoreBOM: true,
   }).decode(sample.subarray(bomLength), { stream: !bytes.done });
   const firstChar = sampleText.trimStart().charAt(0);
-  if (firstChar === '' && bytes.done && !later) throw emptyFile(file, 'The file has no records, only blank lines.');
+  if (firstChar === '' && bytes.done && !later)
+    throw emptyFile(file, 'The file has no records, only blank lines.');
   let delimiter: string | undefined;
   if (format === null) {
     if (firstChar === '{' || firstChar === '[') format = 'jsonl';
