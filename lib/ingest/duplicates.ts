@@ -67,7 +67,8 @@ export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
   const files: Record<string, DuplicateFile> = {};
   for (const r of repeats) {
     const file = String(Math.floor(r.origin / FILE_FACTOR));
-    const entry = (files[file] ??= { count: 0, lines: [], values: [] });
+    files[file] ??= { count: 0, lines: [], values: [] };
+    const entry = files[file];
     entry.count++;
     if (entry.lines.length < MAX_ISSUES_KEPT) {
       entry.lines.push(r.origin % FILE_FACTOR);
@@ -102,7 +103,8 @@ export function addDuplicateFiles(
   from: Record<string, DuplicateFile>,
 ): void {
   for (const [file, d] of Object.entries(from)) {
-    const e = (into[file] ??= { count: 0, lines: [], values: [] });
+    into[file] ??= { count: 0, lines: [], values: [] };
+    const e = into[file];
     e.count += d.count;
     const merged = [
       ...e.lines.map((line, i) => ({ line, value: e.values[i] })),

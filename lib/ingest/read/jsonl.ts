@@ -65,7 +65,7 @@ export class JsonLinesReader {
     if (range) {
       this.line = range.firstLine;
       this.names = [...range.names];
-      this.names.forEach((n, i) => this.index.set(n, i));
+      for (const [i, n] of this.names.entries()) this.index.set(n, i);
       // only the file's first record may reveal a JSON array instead of JSON Lines
       if (!range.first) this.records = 1;
     }
