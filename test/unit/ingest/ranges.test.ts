@@ -231,5 +231,3 @@ describe('scanSplitPoints', () => {
     expect(scan).toMatchObject({ validUtf8: true, lineFeeds: true, endsInQuote: false });
   });
 });
-
-export type { IngestPlan };
