@@ -4,6 +4,7 @@
 //   alarmEmail              address subscribed to the alarm topic                     (default none)
 //   maxConcurrency          parallel shard workers per Distributed Map                 (default 40)
 //   shardMemoryMb           memory of the BuildFeatures/Score workers, MB              (default 2048)
+//   ingestRangeBytes        bytes per Ingest range (large text drops are cut)          (default 128 MiB)
 //   incomingRetentionDays   days drops under incoming/ are kept                        (default 30)
 //   runRetentionDays        days run scratch under runs/ is kept                       (default 14)
 //   rejectedRetentionDays   days quarantined inputs under rejected/ are kept           (default 90)
@@ -68,6 +69,7 @@ export function buildApp(
       alarmEmail: text('alarmEmail'),
       maxConcurrency: num('maxConcurrency'),
       shardMemoryMb: num('shardMemoryMb'),
+      ingestRangeBytes: num('ingestRangeBytes'),
       incomingRetentionDays: num('incomingRetentionDays'),
       runRetentionDays: num('runRetentionDays'),
       rejectedRetentionDays: num('rejectedRetentionDays'),

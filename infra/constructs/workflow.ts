@@ -41,6 +41,11 @@ export interface SegmentationWorkflowProps {
   /** parallel shard workers per Distributed Map */
   readonly maxConcurrency: number;
   readonly shardMemoryMb: number;
+  /**
+   * Bytes per Ingest range: large plain-text drops are cut into ranges of about this size, each read
+   * by its own IngestRanges worker. @default - the library's DEFAULT_RANGE_BYTES (lib/ingest/ranges.ts)
+   */
+  readonly ingestRangeBytes?: number;
 }
 
 /** Errors worth retrying: the Lambda service's own, never our named input errors. */
@@ -107,11 +112,26 @@ export class SegmentationWorkflow extends Construct {
       return f;
     };
 
-    // least privilege by key prefix: each step reads what it needs and writes only its own outputs
+    // least privilege by key prefix: each step reads what it needs and writes only its own outputs.
+    // Ingest plans (file heads, split scan) and writes the plan; the range workers read their byte
+    // range of the snapshot's object versions; the merge writes the reports
     const ingest = fn('ingest', 3008, Duration.minutes(15)).grantObjects(bucket, key, {
-      read: ['incoming/', 'config/'],
-      readWrite: ['runs/'],
-      put: ['rejected/'],
+      read: ['config/'],
+      readVersions: ['incoming/'],
+      put: ['runs/', 'rejected/'],
+    });
+    if (props.ingestRangeBytes !== undefined)
+      ingest.addEnvironment('RANGE_BYTES', String(props.ingestRangeBytes));
+    // one vCPU (1,769 MB) reads a 128 MiB range in well under a minute; the timeout leaves room for a
+    // slow store or a range of very wide rows
+    const ingestRange = fn('ingest-range', 1769, Duration.minutes(5)).grantObjects(bucket, key, {
+      readVersions: ['incoming/'],
+      read: ['runs/'],
+      put: ['runs/'],
+    });
+    const ingestMerge = fn('ingest-merge', 1024, Duration.minutes(5)).grantObjects(bucket, key, {
+      read: ['runs/'],
+      put: ['runs/', 'rejected/'],
     });
     const buildFeatures = fn('build-features', props.shardMemoryMb, Duration.minutes(15));
     const fit = fn('fit', 3008, Duration.minutes(15));
@@ -234,8 +254,27 @@ export class SegmentationWorkflow extends Construct {
       '$.quarantine',
     ).next(new Fail(this, 'RunFailed', { error: 'RunQuarantined', causePath: '$.quarantine.error.message' }));
 
+    // Distributed, like the shard maps: a 100 GB drop is about 800 ranges, each its own child execution
+    const ingestRanges = new DistributedMap(this, 'IngestRanges', {
+      itemsPath: '$.ingestPlan.ranges',
+      itemSelector: { ...run, 'range.$': '$$.Map.Item.Value' },
+      maxConcurrency: props.maxConcurrency,
+      toleratedFailurePercentage: 0,
+      mapExecutionType: StateMachineType.STANDARD,
+      resultPath: JsonPath.DISCARD,
+    }).itemProcessor(
+      task(
+        'IngestRange',
+        ingestRange,
+        { 'dataset.$': '$.dataset', 'runId.$': '$.runId', 'range.$': '$.range' },
+        '$.result',
+      ).next(new Succeed(this, 'IngestRangeDone', { outputPath: '$.range.index' })),
+    );
+
     const steps = [
-      task('Ingest', ingest, { ...run, 'objects.$': '$.objects' }, '$.ingest'),
+      task('Ingest', ingest, { ...run, 'objects.$': '$.objects' }, '$.ingestPlan'),
+      ingestRanges,
+      task('MergeIngest', ingestMerge, run, '$.ingest'),
       shardMap('BuildFeatures', buildFeatures),
       task('Fit', fit, sharded, '$.fit'),
       shardMap('Score', score),

@@ -75,6 +75,8 @@ export interface IngestReport {
   records: Record<string, number>;
   /** supplied labels (outcomes files and label columns of customers files), when there are any */
   outcomes?: OutcomeStats;
+  /** the shards' exact-duplicate counts are included (set by Fit after BuildFeatures) */
+  duplicatesChecked?: boolean;
 }
 
 /** What the supplied labels hold: Fit takes the features' cut from the dates, the report the counts. */

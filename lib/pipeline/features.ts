@@ -10,13 +10,18 @@ import {
 import { shardQuota } from '../features/sampling.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { DUPLICATES_FILE, readTransactionParts } from './ingest.js';
 import { buildPredictiveInputs } from './predictive.js';
 import { loadRunConfig, readParts, runShardCount, shardFile } from './run-files.js';
 import type { RunRef, ShardTask, StageDone } from './types.js';
 
 export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<StageDone> {
   const config = await loadRunConfig(store, task);
-  const tx = concatTransactions(await readParts(store, task, task.shard.index, 'transactions'));
+  // exact repeats (across ingest ranges and files) are dropped here, where a customer's rows meet
+  const { parts, duplicates } = await readTransactionParts(store, task, task.shard.index);
+  const tx = concatTransactions(parts);
+  if (duplicates.removed > 0)
+    await putJson(store, shardFile(task, task.shard.index, DUPLICATES_FILE), { files: duplicates.files });
   // CRM attributes (customers-NNNN.bin), when the dataset has a customer file
   const customers = concatCustomers(await readParts(store, task, task.shard.index, 'customers'));
   const features = computeFeatures(tx, task.asOfMs, {
