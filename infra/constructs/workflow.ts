@@ -256,7 +256,7 @@ export class SegmentationWorkflow extends Construct {
 
     // Distributed, like the shard maps: a 100 GB drop is about 800 ranges, each its own child execution
     const ingestRanges = new DistributedMap(this, 'IngestRanges', {
-      itemsPath: '$.ingestPlan.ranges',
+      itemsPath: '$.ingest.ranges',
       itemSelector: { ...run, 'range.$': '$$.Map.Item.Value' },
       maxConcurrency: props.maxConcurrency,
       toleratedFailurePercentage: 0,
@@ -272,7 +272,9 @@ export class SegmentationWorkflow extends Construct {
     );
 
     const steps = [
-      task('Ingest', ingest, { ...run, 'objects.$': '$.objects' }, '$.ingestPlan'),
+      // the plan's range list sits at $.ingest until MergeIngest replaces it with the shard list, so
+      // it never rides along through the later states
+      task('Ingest', ingest, { ...run, 'objects.$': '$.objects' }, '$.ingest'),
       ingestRanges,
       task('MergeIngest', ingestMerge, run, '$.ingest'),
       shardMap('BuildFeatures', buildFeatures),

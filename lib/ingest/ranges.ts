@@ -29,6 +29,11 @@ import {
  * 45 MB/s of CSV on one core, so 128 MiB is about 3 s of … see docs/scale.md for the measured figures.
  */
 export const DEFAULT_RANGE_BYTES = 128 * 1024 * 1024;
+/**
+ * Most ranges in one plan: the IngestRanges map's item list (`{"index":n}` each) stays below 80 KiB of
+ * the 256 KiB state limit. Past it, ranges grow instead (5,000 × 128 MiB is 640 GiB).
+ */
+export const MAX_RANGES = 5_000;
 /** No cut before this offset: the header (and an Excel "sep=" line) stays whole in the first range. */
 const FIRST_CUT_AT = 64 * 1024;
 
@@ -133,10 +138,15 @@ export async function planIngest(
   config: DatasetConfig,
   options: PlanOptions = {},
 ): Promise<IngestPlan> {
-  const rangeBytes = Math.max(1, options.rangeBytes ?? DEFAULT_RANGE_BYTES);
   const now = options.now ?? Date.now();
   const sorted = [...sources].sort((a, b) => a.file.localeCompare(b.file));
   const totalBytes = sorted.reduce((s, f) => s + f.size, 0);
+  // every file is at least one range: the cuts share what is left of MAX_RANGES
+  const rangeBytes = Math.max(
+    1,
+    options.rangeBytes ?? DEFAULT_RANGE_BYTES,
+    Math.ceil(totalBytes / Math.max(1, MAX_RANGES - sorted.length)),
+  );
   const heads: FileHead[] = new Array(sorted.length);
   const cuts: { start: number; end: number; line: number }[][] = new Array(sorted.length);
   const whole: (string | undefined)[] = new Array(sorted.length);

@@ -670,10 +670,10 @@ describe('state machine', () => {
   });
 
   it('fans Ingest out over byte ranges: plan, a Distributed Map of range workers, then the merge', () => {
-    expect(definition.States.Ingest).toMatchObject({ ResultPath: '$.ingestPlan', Next: 'IngestRanges' });
+    expect(definition.States.Ingest).toMatchObject({ ResultPath: '$.ingest', Next: 'IngestRanges' });
     expect(definition.States.IngestRanges).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.ingestPlan.ranges',
+      ItemsPath: '$.ingest.ranges',
       MaxConcurrency: 40,
       ResultPath: null,
       ItemSelector: { 'dataset.$': '$.dataset', 'runId.$': '$.runId', 'range.$': '$$.Map.Item.Value' },
