@@ -116,3 +116,82 @@ export function addDuplicateFiles(
     e.values = merged.map((m) => m.value);
   }
 }
+
+/** Conflicting CRM rows of one customers file: how many, and the first pairs of lines (by later line). */
+export interface ConflictFile {
+  count: number;
+  /** [earlier line, later line] */
+  pairs: [number, number][];
+}
+
+/**
+ * Customers that appear more than once in one customers file with different attributes, as a whole-file
+ * read finds them: each row is compared with the customer's previous row in that file (by line), and a
+ * differing later row is a conflict (it is kept; the report names both lines, never the value).
+ */
+export function findConflictingCustomers(parts: readonly Columns[]): Record<string, ConflictFile> {
+  const rows: { file: number; line: number; id: string; hash: number }[] = [];
+  for (const p of parts) {
+    const ids = p.customerId;
+    const files = p.file;
+    const lines = p.line;
+    const hashes = p.attributesHash;
+    if (
+      !Array.isArray(ids) ||
+      !(files instanceof Float64Array) ||
+      !(lines instanceof Float64Array) ||
+      !(hashes instanceof Float64Array)
+    )
+      continue;
+    for (let i = 0; i < ids.length; i++)
+      rows.push({ file: files[i], line: lines[i], id: ids[i], hash: hashes[i] });
+  }
+  const out: Record<string, ConflictFile> = {};
+  if (rows.length < 2) return out;
+  // parts arrive in file and line order already; sort only if a producer ever changes that
+  let ordered = true;
+  for (let i = 1; i < rows.length && ordered; i++)
+    if (
+      rows[i].file < rows[i - 1].file ||
+      (rows[i].file === rows[i - 1].file && rows[i].line < rows[i - 1].line)
+    )
+      ordered = false;
+  if (!ordered) rows.sort((a, b) => a.file - b.file || a.line - b.line);
+  const pairs: { file: number; before: number; line: number }[] = [];
+  let file = -1;
+  let seen = new Map<string, { line: number; hash: number }>();
+  for (const r of rows) {
+    if (r.file !== file) {
+      file = r.file;
+      seen = new Map();
+    }
+    const before = seen.get(r.id);
+    if (before === undefined) {
+      seen.set(r.id, { line: r.line, hash: r.hash });
+      continue;
+    }
+    if (before.hash !== r.hash) pairs.push({ file: r.file, before: before.line, line: r.line });
+    before.line = r.line;
+    before.hash = r.hash;
+  }
+  for (const p of pairs) {
+    const key = String(p.file);
+    out[key] ??= { count: 0, pairs: [] };
+    out[key].count++;
+    if (out[key].pairs.length < MAX_ISSUES_KEPT) out[key].pairs.push([p.before, p.line]);
+  }
+  return out;
+}
+
+/** Adds one shard's conflicts to the run's totals, keeping the first pairs by later line. */
+export function addConflictFiles(
+  into: Record<string, ConflictFile>,
+  from: Record<string, ConflictFile>,
+): void {
+  for (const [file, c] of Object.entries(from)) {
+    into[file] ??= { count: 0, pairs: [] };
+    const e = into[file];
+    e.count += c.count;
+    e.pairs = [...e.pairs, ...c.pairs].sort((a, b) => a[1] - b[1]).slice(0, MAX_ISSUES_KEPT);
+  }
+}

@@ -351,6 +351,7 @@ export function mergeFileReports(file: string, reports: readonly FileReport[]): 
       tallies.conflicts += t.conflicts;
       for (const l of t.conflictLines) if (tallies.conflictLines.length < 10) tallies.conflictLines.push(l);
       tallies.duplicateColumn ??= t.duplicateColumn;
+      tallies.customerColumn ??= t.customerColumn;
       for (const k of t.ignoredKeys) if (!tallies.ignoredKeys.includes(k)) tallies.ignoredKeys.push(k);
     }
   }
@@ -359,6 +360,7 @@ export function mergeFileReports(file: string, reports: readonly FileReport[]): 
   merged.flagged = merged.flagged.sort(byLine).slice(0, MAX_ISSUES_KEPT);
   merged.warnings = [...warnings, ...fileWarnings(tallies, merged.flaggedByCode)];
   if (tallies.duplicateColumn) merged.duplicateColumn = tallies.duplicateColumn;
+  if (tallies.customerColumn) merged.customerColumn = tallies.customerColumn;
   return merged;
 }
 

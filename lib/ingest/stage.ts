@@ -61,6 +61,8 @@ export interface FileReport {
   tallies?: FileTallies;
   /** the order id column exact duplicates are checked on in BuildFeatures (ranged ingest) */
   duplicateColumn?: string;
+  /** a customers file's id column, checked for conflicting rows in BuildFeatures (ranged ingest) */
+  customerColumn?: string;
 }
 
 export interface IngestReport {
@@ -303,6 +305,8 @@ export interface FileTallies {
   conflictLines: string[];
   /** the order id column exact duplicates are checked on (in BuildFeatures) */
   duplicateColumn?: string;
+  /** the customer id column of a customers file checked for conflicting rows in BuildFeatures */
+  customerColumn?: string;
   /** JSON Lines keys first seen after the header was fixed */
   ignoredKeys: string[];
 }
@@ -1013,15 +1017,22 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
     [
       ['line', 'f64'],
       ['signupDateMs', 'f64'],
+      // for the conflicting-duplicate check in BuildFeatures (ranged ingest): the file and a hash of
+      // the row's attributes and identifiers
+      ['file', 'f64'],
+      ['attributesHash', 'f64'],
     ],
   );
   const identities = identityWriter(ctx);
   const audit = auditWriter(ctx);
   const labelled = labelWriter(ctx, sample);
   const strings: string[] = new Array(columns.length + 1).fill('');
-  const numbers = [0, 0];
+  const numbers = [0, 0, shared.fileIndex ?? 0, 0];
   const seen = new Map<string, { line: number; hash: number }>();
   const tallies = ctx.tallies;
+  // a range sees only its own rows: the shard, where one customer's rows meet, compares them instead
+  const inShard = shared.fingerprints !== undefined;
+  if (inShard && f.customerId !== undefined) tallies.customerColumn = header[f.customerId];
 
   const handler: RowHandler = (fields, line) => {
     const id = readKey(fields);
@@ -1040,7 +1051,7 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
       h = hash32(v, h);
     }
     for (const at of [f.email, f.phone]) if (at !== undefined) h = hash32(fields[at].trim(), h);
-    const before = seen.get(id);
+    const before = inShard ? undefined : seen.get(id);
     if (before !== undefined) {
       if (before.hash !== h) {
         tallies.conflicts++;
@@ -1060,11 +1071,12 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
       }
       before.line = line;
       before.hash = h;
-    } else if (seen.size < MAX_TRACKED_CUSTOMERS) {
+    } else if (!inShard && seen.size < MAX_TRACKED_CUSTOMERS) {
       seen.set(id, { line, hash: h });
     }
     numbers[0] = line;
     numbers[1] = signup;
+    numbers[3] = h;
     shared.partitioner.addRecord('customers', strings, numbers);
     identities?.(fields, id);
     audit?.(fields, id);

@@ -8,6 +8,7 @@ import {
   summariseFeatures,
 } from '../features/build.js';
 import { shardQuota } from '../features/sampling.js';
+import { findConflictingCustomers } from '../ingest/duplicates.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { DUPLICATES_FILE, readTransactionParts } from './ingest.js';
@@ -20,10 +21,16 @@ export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<
   // exact repeats (across ingest ranges and files) are dropped here, where a customer's rows meet
   const { parts, duplicates } = await readTransactionParts(store, task, task.shard.index);
   const tx = concatTransactions(parts);
-  if (duplicates.removed > 0)
-    await putJson(store, shardFile(task, task.shard.index, DUPLICATES_FILE), { files: duplicates.files });
   // CRM attributes (customers-NNNN.bin), when the dataset has a customer file
-  const customers = concatCustomers(await readParts(store, task, task.shard.index, 'customers'));
+  const customerParts = await readParts(store, task, task.shard.index, 'customers');
+  const customers = concatCustomers(customerParts);
+  // conflicting CRM rows are compared here too: one customer's rows of a file all meet in this shard
+  const conflicts = findConflictingCustomers(customerParts);
+  if (duplicates.removed > 0 || Object.keys(conflicts).length > 0)
+    await putJson(store, shardFile(task, task.shard.index, DUPLICATES_FILE), {
+      files: duplicates.files,
+      conflicts,
+    });
   const features = computeFeatures(tx, task.asOfMs, {
     windowsDays: config.features.windowsDays,
     ...(customers ? { customers } : {}),

@@ -4,7 +4,9 @@
 // stops the run when a file is quarantined, before anything is published.
 import { type DatasetConfig, parseConfig } from '../config/schema.js';
 import {
+  addConflictFiles,
   addDuplicateFiles,
+  type ConflictFile,
   type DuplicateCheck,
   type DuplicateFile,
   dropDuplicateRows,
@@ -75,8 +77,23 @@ export async function planRun(
   });
   if (plan.rejected.length) {
     // a file unusable from its first lines stops the run here, before any range is read
+    // the other files are listed unread (no rows), so the message counts the whole snapshot
+    const files = plan.files.map(
+      (f) =>
+        plan.rejected.find((r) => r.file === f.file) ?? {
+          file: f.file,
+          kind: null,
+          rows: { read: 0, accepted: 0, rejected: 0 },
+          rejectedByCode: {},
+          issues: [],
+          flaggedByCode: {},
+          flagged: [],
+          warnings: [],
+          quarantined: false,
+        },
+    );
     const report: IngestReport = {
-      files: plan.rejected,
+      files,
       rows: { read: 0, accepted: 0, rejected: 0 },
       shardCount: plan.shardCount,
       maxEventMs: null,
@@ -201,9 +218,10 @@ function errorReport(input: RunRef, f: IngestReport['files'][number]) {
 }
 
 /**
- * Exact duplicates, found per shard by BuildFeatures, counted back into ingest.json and the files'
- * error reports (Fit calls this once every shard is done): a repeat moves from accepted to rejected
- * under `duplicate-row`, so read = accepted + rejected still holds per file and the report is true.
+ * Exact duplicates and conflicting CRM rows, found per shard by BuildFeatures, counted back into
+ * ingest.json and the files' error reports (Fit calls this once every shard is done): a repeat moves
+ * from accepted to rejected under `duplicate-row`, so read = accepted + rejected still holds per file;
+ * a conflict is flagged (the row stays accepted) with both lines, as a whole-file read flagged it.
  */
 export async function applyDuplicateChecks(store: BlobStore, ref: RunRef, shardCount: number): Promise<void> {
   const report = await getJsonIfExists<IngestReport>(store, runFile(ref, 'ingest.json'));
@@ -213,10 +231,44 @@ export async function applyDuplicateChecks(store: BlobStore, ref: RunRef, shardC
     Array.from({ length: shardCount }, (_, i) => i),
     16,
     (i) =>
-      getJsonIfExists<{ files: Record<string, DuplicateFile> }>(store, shardFile(ref, i, DUPLICATES_FILE)),
+      getJsonIfExists<{ files: Record<string, DuplicateFile>; conflicts?: Record<string, ConflictFile> }>(
+        store,
+        shardFile(ref, i, DUPLICATES_FILE),
+      ),
   );
   const files: Record<string, DuplicateFile> = {};
-  for (const c of checks) if (c) addDuplicateFiles(files, c.files);
+  const conflicts: Record<string, ConflictFile> = {};
+  for (const c of checks) {
+    if (!c) continue;
+    addDuplicateFiles(files, c.files);
+    addConflictFiles(conflicts, c.conflicts ?? {});
+  }
+  const changed = new Set<number>();
+  for (const [index, c] of Object.entries(conflicts)) {
+    const f = report.files[Number(index)];
+    if (!f || c.count === 0) continue;
+    changed.add(Number(index));
+    f.flaggedByCode['conflicting-customer'] = (f.flaggedByCode['conflicting-customer'] ?? 0) + c.count;
+    const flags = c.pairs.map(([before, line]) =>
+      // the id may be an email: report lines only, never the value
+      makeIssue(
+        'conflicting-customer',
+        `The customer also appears on line ${before} with different attributes; the later row (line ${line}) is kept.`,
+        { file: f.file, line, column: f.customerColumn },
+        {
+          expected: 'one row per customer',
+          fix: 'deduplicate the CRM export, or check which system of record is right',
+        },
+      ),
+    );
+    f.flagged = [...f.flagged, ...flags]
+      .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+      .slice(0, MAX_ISSUES_KEPT);
+    const shown = c.pairs.slice(0, 10).map(([before, line]) => `lines ${before} and ${line}`);
+    f.warnings.push(
+      `${c.count} customer(s) appear more than once with different attributes (${shown.join(', ')}${c.count > shown.length ? ', …' : ''}); the last row of each is kept`,
+    );
+  }
   let removed = 0;
   for (const [index, d] of Object.entries(files)) {
     const f = report.files[Number(index)];
@@ -239,6 +291,10 @@ export async function applyDuplicateChecks(store: BlobStore, ref: RunRef, shardC
     f.issues = [...f.issues, ...repeats]
       .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
       .slice(0, MAX_ISSUES_KEPT);
+    changed.add(Number(index));
+  }
+  for (const index of changed) {
+    const f = report.files[index];
     await putJson(store, keys.rejected(ref.dataset, `${f.file}.errors.json`), errorReport(ref, f));
   }
   report.rows.accepted -= removed;

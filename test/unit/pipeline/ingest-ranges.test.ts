@@ -86,18 +86,60 @@ describe('ingest over ranges, then BuildFeatures and Fit', () => {
     expect(whole.files.map((f) => f.rows)).toEqual(report.files.map((f) => f.rows));
   });
 
+  it('flags a CRM customer repeated with other attributes in another range, as a whole-file read does', async () => {
+    // Prepare: C5 comes back at the end with another tier (a conflict); C7 comes back unchanged (none)
+    const rows = Array.from({ length: 2500 }, (_, i) => `C${i},US,tier-${i % 3}`);
+    const customers = ['customer_id,country,loyalty_tier', ...rows, 'C5,US,platinum', rows[7]].join('\n');
+    const store = new MemoryBlobStore();
+    const input = await drop(store, {
+      'customers.csv': customers,
+      'orders.csv': ['order_id,customer_id,created_at,amount,category', ...orders(0, 50)].join('\n'),
+    });
+    // Act
+    const out = await ingest(store, input, { now: NOW, rangeBytes: 4096 });
+    for (const shard of out.shards) await buildFeatures(store, { ...run, shard, asOfMs: out.asOfMs });
+    await applyDuplicateChecks(store, run, out.shardCount);
+    const whole = await ingestSources(
+      [
+        {
+          file: 'customers.csv',
+          size: customers.length,
+          open: async () =>
+            (async function* () {
+              yield new TextEncoder().encode(customers);
+            })(),
+        },
+      ],
+      parseConfig({}),
+      async () => {},
+      { now: NOW },
+    );
+    // Assess
+    const report = await getJson<IngestReport>(store, 'runs/shop/r1/ingest.json');
+    const crm = report.files.find((f) => f.file === 'customers.csv')!;
+    expect(crm.flaggedByCode).toEqual({ 'conflicting-customer': 1 });
+    expect(crm.flagged.map((i) => [i.line, i.column, i.message])).toEqual(
+      whole.files[0].flagged.map((i) => [i.line, i.column, i.message]),
+    );
+    expect(crm.flagged[0].line).toBe(2502);
+    expect(crm.warnings.filter((w) => w.includes('more than once'))).toEqual(
+      whole.files[0].warnings.filter((w) => w.includes('more than once')),
+    );
+    expect(crm.rows).toEqual({ read: 2502, accepted: 2502, rejected: 0 });
+  });
+
   it('stops at the plan when a file is unusable from its header, before reading any range', async () => {
     // Prepare: no amount column
     const store = new MemoryBlobStore();
     const input = await drop(store, {
       'orders.csv': ['order_id,customer_id,created_at', 'O1,C1,2026-01-02T10:00:00Z'].join('\n'),
-      'more.csv': ['order_id,customer_id,created_at,amount', ...orders(0, 10)].join('\n'),
+      'more.csv': ['order_id,customer_id,created_at,amount,category', ...orders(0, 10)].join('\n'),
     });
     // Act
     const error = await ingest(store, input, { now: NOW }).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(InputRejectedError);
-    expect((error as Error).message).toContain('orders.csv');
+    expect((error as Error).message).toContain('1 of 2 file(s) could not be used: orders.csv');
     expect(await store.getIfExists('runs/shop/r1/ingest-plan.json')).toBeUndefined();
     const errors = await getJson<{ fileError: { code: string } }>(
       store,
