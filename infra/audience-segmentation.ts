@@ -72,7 +72,7 @@ export interface AudienceSegmentationProps {
   readonly shardMemoryMb?: number;
   /**
    * Bytes per Ingest range (1 MiB–1 GiB): large plain-text drops are cut into ranges this size, read in
-   * parallel. @default 134217728 (128 MiB, see docs/scale.md)
+   * parallel. @default 268435456 (256 MiB, see docs/scale.md)
    */
   readonly ingestRangeBytes?: number;
   /**

@@ -4,7 +4,7 @@
 //   alarmEmail              address subscribed to the alarm topic                     (default none)
 //   maxConcurrency          parallel shard workers per Distributed Map                 (default 40)
 //   shardMemoryMb           memory of the BuildFeatures/Score workers, MB              (default 2048)
-//   ingestRangeBytes        bytes per Ingest range (large text drops are cut)          (default 128 MiB)
+//   ingestRangeBytes        bytes per Ingest range (large text drops are cut)          (default 256 MiB)
 //   incomingRetentionDays   days drops under incoming/ are kept                        (default 30)
 //   runRetentionDays        days run scratch under runs/ is kept                       (default 14)
 //   rejectedRetentionDays   days quarantined inputs under rejected/ are kept           (default 90)

@@ -122,8 +122,8 @@ export class SegmentationWorkflow extends Construct {
     });
     if (props.ingestRangeBytes !== undefined)
       ingest.addEnvironment('RANGE_BYTES', String(props.ingestRangeBytes));
-    // one vCPU (1,769 MB) reads a 128 MiB range in well under a minute; the timeout leaves room for a
-    // slow store or a range of very wide rows
+    // one vCPU (1,769 MB) reads a 256 MiB range in well under a minute (docs/scale.md); the timeout
+    // leaves room for a slow store or a range of very wide rows
     const ingestRange = fn('ingest-range', 1769, Duration.minutes(5)).grantObjects(bucket, key, {
       readVersions: ['incoming/'],
       read: ['runs/'],
@@ -254,7 +254,7 @@ export class SegmentationWorkflow extends Construct {
       '$.quarantine',
     ).next(new Fail(this, 'RunFailed', { error: 'RunQuarantined', causePath: '$.quarantine.error.message' }));
 
-    // Distributed, like the shard maps: a 100 GB drop is about 800 ranges, each its own child execution
+    // Distributed, like the shard maps: a 100 GB drop is about 400 ranges, each its own child execution
     const ingestRanges = new DistributedMap(this, 'IngestRanges', {
       itemsPath: '$.ingest.ranges',
       itemSelector: { ...run, 'range.$': '$$.Map.Item.Value' },

@@ -25,13 +25,16 @@ import {
 } from './stage.js';
 
 /**
- * Bytes per range by default. Measured (test/bench/shard.ts, `ranges`): a range reads at about
- * 45 MB/s of CSV on one core, so 128 MiB is about 3 s of … see docs/scale.md for the measured figures.
+ * Bytes per range by default. Measured (test/bench/ingest-ranges.ts, 2× AMD EPYC, Node 20): a range
+ * validates and partitions 22 MiB/s of transactions CSV (242,000 rows/s) on one core, so 256 MiB is
+ * about 12 s of work here and, with part uploads and a slower Lambda vCPU, well under a minute: far
+ * from the worker's 5-minute timeout, while a 100 GB drop stays at about 400 ranges (and each shard
+ * reads about 400 parts per record type). docs/scale.md has the figures.
  */
-export const DEFAULT_RANGE_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_RANGE_BYTES = 256 * 1024 * 1024;
 /**
  * Most ranges in one plan: the IngestRanges map's item list (`{"index":n}` each) stays below 80 KiB of
- * the 256 KiB state limit. Past it, ranges grow instead (5,000 × 128 MiB is 640 GiB).
+ * the 256 KiB state limit. Past it, ranges grow instead (5,000 × 256 MiB is 1.25 TiB).
  */
 export const MAX_RANGES = 5_000;
 /** No cut before this offset: the header (and an Excel "sep=" line) stays whole in the first range. */

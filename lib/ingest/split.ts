@@ -86,6 +86,10 @@ export async function scanSplitPoints(
     }
     const n = buf.length;
     let i = 0;
+    // next quote, line feed and carriage return at or after the position they were searched from
+    let nextQ = -1;
+    let nextLF = -1;
+    let nextCR = -1;
     if (pendingCR) {
       pendingCR = false;
       const lone = buf[0] !== LF;
@@ -115,6 +119,49 @@ export async function scanSplitPoints(
       continue;
     }
     for (; i < n; i++) {
+      if (inQuote) {
+        // jump to the next quote byte, counting the physical lines inside the quoted text on the way
+        // (each search position is cached, so every byte is searched once per kind: linear)
+        if (nextQ < i) nextQ = find(buf, QUOTE, i);
+        while (true) {
+          if (nextLF < i) nextLF = find(buf, LF, i);
+          if (nextLF >= nextQ) break;
+          firstBreak ??= 'lf';
+          lines++;
+          i = nextLF + 1;
+        }
+        while (true) {
+          if (nextCR < i) nextCR = find(buf, CR, i);
+          if (nextCR >= nextQ) break;
+          if (nextCR + 1 < n) {
+            if (buf[nextCR + 1] !== LF) {
+              firstBreak ??= 'cr';
+              lines++;
+            }
+          } else pendingCR = true;
+          i = nextCR + 1;
+        }
+        if (nextQ >= n) break;
+        i = nextQ;
+      } else if (!afterQuote && !pendingQuote && !crAfterQuote && firstBreak !== null) {
+        // plain text: jump to the next quote byte; every \n before it is a record boundary
+        if (nextQ < i) nextQ = find(buf, QUOTE, i);
+        const from = i;
+        while (true) {
+          if (nextLF < i) nextLF = find(buf, LF, i);
+          if (nextLF >= nextQ) break;
+          lines++;
+          boundary(offset + nextLF + 1);
+          i = nextLF + 1;
+        }
+        if (nextQ >= n) {
+          const last = buf[n - 1];
+          fieldStart = last === LF || last === D || (from === n && fieldStart);
+          break;
+        }
+        if (nextQ > from) fieldStart = buf[nextQ - 1] === LF || buf[nextQ - 1] === D;
+        i = nextQ;
+      }
       const c = buf[i];
       if (inQuote) {
         if (c === QUOTE) {
@@ -222,6 +269,12 @@ export async function scanSplitPoints(
     lineFeeds: firstBreak !== 'cr',
     endsInQuote: inQuote && !pendingQuote,
   };
+}
+
+/** Index of the next `byte` at or after `from`, or the buffer's length. */
+function find(buf: Buffer, byte: number, from: number): number {
+  const at = buf.indexOf(byte, from);
+  return at < 0 ? buf.length : at;
 }
 
 /** Length of `bytes` without a UTF-8 sequence cut by its end. */

@@ -40,7 +40,9 @@ describe('S3BlobStore.streamRange on s3rver', () => {
     ];
     // Act
     const got = await Promise.all(
-      cuts.map(async ([start, end]) => bytesOf(await store.streamRange('incoming/shop/orders.csv', start, end))),
+      cuts.map(async ([start, end]) =>
+        bytesOf(await store.streamRange('incoming/shop/orders.csv', start, end)),
+      ),
     );
     // Assess
     expect(body.length).toBeGreaterThan(4_000_000);

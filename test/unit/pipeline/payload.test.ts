@@ -45,12 +45,12 @@ describe('state payloads', () => {
     expect(size(state)).toBeLessThan(LIMIT / 2);
   });
 
-  it('carry only range references from the Ingest plan: ~100 GB in 128 MiB ranges stays far below the limit', () => {
-    // Prepare: 100M customers × 12 order lines × ~80 bytes (96 GB) in 500 plain CSV files, cut at the
+  it('carry only range references from the Ingest plan: ~100 GB in default ranges stays far below the limit', () => {
+    // Prepare: 100M customers × 12 order lines × ~80 bytes (96 GB) in 200 plain CSV files, cut at the
     // default range size; the plan itself (offsets, lines, header) is in S3
     const bytes = 100e6 * 12 * 80;
-    const perFile = Math.ceil(bytes / 500 / DEFAULT_RANGE_BYTES);
-    const rangeCount = perFile * 500;
+    const perFile = Math.ceil(bytes / 200 / DEFAULT_RANGE_BYTES);
+    const rangeCount = perFile * 200;
     const ingestPlan: IngestPlanOutput = {
       shardCount: shardCountFor(bytes, 0),
       rangeCount,
@@ -59,9 +59,9 @@ describe('state payloads', () => {
     const run = {
       dataset: 'a-dataset-name-of-sixty-four-characters-long-xxxxxxxxxxxxxxxxxx',
       runId: 'r0123456789abcdef',
-      objects: Array.from({ length: 500 }, (_, i) => ({
+      objects: Array.from({ length: 200 }, (_, i) => ({
         key: `incoming/a-dataset/orders/part-${String(i).padStart(5, '0')}.csv`,
-        size: bytes / 500,
+        size: bytes / 200,
         etag: 'd41d8cd98f00b204e9800998ecf8427e',
         versionId: 'Wc2KZhnHb8FtP4fTRgNj.TBPtLIBmSaP',
       })),
@@ -73,8 +73,8 @@ describe('state payloads', () => {
       ...run,
       ingest: { ...ingestPlan, ranges: Array.from({ length: MAX_RANGES }, (_, index) => ({ index })) },
     };
-    // Assess: 1,000 ranges (two per 96 MB file); even the most ranges a plan makes leave a third free
-    expect(rangeCount).toBe(1000);
+    // Assess: 400 ranges (two per 480 MB file); even the most ranges a plan makes leave a third free
+    expect(rangeCount).toBe(400);
     expect(size(state)).toBeLessThan(LIMIT / 2);
     expect(size(largest)).toBeLessThan(LIMIT * 0.65);
   });
