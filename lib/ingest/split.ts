@@ -107,7 +107,7 @@ export async function scanSplitPoints(
       offset += n;
       continue;
     }
-    if (!inQuote && !afterQuote && firstBreak !== null && buf.indexOf(QUOTE) === -1) {
+    if (!inQuote && !afterQuote && !crAfterQuote && firstBreak !== null && buf.indexOf(QUOTE) === -1) {
       // no quote in this chunk: every \n is a record boundary, nothing else counts
       for (let at = buf.indexOf(LF); at >= 0; at = buf.indexOf(LF, at + 1)) {
         lines++;
@@ -235,7 +235,11 @@ export async function scanSplitPoints(
       }
       if (c === CR) {
         // a lone \r outside quotes is part of the value in line-feed mode; note it for the mode check
-        if (firstBreak === null && (i + 1 >= n || buf[i + 1] !== LF)) firstBreak = 'cr';
+        // (one at the chunk's end is settled by the next chunk's first byte)
+        if (firstBreak === null) {
+          if (i + 1 >= n) pendingCR = true;
+          else if (buf[i + 1] !== LF) firstBreak = 'cr';
+        }
         fieldStart = false;
         continue;
       }

@@ -11,9 +11,11 @@ import {
   type PlanSource,
   planIngest,
 } from '../../../lib/ingest/ranges.js';
+import { DelimitedTokenizer } from '../../../lib/ingest/read/tokenizer.js';
 import { scanSplitPoints } from '../../../lib/ingest/split.js';
 import { ingestSources } from '../../../lib/ingest/stage.js';
 import { type Columns, decodeColumns } from '../../../lib/storage/columnar.js';
+import { createRandom } from '../../../lib/util/random.js';
 
 const NOW = Date.UTC(2026, 10, 22);
 
@@ -229,5 +231,55 @@ describe('scanSplitPoints', () => {
       ['last,3', 8],
     ]);
     expect(scan).toMatchObject({ validUtf8: true, lineFeeds: true, endsInQuote: false });
+  });
+
+  it('agrees with the tokenizer on every record start line, on random quoted text in random chunks', async () => {
+    // Prepare: fields plain, quoted with doubled quotes, \n, \r\n and lone \r inside, a literal quote
+    // mid-field, text after a closing quote; records end with \n or \r\n (never a blank line)
+    const random = createRandom(7);
+    const pieces: string[] = [
+      'ab',
+      'x"y',
+      '"q""q"',
+      '"l\nl"',
+      '"c\r\nr"',
+      '"m\rm"',
+      '"t"z',
+      '""',
+      '',
+      'a\rb',
+      '"e\r"',
+    ];
+    for (let round = 0; round < 60; round++) {
+      const records: string[] = ['h1,h2,h3'];
+      for (let r = 0; r < 40; r++) {
+        const fields = Array.from({ length: 3 }, () => pieces[random.int(pieces.length)]);
+        if (!fields.some((f) => f !== '')) fields[0] = 'v';
+        records.push(fields.join(','));
+      }
+      const text = records.map((r) => `${r}${random.int(2) ? '\r\n' : '\n'}`).join('');
+      const expected: number[] = [];
+      const tokenizer = new DelimitedTokenizer(
+        ',',
+        { file: 'f.csv', maxFieldChars: 1 << 16, lineFeeds: true },
+        (_f, line) => expected.push(line),
+      );
+      tokenizer.push(text);
+      tokenizer.end();
+      // Act
+      const scan = await scanSplitPoints(chunks(new TextEncoder().encode(text), 1 + random.int(9)), {
+        format: 'delimited',
+        delimiter: 44,
+        rangeBytes: 1,
+        firstCutAt: 1,
+        validateUtf8: true,
+      });
+      // Assess
+      expect(
+        scan.ranges.map((r) => r.line),
+        text,
+      ).toEqual(expected);
+      expect(scan.lineFeeds).toBe(true);
+    }
   });
 });
