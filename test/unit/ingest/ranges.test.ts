@@ -4,13 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/schema.js';
 import { dropDuplicateRows } from '../../../lib/ingest/duplicates.js';
-import {
-  type IngestPlan,
-  ingestRange,
-  mergeRanges,
-  type PlanSource,
-  planIngest,
-} from '../../../lib/ingest/ranges.js';
+import { ingestRange, mergeRanges, type PlanSource, planIngest } from '../../../lib/ingest/ranges.js';
 import { DelimitedTokenizer } from '../../../lib/ingest/read/tokenizer.js';
 import { scanSplitPoints } from '../../../lib/ingest/split.js';
 import { ingestSources } from '../../../lib/ingest/stage.js';
