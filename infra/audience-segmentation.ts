@@ -78,6 +78,11 @@ export interface AudienceSegmentationProps {
    */
   readonly membershipWriters?: number;
   /**
+   * Bytes per Ingest range (1 MiB–1 GiB): large plain-text drops are cut into ranges this size, read in
+   * parallel. @default 268435456 (256 MiB, see docs/scale.md)
+   */
+  readonly ingestRangeBytes?: number;
+  /**
    * Secrets Manager ARNs holding ad-platform credentials; publish-audiences may read exactly these
    * (GetSecretValue) and receives their ARNs, never their values, in DESTINATION_SECRET_ARNS.
    * @default - none: no Secrets Manager access
@@ -240,6 +245,7 @@ export class AudienceSegmentation extends Construct {
       maxConcurrency: props.maxConcurrency ?? 40,
       shardMemoryMb: props.shardMemoryMb ?? 2048,
       membershipWriters: props.membershipWriters ?? 10,
+      ingestRangeBytes: props.ingestRangeBytes,
       destinationSecretArns: props.destinationSecretArns,
     });
 
@@ -486,6 +492,7 @@ function validateProps(props: AudienceSegmentationProps): void {
   wholeAtLeast('maxConcurrency', 1, 10000);
   wholeAtLeast('shardMemoryMb', 128, 10240);
   wholeAtLeast('membershipWriters', 1, 10000);
+  wholeAtLeast('ingestRangeBytes', 1 << 20, 1 << 30);
   if (props.logRetention !== undefined && !Object.values(RetentionDays).includes(props.logRetention)) {
     throw new AudienceSegmentationPropsError(
       `logRetention must be one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, … days), got ${props.logRetention}`,

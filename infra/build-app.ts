@@ -5,6 +5,7 @@
 //   maxConcurrency          parallel shard workers per Distributed Map                 (default 40)
 //   shardMemoryMb           memory of the BuildFeatures/Score workers, MB              (default 2048)
 //   membershipWriters       parallel PublishMemberships workers (DynamoDB quota bound) (default 10)
+//   ingestRangeBytes        bytes per Ingest range (large text drops are cut)          (default 256 MiB)
 //   incomingRetentionDays   days drops under incoming/ are kept                        (default 30)
 //   runRetentionDays        days run scratch under runs/ is kept                       (default 14)
 //   rejectedRetentionDays   days quarantined inputs under rejected/ are kept           (default 90)
@@ -70,6 +71,7 @@ export function buildApp(
       maxConcurrency: num('maxConcurrency'),
       shardMemoryMb: num('shardMemoryMb'),
       membershipWriters: num('membershipWriters'),
+      ingestRangeBytes: num('ingestRangeBytes'),
       incomingRetentionDays: num('incomingRetentionDays'),
       runRetentionDays: num('runRetentionDays'),
       rejectedRetentionDays: num('rejectedRetentionDays'),

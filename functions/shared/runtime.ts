@@ -51,7 +51,12 @@ export function handler<S extends z.ZodType, R>(
           `unexpected input: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
         );
       }
-      const ref = parsed.data as { dataset?: string; runId?: string; shard?: { index?: number } };
+      const ref = parsed.data as {
+        dataset?: string;
+        runId?: string;
+        shard?: { index?: number };
+        range?: { index?: number };
+      };
       if (ref.dataset) logger.appendKeys({ dataset: ref.dataset, runId: ref.runId });
       try {
         return await fn(parsed.data, context);
@@ -65,6 +70,12 @@ export function handler<S extends z.ZodType, R>(
           !named.message.startsWith('shard ')
         )
           named.message = `shard ${ref.shard.index}: ${named.message}`;
+        else if (
+          named instanceof Error &&
+          typeof ref.range?.index === 'number' &&
+          !named.message.startsWith('ingest range ')
+        )
+          named.message = `ingest range ${ref.range.index}: ${named.message}`;
         throw named;
       }
     });

@@ -48,6 +48,11 @@ export interface SegmentationWorkflowProps {
    */
   readonly membershipWriters?: number;
   readonly shardMemoryMb: number;
+  /**
+   * Bytes per Ingest range: large plain-text drops are cut into ranges of about this size, each read
+   * by its own IngestRanges worker. @default - the library's DEFAULT_RANGE_BYTES (lib/ingest/ranges.ts)
+   */
+  readonly ingestRangeBytes?: number;
 }
 
 /** Errors worth retrying: the Lambda service's own, never our named input errors. */
@@ -114,11 +119,27 @@ export class SegmentationWorkflow extends Construct {
       return f;
     };
 
-    // least privilege by key prefix: each step reads what it needs and writes only its own outputs
+    // least privilege by key prefix: each step reads what it needs and writes only its own outputs.
+    // Ingest plans (file heads, split scan) and writes the plan; the range workers read their byte
+    // range of the snapshot's object versions; the merge writes the reports
     const ingest = fn('ingest', 3008, Duration.minutes(15)).grantObjects(bucket, key, {
-      read: ['incoming/', 'config/'],
-      readWrite: ['runs/'],
-      put: ['rejected/'],
+      // snapshots/: the object list of a drop too long for the execution input (lib/pipeline/snapshot.ts)
+      read: ['config/', 'snapshots/'],
+      readVersions: ['incoming/'],
+      put: ['runs/', 'rejected/'],
+    });
+    if (props.ingestRangeBytes !== undefined)
+      ingest.addEnvironment('RANGE_BYTES', String(props.ingestRangeBytes));
+    // one vCPU (1,769 MB) reads a 256 MiB range in well under a minute (docs/scale.md); the timeout
+    // leaves room for a slow store or a range of very wide rows
+    const ingestRange = fn('ingest-range', 1769, Duration.minutes(5)).grantObjects(bucket, key, {
+      readVersions: ['incoming/'],
+      read: ['runs/'],
+      put: ['runs/'],
+    });
+    const ingestMerge = fn('ingest-merge', 1024, Duration.minutes(5)).grantObjects(bucket, key, {
+      read: ['runs/'],
+      put: ['runs/', 'rejected/'],
     });
     const buildFeatures = fn('build-features', props.shardMemoryMb, Duration.minutes(15));
     const fit = fn('fit', 3008, Duration.minutes(15));
@@ -167,7 +188,7 @@ export class SegmentationWorkflow extends Construct {
       .grantObjects(bucket, key, { readWrite: ['runs/', 'state/'], put: ['exports/'] })
       .grantTableWrites(key, runs, catalog);
     const quarantine = withTables(fn('quarantine', 512, Duration.minutes(15)))
-      .grantObjects(bucket, key, { readVersions: ['incoming/'], put: ['rejected/'] })
+      .grantObjects(bucket, key, { read: ['snapshots/'], readVersions: ['incoming/'], put: ['rejected/'] })
       .grantTableWrites(key, runs);
 
     const run = { 'dataset.$': '$.dataset', 'runId.$': '$.runId' };
@@ -267,8 +288,29 @@ export class SegmentationWorkflow extends Construct {
       '$.quarantine',
     ).next(new Fail(this, 'RunFailed', { error: 'RunQuarantined', causePath: '$.quarantine.error.message' }));
 
+    // Distributed, like the shard maps: a 100 GB drop is about 400 ranges, each its own child execution
+    const ingestRanges = new DistributedMap(this, 'IngestRanges', {
+      itemsPath: '$.ingest.ranges',
+      itemSelector: { ...run, 'range.$': '$$.Map.Item.Value' },
+      maxConcurrency: props.maxConcurrency,
+      toleratedFailurePercentage: 0,
+      mapExecutionType: StateMachineType.STANDARD,
+      resultPath: JsonPath.DISCARD,
+    }).itemProcessor(
+      task(
+        'IngestRange',
+        ingestRange,
+        { 'dataset.$': '$.dataset', 'runId.$': '$.runId', 'range.$': '$.range' },
+        '$.result',
+      ).next(new Succeed(this, 'IngestRangeDone', { outputPath: '$.range.index' })),
+    );
+
     const steps = [
+      // the plan's range list sits at $.ingest until MergeIngest replaces it with the shard list, so
+      // it never rides along through the later states
       task('Ingest', ingest, { ...run, 'objects.$': '$.objects' }, '$.ingest'),
+      ingestRanges,
+      task('MergeIngest', ingestMerge, run, '$.ingest'),
       shardMap('BuildFeatures', buildFeatures),
       task('Fit', fit, sharded, '$.fit'),
       shardMap('Score', score),

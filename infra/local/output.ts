@@ -39,7 +39,8 @@ export function createProgressPrinter(
 
   const shardText = (state: string): string => {
     const s = shards.get(state);
-    return s ? `shards done ${s.done}/${s.total}` : '';
+    // the ingest map's items are byte ranges of the dropped files, the others' shards
+    return s ? `${state === 'IngestRanges' ? 'ranges' : 'shards'} done ${s.done}/${s.total}` : '';
   };
   const draw = (): void => {
     if (!interactive || !current) return;

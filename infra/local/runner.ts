@@ -347,7 +347,9 @@ export async function executeRun(
     Object.entries(env.handlers).map(([state, handler]) => [
       state,
       (input: unknown) => {
-        const shard = (input as { shard?: { index?: unknown } } | null)?.shard?.index;
+        // a Map item: a shard, or an ingest range
+        const item = input as { shard?: { index?: unknown }; range?: { index?: unknown } } | null;
+        const shard = item?.shard?.index ?? item?.range?.index;
         const index = typeof shard === 'number' ? shard : undefined;
         const key = index === undefined ? state : `${state}#${index}`;
         attempts[key] = (attempts[key] ?? 0) + 1;

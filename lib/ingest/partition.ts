@@ -123,6 +123,10 @@ export const TRANSACTION_NUMBERS = [
   ['quantity', 'f64'],
   ['discount', 'f64'],
   ['isReturn', 'u8'],
+  // exact-duplicate check in BuildFeatures (lib/ingest/duplicates.ts): a row fingerprint (0 = not
+  // checked) and where the row came from (file index · 2³² + line), so the first occurrence is kept
+  ['duplicateKey', 'f64'],
+  ['origin', 'f64'],
 ] as const;
 
 export const IDENTITY_STRINGS = ['customerId', 'email', 'phone', 'country'] as const;
@@ -145,6 +149,10 @@ export interface TransactionRow {
   quantity: number;
   discount: number;
   isReturn: number;
+  /** 53-bit fingerprint for the duplicate check; 0 or absent when the row is not checked */
+  duplicateKey?: number;
+  /** file index · 2³² + line */
+  origin?: number;
 }
 
 export interface IdentityRow {
@@ -286,6 +294,8 @@ export class ShardPartitioner {
     n[2][i] = row.quantity;
     n[3][i] = row.discount;
     n[4][i] = row.isReturn;
+    n[5][i] = row.duplicateKey ?? 0;
+    n[6][i] = row.origin ?? 0;
     this.stats.transactions++;
     const range = this.eventRange;
     if (range.max === null || row.timestampMs > range.max) range.max = row.timestampMs;

@@ -22,7 +22,7 @@ import {
   shardOf,
   type TransactionRow,
 } from './partition.js';
-import { readTable } from './read/index.js';
+import { type Encoding, readTable, type TableFormat, type TableLayout } from './read/index.js';
 import { emptyTransaction, makeTransactionParser } from './read/typed.js';
 import {
   type DateFormat,
@@ -58,6 +58,12 @@ export interface FileReport {
   fileError?: Issue;
   warnings: string[];
   quarantined: boolean;
+  /** one range of a split file: the counts its summary warnings are worded from once merged */
+  tallies?: FileTallies;
+  /** the order id column exact duplicates are checked on in BuildFeatures (ranged ingest) */
+  duplicateColumn?: string;
+  /** a customers file's id column, checked for conflicting rows in BuildFeatures (ranged ingest) */
+  customerColumn?: string;
 }
 
 export interface IngestReport {
@@ -72,6 +78,8 @@ export interface IngestReport {
   records: Record<string, number>;
   /** supplied labels (outcomes files and label columns of customers files), when there are any */
   outcomes?: OutcomeStats;
+  /** the shards' exact-duplicate counts are included (set by Fit after BuildFeatures) */
+  duplicatesChecked?: boolean;
 }
 
 /** What the supplied labels hold: Fit takes the features' cut from the dates, the report the counts. */
@@ -91,7 +99,7 @@ export interface OutcomeStats {
   labels: string[];
 }
 
-const MAX_ISSUES_KEPT = 200;
+export const MAX_ISSUES_KEPT = 200;
 const DATE_SAMPLE_ROWS = 2_000;
 const DAY_MS = 86_400_000;
 const EARLIEST_MS = Date.UTC(1990, 0, 1);
@@ -179,22 +187,7 @@ export async function ingestSources(
   };
   for (const source of [...sources].sort((a, b) => a.file.localeCompare(b.file))) {
     const fileReport = await ingestOne(source, settingsForFile(config, source.file), shared);
-    if (!fileReport.quarantined && fileReport.rows.read > 0) {
-      let errors = 0;
-      for (const [code, n] of Object.entries(fileReport.rejectedByCode))
-        if (!NOT_AN_ERROR.has(code)) errors += n;
-      const rate = errors / fileReport.rows.read;
-      if (rate > config.maxRowErrorRate) {
-        fileReport.quarantined = true;
-        fileReport.fileError = {
-          file: source.file,
-          code: 'too-many-bad-rows',
-          message: `${errors} of ${fileReport.rows.read} rows (${(rate * 100).toFixed(1)} %) were rejected, above the allowed ${(config.maxRowErrorRate * 100).toFixed(1)} %; the file is not used and nothing is published.`,
-          expected: `at most ${(config.maxRowErrorRate * 100).toFixed(1)} % bad rows`,
-          fix: 'fix the rows listed in this report, or check the column mapping and date format in the dataset config; raise maxRowErrorRate only if these rows really should be skipped',
-        };
-      }
-    }
+    applyErrorRate(fileReport, config.maxRowErrorRate);
     report.files.push(fileReport);
     report.rows.read += fileReport.rows.read;
     report.rows.accepted += fileReport.rows.accepted;
@@ -210,13 +203,34 @@ export async function ingestSources(
   return report;
 }
 
-interface SharedState {
+/** Quarantines a whole file whose share of bad rows is above maxRowErrorRate. */
+export function applyErrorRate(fileReport: FileReport, maxRowErrorRate: number): void {
+  if (fileReport.quarantined || fileReport.rows.read === 0) return;
+  let errors = 0;
+  for (const [code, n] of Object.entries(fileReport.rejectedByCode)) if (!NOT_AN_ERROR.has(code)) errors += n;
+  const rate = errors / fileReport.rows.read;
+  if (rate <= maxRowErrorRate) return;
+  fileReport.quarantined = true;
+  fileReport.fileError = {
+    file: fileReport.file,
+    code: 'too-many-bad-rows',
+    message: `${errors} of ${fileReport.rows.read} rows (${(rate * 100).toFixed(1)} %) were rejected, above the allowed ${(maxRowErrorRate * 100).toFixed(1)} %; the file is not used and nothing is published.`,
+    expected: `at most ${(maxRowErrorRate * 100).toFixed(1)} % bad rows`,
+    fix: 'fix the rows listed in this report, or check the column mapping and date format in the dataset config; raise maxRowErrorRate only if these rows really should be skipped',
+  };
+}
+
+export interface SharedState {
   /** label column settings for customers files (absent in callers that predate them) */
   propensity?: DatasetConfig['propensity'];
   outcomes: OutcomeStats;
   now: number;
   /** fingerprints of accepted transactions, over all files of the snapshot (overlapping exports) */
   duplicates: FingerprintSet | null;
+  /** a range: write each transaction's fingerprint for BuildFeatures' duplicate check instead */
+  fingerprints?: boolean;
+  /** the file's index in the snapshot (name order), for the rows' origin */
+  fileIndex?: number;
   partitioner: ShardPartitioner;
 }
 
@@ -236,8 +250,12 @@ interface FileContext {
   accept(): void;
   /** audit-only columns kept for this file (indexes into the header) */
   audit: { name: string; index: number }[];
-  /** run when the file is fully read (summary warnings) */
-  finish: (() => void)[];
+  /** counts behind the file's summary warnings (summed over a split file's ranges before wording) */
+  tallies: FileTallies;
+  /** date formats and decimal separator: inferred from the head sample, or given by the plan */
+  decisions: FileDecisions;
+  /** decisions come from the plan: nothing is inferred from this read's own rows */
+  preset: boolean;
   /** a customers file's label column (and outcome date column): outcomes, never attributes */
   label?: LabelColumn;
 }
@@ -250,10 +268,81 @@ interface LabelColumn {
   negative: Set<string> | null;
 }
 
-async function ingestOne(
+/** How ingestOne reads a file: all of it, only its head for the plan, or one planned range. */
+export type FileMode =
+  | { kind: 'whole' }
+  | { kind: 'plan' }
+  | {
+      kind: 'range';
+      /** the plan's decisions; null when the plan could not settle them (the range is the whole file) */
+      decisions: FileDecisions | null;
+      /** set for a split file: the range's layout, header and first line */
+      read?: {
+        format: TableFormat;
+        delimiter?: string;
+        encoding: Encoding;
+        names: readonly string[];
+        firstLine: number;
+        first: boolean;
+      };
+    };
+
+/** What the head of a file settles, so every range of it parses exactly as a whole-file read would. */
+export interface FileDecisions {
+  /** date format per column index (inferred from the head sample) */
+  dates: Record<number, DateFormat>;
+  /** decimal separator of the amount column */
+  decimal?: '.' | ',' | 'auto';
+}
+
+/** Counts behind a file's summary warnings: summed over ranges, then worded once (fileWarnings). */
+export interface FileTallies {
+  unlabelled: number;
+  unlabelledExamples: string[];
+  badLabelDates: number;
+  labelColumn?: string;
+  labelDateColumn?: string;
+  conflicts: number;
+  conflictLines: string[];
+  /** the order id column exact duplicates are checked on (in BuildFeatures) */
+  duplicateColumn?: string;
+  /** the customer id column of a customers file checked for conflicting rows in BuildFeatures */
+  customerColumn?: string;
+  /** JSON Lines keys first seen after the header was fixed */
+  ignoredKeys: string[];
+}
+
+export function newTallies(): FileTallies {
+  return {
+    unlabelled: 0,
+    unlabelledExamples: [],
+    badLabelDates: 0,
+    conflicts: 0,
+    conflictLines: [],
+    ignoredKeys: [],
+  };
+}
+
+/** The head of a file as the plan read it: layout, header and decisions, or the file-level error. */
+export interface FileHead {
+  report: FileReport;
+  layout?: TableLayout;
+  names?: string[];
+  decisions: FileDecisions | null;
+  /** the head read reached the end of the file */
+  complete: boolean;
+}
+
+/** Thrown from the row visitor once the plan has what it needs from a file's head. */
+const HEAD_READ = Symbol('head read');
+
+/** One file, or its head for the plan, or one planned range of it (lib/ingest/ranges.ts). */
+export async function ingestOne(
   source: IngestSource,
   settings: FileSettings | undefined,
   shared: SharedState,
+  mode: FileMode = { kind: 'whole' },
+  head?: FileHead,
 ): Promise<FileReport> {
   const report: FileReport = {
     file: source.file,
@@ -266,6 +355,14 @@ async function ingestOne(
     warnings: [],
     quarantined: false,
   };
+  const tallies = newTallies();
+  const decisions: FileDecisions =
+    mode.kind === 'range' && mode.decisions !== null
+      ? {
+          dates: { ...mode.decisions.dates },
+          ...(mode.decisions.decimal ? { decimal: mode.decisions.decimal } : {}),
+        }
+      : { dates: {} };
   const reject = (issue: Issue): void => {
     report.rows.rejected++;
     report.rejectedByCode[issue.code] = (report.rejectedByCode[issue.code] ?? 0) + 1;
@@ -283,13 +380,15 @@ async function ingestOne(
   let handleRow: RowHandler | null = null;
   // rows held back until date format and decimal separator are inferred from a sample of the file
   let pendingRows: { fields: string[]; line: number }[] | null = [];
+  const planning = mode.kind === 'plan';
 
   const decide = (): void => {
     if (!ctx || handleRow) return;
     const held = pendingRows ?? [];
     pendingRows = null;
     handleRow = makeRowHandler(ctx, held);
-    for (const r of held) handleRow(r.fields, r.line);
+    // the plan only wants the decisions; the rows are read again by the ranges
+    if (!planning) for (const r of held) handleRow(r.fields, r.line);
   };
 
   // backpressure: wait for part uploads between input chunks, so a slow store never lets parts pile up
@@ -303,20 +402,27 @@ async function ingestOne(
     })();
   };
 
+  const read = mode.kind === 'range' ? mode.read : undefined;
+  let complete = false;
   try {
     const info = await readTable(
       await open(),
       {
         file: source.file,
-        format: settings?.format,
-        delimiter: settings?.delimiter,
-        encoding: settings?.encoding,
+        format: read?.format ?? settings?.format,
+        delimiter: read?.delimiter ?? settings?.delimiter,
+        encoding: read?.encoding ?? settings?.encoding,
         header: settings?.header,
         columns: settings?.columns,
         allowEmpty: settings?.allowEmpty,
+        ...(read ? { range: { names: read.names, firstLine: read.firstLine, first: read.first } } : {}),
       },
       {
+        layout(layout) {
+          if (head) head.layout = layout;
+        },
         header(names) {
+          if (head) head.names = [...names];
           const mapping = mapColumns(names, {
             kind: settings?.kind ?? kindNamedByFile(source.file),
             overrides: settings?.mapping as Partial<Record<FieldName, string>> | undefined,
@@ -339,9 +445,13 @@ async function ingestOne(
             flag,
             accept,
             audit,
-            finish: [],
+            tallies,
+            decisions,
+            preset: mode.kind === 'range' && mode.decisions !== null,
             ...(label ? { label } : {}),
           };
+          // the plan's decisions stand for the whole file: no rows are held back to infer them
+          if (ctx.preset) decide();
           // only the columns used are materialised: long unused text columns cost no strings
           const used = new Set<number>(Object.values(mapping.fields));
           if (mapping.kind === 'customers') for (const a of mapping.attributes) used.add(a.index);
@@ -356,27 +466,36 @@ async function ingestOne(
             return;
           }
           pendingRows!.push({ fields: [...fields], line });
-          if (pendingRows!.length >= DATE_SAMPLE_ROWS) decide();
+          if (pendingRows!.length >= DATE_SAMPLE_ROWS) {
+            decide();
+            if (planning) throw HEAD_READ;
+          }
         },
         issue(issue) {
           reject(issue);
         },
       },
     );
+    complete = true;
     decide();
-    for (const done of (ctx as FileContext | null)?.finish ?? []) done();
     report.format = info.format;
     report.encoding = info.encoding;
     report.rows.read = info.rowsRead;
-    if (info.ignoredKeys?.length) {
-      report.warnings.push(
-        `keys first seen after the first record are not read: ${info.ignoredKeys.slice(0, 10).join(', ')}`,
-      );
-    }
+    if (info.ignoredKeys?.length) tallies.ignoredKeys.push(...info.ignoredKeys);
   } catch (error) {
-    if (!(error instanceof InputFileError)) throw error;
-    report.quarantined = true;
-    report.fileError = error.issue;
+    if (error === HEAD_READ) {
+      // the plan stops here: the ranges read the rest
+    } else {
+      if (!(error instanceof InputFileError)) throw error;
+      report.quarantined = true;
+      report.fileError = error.issue;
+    }
+  }
+  if (head) {
+    head.report = report;
+    head.complete = complete;
+    head.decisions = report.quarantined ? null : decisions;
+    return report;
   }
   if (!report.quarantined && report.rows.read !== report.rows.accepted + report.rows.rejected) {
     // the accounting invariant is part of the product's promise: never ship a silent drop
@@ -384,12 +503,35 @@ async function ingestOne(
       `row accounting mismatch in ${source.file}: read ${report.rows.read}, accepted ${report.rows.accepted}, rejected ${report.rows.rejected}`,
     );
   }
-  if (report.flaggedByCode['formula-like-value']) {
-    report.warnings.push(
-      `${report.flaggedByCode['formula-like-value']} cell(s) start like a spreadsheet formula; the rows are kept, the values stay text, and every export neutralises them`,
-    );
-  }
+  if (mode.kind === 'range') report.tallies = tallies;
+  else report.warnings.push(...fileWarnings(tallies, report.flaggedByCode));
   return report;
+}
+
+/** The summary warnings of a whole file, from its counts (after its ranges are merged). */
+export function fileWarnings(t: FileTallies, flaggedByCode: Record<string, number>): string[] {
+  const out: string[] = [];
+  if (t.unlabelled > 0)
+    out.push(
+      `${t.unlabelled} row(s) have an empty or unrecognised "${t.labelColumn}" label${
+        t.unlabelledExamples.length ? ` (e.g. ${t.unlabelledExamples.map((e) => `"${e}"`).join(', ')})` : ''
+      }: those customers are scored but not used to train the supplied-outcome model`,
+    );
+  if (t.badLabelDates > 0)
+    out.push(
+      `${t.badLabelDates} row(s) have an outcome date in "${t.labelDateColumn}" that is not a valid date: their label is kept without a date`,
+    );
+  if (t.conflicts > 0)
+    out.push(
+      `${t.conflicts} customer(s) appear more than once with different attributes (${t.conflictLines.join(', ')}${t.conflicts > t.conflictLines.length ? ', …' : ''}); the last row of each is kept`,
+    );
+  if (t.ignoredKeys.length)
+    out.push(`keys first seen after the first record are not read: ${t.ignoredKeys.slice(0, 10).join(', ')}`);
+  if (flaggedByCode['formula-like-value'])
+    out.push(
+      `${flaggedByCode['formula-like-value']} cell(s) start like a spreadsheet formula; the rows are kept, the values stay text, and every export neutralises them`,
+    );
+  return out;
 }
 
 /**
@@ -571,16 +713,20 @@ function dateFormatFor(
 ): DateFormat {
   if (ctx.settings?.dateFormat) return ctx.settings.dateFormat;
   if (column === undefined) return 'iso';
+  const decided = ctx.decisions.dates[column];
+  if (ctx.preset && decided !== undefined) return decided;
   const values: string[] = [];
   for (const r of sample) {
     const v = (r.fields[column] ?? '').trim();
     if (v) values.push(v);
   }
-  return inferDateFormat(values, {
+  const format = inferDateFormat(values, {
     dayFirst: ctx.settings?.dayFirst,
     column: ctx.header[column],
     file: ctx.file,
   }).format;
+  ctx.decisions.dates[column] = format;
+  return format;
 }
 
 function dateRangeIssue(
@@ -670,10 +816,14 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
   const amountColumn = f.amount ?? f.unitPrice;
   let decimal = settings?.decimal ?? 'auto';
   if (decimal === 'auto' && amountColumn !== undefined) {
-    decimal = inferDecimalSeparator(
-      sample.map((r) => r.fields[amountColumn] ?? ''),
-      { column: header[amountColumn], file },
-    );
+    decimal =
+      ctx.preset && ctx.decisions.decimal !== undefined
+        ? ctx.decisions.decimal
+        : inferDecimalSeparator(
+            sample.map((r) => r.fields[amountColumn] ?? ''),
+            { column: header[amountColumn], file },
+          );
+    ctx.decisions.decimal = decimal;
   }
   const parse = makeTransactionParser(mapping, {
     file,
@@ -695,10 +845,17 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
     quantity: 0,
     discount: 0,
     isReturn: 0,
+    duplicateKey: 0,
+    origin: 0,
   };
   // Exact repeats are only recognisable with an order id: two identical purchases on one day without
   // one (CDNOW) are two purchases. Product and quantity join the key so order lines stay distinct.
   const dedupe = shared.duplicates !== null && f.orderId !== undefined ? shared.duplicates : null;
+  // a range cannot see the other ranges' rows: it only fingerprints, and BuildFeatures, where all of a
+  // customer's rows meet, keeps the first occurrence (lib/ingest/duplicates.ts)
+  const fingerprint = shared.fingerprints === true && f.orderId !== undefined;
+  if (fingerprint) ctx.tallies.duplicateColumn = header[f.orderId!];
+  const originBase = (shared.fileIndex ?? 0) * 2 ** 32;
   const identities = identityWriter(ctx);
   const byEmail = f.customerId === undefined;
   const eventAt = f.eventType;
@@ -729,7 +886,8 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
       ctx.reject(range);
       return;
     }
-    if (dedupe !== null) {
+    row.duplicateKey = 0;
+    if (dedupe !== null || fingerprint) {
       // Hashed field by field: building the key as text cost a fifth of the stage (number formatting)
       let a = hashPart(values.customerId, 0x811c9dc5);
       let b = hashPart(values.customerId, 0x5bd1e995);
@@ -737,7 +895,10 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
       b = hashPart(values.orderId, mixNumber(b, values.timestampMs));
       a = mixNumber(hashPart(values.productId, mixNumber(a, values.amount)), values.quantity);
       b = mixNumber(hashPart(values.productId, mixNumber(b, values.amount)), values.quantity);
-      if (!dedupe.addHashes(fmix32(a), fmix32(b))) {
+      if (fingerprint) {
+        row.duplicateKey = duplicateKey(fmix32(a), fmix32(b));
+        row.origin = originBase + line;
+      } else if (!dedupe!.addHashes(fmix32(a), fmix32(b))) {
         ctx.reject(
           makeIssue(
             'duplicate-row',
@@ -857,16 +1018,22 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
     [
       ['line', 'f64'],
       ['signupDateMs', 'f64'],
+      // for the conflicting-duplicate check in BuildFeatures (ranged ingest): the file and a hash of
+      // the row's attributes and identifiers
+      ['file', 'f64'],
+      ['attributesHash', 'f64'],
     ],
   );
   const identities = identityWriter(ctx);
   const audit = auditWriter(ctx);
   const labelled = labelWriter(ctx, sample);
   const strings: string[] = new Array(columns.length + 1).fill('');
-  const numbers = [0, 0];
+  const numbers = [0, 0, shared.fileIndex ?? 0, 0];
   const seen = new Map<string, { line: number; hash: number }>();
-  let conflicts = 0;
-  const conflictLines: string[] = [];
+  const tallies = ctx.tallies;
+  // a range sees only its own rows: the shard, where one customer's rows meet, compares them instead
+  const inShard = shared.fingerprints !== undefined;
+  if (inShard && f.customerId !== undefined) tallies.customerColumn = header[f.customerId];
 
   const handler: RowHandler = (fields, line) => {
     const id = readKey(fields);
@@ -885,11 +1052,11 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
       h = hash32(v, h);
     }
     for (const at of [f.email, f.phone]) if (at !== undefined) h = hash32(fields[at].trim(), h);
-    const before = seen.get(id);
+    const before = inShard ? undefined : seen.get(id);
     if (before !== undefined) {
       if (before.hash !== h) {
-        conflicts++;
-        if (conflictLines.length < 10) conflictLines.push(`lines ${before.line} and ${line}`);
+        tallies.conflicts++;
+        if (tallies.conflictLines.length < 10) tallies.conflictLines.push(`lines ${before.line} and ${line}`);
         // the id may be an email: report lines only, never the value
         ctx.flag(
           makeIssue(
@@ -905,23 +1072,18 @@ function customerHandler(ctx: FileContext, sample: readonly { fields: string[] }
       }
       before.line = line;
       before.hash = h;
-    } else if (seen.size < MAX_TRACKED_CUSTOMERS) {
+    } else if (!inShard && seen.size < MAX_TRACKED_CUSTOMERS) {
       seen.set(id, { line, hash: h });
     }
     numbers[0] = line;
     numbers[1] = signup;
+    numbers[3] = h;
     shared.partitioner.addRecord('customers', strings, numbers);
     identities?.(fields, id);
     audit?.(fields, id);
     labelled?.(fields, id, line);
     ctx.accept();
   };
-  ctx.finish.push(() => {
-    if (conflicts === 0) return;
-    ctx.report.warnings.push(
-      `${conflicts} customer(s) appear more than once with different attributes (${conflictLines.join(', ')}${conflicts > conflictLines.length ? ', …' : ''}); the last row of each is kept`,
-    );
-  });
   return handler;
 }
 
@@ -943,21 +1105,10 @@ function labelWriter(
       : makeDateParser(dateFormatFor(ctx, dateAt, sample), { timeZone: ctx.settings?.timeZone ?? 'UTC' });
   const strings = [''];
   const numbers = [0, Number.NaN];
-  let unlabelled = 0;
-  let badDates = 0;
-  const examples: string[] = [];
-  ctx.finish.push(() => {
-    if (unlabelled > 0)
-      ctx.report.warnings.push(
-        `${unlabelled} row(s) have an empty or unrecognised "${header[label.index]}" label${
-          examples.length ? ` (e.g. ${examples.map((e) => `"${e}"`).join(', ')})` : ''
-        }: those customers are scored but not used to train the supplied-outcome model`,
-      );
-    if (badDates > 0)
-      ctx.report.warnings.push(
-        `${badDates} row(s) have an outcome date in "${header[dateAt ?? 0]}" that is not a valid date: their label is kept without a date`,
-      );
-  });
+  const tallies = ctx.tallies;
+  tallies.labelColumn = header[label.index];
+  tallies.labelDateColumn = header[dateAt ?? 0];
+  const examples = tallies.unlabelledExamples;
   return (fields, id, line) => {
     const raw = (fields[label.index] ?? '').trim();
     const t = raw.toLowerCase();
@@ -971,7 +1122,7 @@ function labelWriter(
             ? 0
             : -1;
     if (value < 0) {
-      unlabelled++;
+      tallies.unlabelled++;
       shared.outcomes.unlabelled++;
       if (raw !== '' && examples.length < 3 && !examples.includes(raw.slice(0, 20)))
         examples.push(raw.slice(0, 20));
@@ -982,7 +1133,7 @@ function labelWriter(
       ts = parseDate(fields[dateAt]);
       if (Number.isNaN(ts) || dateRangeIssue(ctx, ts, line, dateAt, fields[dateAt]) !== null) {
         ts = Number.NaN;
-        badDates++;
+        tallies.badLabelDates++;
       }
     }
     strings[0] = id;
@@ -1181,6 +1332,11 @@ function hash32(text: string, seed: number): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/** The 53-bit fingerprint FingerprintSet stores, from two 32-bit hashes; never 0. */
+export function duplicateKey(hashA: number, hashB: number): number {
+  return (hashA >>> 0) * 2_097_152 + (hashB & 0x1fffff) + 1;
 }
 
 /**

@@ -8,17 +8,29 @@ import {
   summariseFeatures,
 } from '../features/build.js';
 import { shardQuota } from '../features/sampling.js';
+import { findConflictingCustomers } from '../ingest/duplicates.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
+import { DUPLICATES_FILE, readTransactionParts } from './ingest.js';
 import { buildPredictiveInputs } from './predictive.js';
 import { loadRunConfig, readParts, runShardCount, shardFile } from './run-files.js';
 import type { RunRef, ShardTask, StageDone } from './types.js';
 
 export async function buildFeatures(store: BlobStore, task: ShardTask): Promise<StageDone> {
   const config = await loadRunConfig(store, task);
-  const tx = concatTransactions(await readParts(store, task, task.shard.index, 'transactions'));
+  // exact repeats (across ingest ranges and files) are dropped here, where a customer's rows meet
+  const { parts, duplicates } = await readTransactionParts(store, task, task.shard.index);
+  const tx = concatTransactions(parts);
   // CRM attributes (customers-NNNN.bin), when the dataset has a customer file
-  const customers = concatCustomers(await readParts(store, task, task.shard.index, 'customers'));
+  const customerParts = await readParts(store, task, task.shard.index, 'customers');
+  const customers = concatCustomers(customerParts);
+  // conflicting CRM rows are compared here too: one customer's rows of a file all meet in this shard
+  const conflicts = findConflictingCustomers(customerParts);
+  if (duplicates.removed > 0 || Object.keys(conflicts).length > 0)
+    await putJson(store, shardFile(task, task.shard.index, DUPLICATES_FILE), {
+      files: duplicates.files,
+      conflicts,
+    });
   const features = computeFeatures(tx, task.asOfMs, {
     windowsDays: config.features.windowsDays,
     ...(customers ? { customers } : {}),

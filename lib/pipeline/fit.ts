@@ -5,12 +5,15 @@ import { foldSmallest, shardQuota } from '../features/sampling.js';
 import { fitSegmentation } from '../models/segmentation.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns } from '../storage/columnar.js';
+import { applyDuplicateChecks } from './ingest.js';
 import { fitPredictive } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 
 export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: number }): Promise<StageDone> {
   const config = await loadRunConfig(store, ref);
+  // every shard is done: their exact-duplicate counts go back into the ingest report once
+  await applyDuplicateChecks(store, ref, ref.shardCount);
   const indices = Array.from({ length: ref.shardCount }, (_, i) => i);
   const summaries = await Promise.all(
     indices.map((i) => getJson<ShardFeatureSummary>(store, shardFile(ref, i, 'features-summary.json'))),

@@ -36,6 +36,7 @@ import { type DatasetState, type HistoryEntry, stateKeys } from '../segments/sta
 import { buildSegments, type Check, type Segment } from '../segments/validate.js';
 import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
+import { readTransactionParts } from './ingest.js';
 import { type PredictiveSummary, predictiveSegments } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import type { RunRef, ShardTask, StageDone } from './types.js';
@@ -157,7 +158,7 @@ export async function scoreValidationInputs(
         previousHoldout.push(isHoldout(state.holdoutSalt, ids[i], s.id, state.holdoutShare) ? 1 : 0);
       }
     }
-    const tx = concatTransactions(await readParts(store, task, index, 'transactions'));
+    const tx = concatTransactions((await readTransactionParts(store, task, index)).parts);
     lift = countOutcomes(
       { customerId: previousIds, segment: previousSegment, holdout: previousHoldout },
       tx,

@@ -18,6 +18,13 @@ export interface BlobStore {
   get(key: string, versionId?: string): Promise<Uint8Array>;
   getIfExists(key: string): Promise<Uint8Array | undefined>;
   stream(key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>>;
+  /** bytes [start, end) of an object (an HTTP Range read): one Ingest range of a large export */
+  streamRange(
+    key: string,
+    start: number,
+    end: number,
+    versionId?: string,
+  ): Promise<AsyncIterable<Uint8Array>>;
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
   list(prefix: string): Promise<ListedObject[]>;
   /** current (not deleted) versions under a prefix, by key; a snapshot a run can read exactly */
@@ -188,6 +195,17 @@ export class MemoryBlobStore implements BlobStore {
   }
   async stream(key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
     const bytes = await this.get(key, versionId);
+    return (async function* () {
+      for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
+    })();
+  }
+  async streamRange(
+    key: string,
+    start: number,
+    end: number,
+    versionId?: string,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const bytes = (await this.get(key, versionId)).subarray(start, end);
     return (async function* () {
       for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
     })();

@@ -59,6 +59,30 @@ export class S3BlobStore implements BlobStore {
     return res.Body as AsyncIterable<Uint8Array>;
   }
 
+  async streamRange(
+    key: string,
+    start: number,
+    end: number,
+    versionId?: string,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    if (end <= start) return (async function* () {})();
+    const res = await this.s3.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        VersionId: versionId,
+        Range: `bytes=${start}-${end - 1}`,
+      }),
+    );
+    if (!res.Body) throw new Error(`s3://${this.bucket}/${key} has no body`);
+    const expected = end - start;
+    if (res.ContentLength !== undefined && res.ContentLength !== expected)
+      throw new Error(
+        `s3://${this.bucket}/${key}: asked for bytes ${start}-${end - 1}, got ${res.ContentLength} bytes (the object changed, or the store ignored Range)`,
+      );
+    return res.Body as AsyncIterable<Uint8Array>;
+  }
+
   async put(key: string, body: Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),

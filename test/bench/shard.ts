@@ -72,6 +72,10 @@ class DiskBlobStore implements BlobStore {
   async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
     return createReadStream(this.path(key), { highWaterMark: 1 << 20 });
   }
+  async streamRange(key: string, start: number, end: number): Promise<AsyncIterable<Uint8Array>> {
+    if (end <= start) return (async function* () {})();
+    return createReadStream(this.path(key), { highWaterMark: 1 << 20, start, end: end - 1 });
+  }
   async put(key: string, body: Uint8Array | string): Promise<void> {
     mkdirSync(dirname(this.path(key)), { recursive: true });
     writeFileSync(this.path(key), body);

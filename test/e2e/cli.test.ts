@@ -96,10 +96,13 @@ describe('npm run segment', () => {
     expect(success.stderr).not.toContain('\r');
     expect(success.stderr).not.toContain('\x1b[');
     expect(lines.filter((l) => /✓ Ingest\s/.test(l))).toHaveLength(1);
-    expect(success.stderr).toMatch(/✓ Ingest\s+[\d.]+ s {2}rows read [\d,]+, accepted [\d,]+, rejected \d+/);
+    expect(success.stderr).toMatch(/✓ IngestRanges\s+[\d.]+ s {2}ranges done (\d+)\/\1/);
+    expect(success.stderr).toMatch(
+      /✓ MergeIngest\s+[\d.]+ s {2}rows read [\d,]+, accepted [\d,]+, rejected \d+/,
+    );
     expect(success.stderr).toMatch(/✓ BuildFeatures\s+[\d.]+ s {2}shards done (\d+)\/\1/);
     expect(success.stderr).toMatch(/✓ Score\s+[\d.]+ s {2}shards done (\d+)\/\1/);
-    for (const nested of ['BuildFeaturesShard', 'ScoreShard', 'PublishMemberships', 'Done'])
+    for (const nested of ['IngestRange', 'BuildFeaturesShard', 'ScoreShard', 'PublishMemberships', 'Done'])
       expect(success.stderr).not.toMatch(new RegExp(`✓ ${nested}\\s`));
     expect(success.stderr).toMatch(/✓ Publish\s/);
     expect(success.stderr).toMatch(/✓ Report\s/);

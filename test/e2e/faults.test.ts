@@ -112,6 +112,9 @@ afterAll(async () => {
   await hook?.close();
 });
 
+/** A Distributed Map worker: faulted on item 1 (a shard, or an ingest range). */
+const isMapItem = (state: string): boolean => state.endsWith('Shard') || state === 'IngestRange';
+
 describe('faults on the local runner', () => {
   it('a clean run publishes, every step once', () => {
     expect(clean.status, JSON.stringify(clean.error)).toBe('succeeded');
@@ -127,6 +130,8 @@ describe('faults on the local runner', () => {
 
   const STEPS = [
     'Ingest',
+    'IngestRange',
+    'MergeIngest',
     'BuildFeaturesShard',
     'Fit',
     'ScoreShard',
@@ -143,14 +148,14 @@ describe('faults on the local runner', () => {
     const dataset = 'transient';
     const faults: Fault[] = STEPS.map((state) => ({
       state,
-      shard: state.endsWith('Shard') ? 1 : undefined,
+      shard: isMapItem(state) ? 1 : undefined,
       kind: 'transient',
     }));
     // Act
     const r = await run(dataset, { faults });
     // Assess: exactly one retry of each faulted step, nothing else retried, the clean run's outcome
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
-    const faulted = STEPS.map((s) => (s.endsWith('Shard') ? `${s}#1` : s));
+    const faulted = STEPS.map((s) => (isMapItem(s) ? `${s}#1` : s));
     expect(Object.fromEntries(faulted.map((k) => [k, r.attempts[k]]))).toEqual(
       Object.fromEntries(faulted.map((k) => [k, 2])),
     );

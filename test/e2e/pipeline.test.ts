@@ -33,7 +33,17 @@ afterAll(async () => {
 describe('local pipeline on the planted sample', () => {
   it('succeeds through every state of the synthesized definition', () => {
     expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
-    for (const s of ['Ingest', 'BuildFeatures', 'Fit', 'Score', 'Validate', 'Publish', 'Report'])
+    for (const s of [
+      'Ingest',
+      'IngestRanges',
+      'MergeIngest',
+      'BuildFeatures',
+      'Fit',
+      'Score',
+      'Validate',
+      'Publish',
+      'Report',
+    ])
       expect(states).toContain(s);
   });
 

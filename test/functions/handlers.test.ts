@@ -144,4 +144,16 @@ describe('stage handlers', () => {
     });
     expect(s3.calls()).toHaveLength(0);
   });
+
+  it('names the ingest range whose worker fails, and asks for a range index', async () => {
+    // Prepare: the plan cannot be read (access denied)
+    const { main } = await import('../../functions/ingest-range/handler.js');
+    s3.onAnyCommand().rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    // Act
+    const failed = main({ dataset: 'shop', runId: 'r1', range: { index: 7 } }, context);
+    const malformed = main({ dataset: 'shop', runId: 'r1', range: {} }, context);
+    // Assess
+    await expect(failed).rejects.toMatchObject({ message: expect.stringMatching(/^ingest range 7: /) });
+    await expect(malformed).rejects.toMatchObject({ name: 'InvalidEventError' });
+  });
 });

@@ -39,7 +39,7 @@ it('synthesizes the test stage and bundles every function into an index.mjs', ()
   const functions = Object.values(template.Resources).filter(
     (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[HANDLER_METADATA],
   );
-  expect(functions).toHaveLength(12);
+  expect(functions).toHaveLength(14);
   for (const fn of functions) {
     const hash = String(fn.Properties.Code?.S3Key).replace(/\.zip$/, '');
     const bundle = join(outdir, `asset.${hash}`, 'index.mjs');

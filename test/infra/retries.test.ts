@@ -25,7 +25,7 @@ beforeAll(() => {
 
 describe('retries', () => {
   it('every task retries exactly the temporary failures, bounded, with jitter', () => {
-    expect(tasks).toHaveLength(11);
+    expect(tasks).toHaveLength(13);
     for (const [name, task] of tasks) {
       const retry = task.Retry as {
         ErrorEquals: string[];
@@ -62,6 +62,7 @@ describe('retries', () => {
     for (const [name, task] of tasks)
       expect(task.TimeoutSeconds, name).toBe(timeoutsByState[name] + TASK_TIMEOUT_MARGIN_SECONDS);
     expect(timeoutsByState.Ingest).toBe(900);
+    expect(timeoutsByState.IngestRange).toBe(300);
     expect(timeoutsByState.Validate).toBe(300);
   });
 });

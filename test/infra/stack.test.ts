@@ -24,6 +24,8 @@ import {
 
 const HANDLERS = [
   'ingest',
+  'ingest-range',
+  'ingest-merge',
   'build-features',
   'fit',
   'score',
@@ -38,6 +40,9 @@ const HANDLERS = [
 ];
 const STATE_NAMES = [
   'Ingest',
+  'IngestRanges',
+  'IngestRange',
+  'MergeIngest',
   'BuildFeatures',
   'BuildFeaturesShard',
   'Fit',
@@ -435,7 +440,7 @@ describe('trigger', () => {
 });
 
 describe('functions', () => {
-  it('are the twelve product functions on nodejs22.x, arm64, active tracing and their own log group', () => {
+  it('are the fourteen product functions on nodejs22.x, arm64, active tracing and their own log group', () => {
     const fns = functionsByHandler(template);
     expect(Object.keys(fns).sort()).toEqual([...HANDLERS].sort());
     template.resourceCountIs('AWS::Lambda::Function', HANDLERS.length);
@@ -509,10 +514,18 @@ describe('least privilege', () => {
   });
 
   it('gives each function only its own key prefixes', () => {
-    expect(objectActions('ingest', 'incoming/')).toEqual(['s3:GetObject']);
+    // the plan reads the snapshot's versions and the config, and only writes the plan and reports
+    expect(objectActions('ingest', 'incoming/')).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(objectActions('ingest', 'config/')).toEqual(['s3:GetObject']);
-    expect(objectActions('ingest', 'runs/')).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(objectActions('ingest', 'runs/')).toEqual(['s3:PutObject']);
     expect(objectActions('ingest', 'rejected/')).toEqual(['s3:PutObject']);
+    // a range worker reads its byte range of an incoming version and the plan, and writes shard parts
+    expect(objectActions('ingest-range', 'incoming/')).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(objectActions('ingest-range', 'runs/')).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(objectActions('ingest-range', 'rejected/')).toEqual([]);
+    expect(objectActions('ingest-merge', 'incoming/')).toEqual([]);
+    expect(objectActions('ingest-merge', 'runs/')).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(objectActions('ingest-merge', 'rejected/')).toEqual(['s3:PutObject']);
     for (const h of ['build-features', 'fit', 'score', 'validate', 'report']) {
       expect(objectActions(h, 'runs/')).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
       expect(objectActions(h, 'incoming/')).toEqual([]);
@@ -537,6 +550,10 @@ describe('least privilege', () => {
     expect(objectActions('quarantine', 'incoming/')).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(objectActions('quarantine', 'rejected/')).toEqual(['s3:PutObject']);
     expect(objectActions('quarantine', 'runs/')).toEqual([]);
+    // a long snapshot's object list, written by the starter: read by the plan and quarantine only
+    expect(objectActions('quarantine', 'snapshots/')).toEqual(['s3:GetObject']);
+    expect(objectActions('ingest', 'snapshots/')).toEqual(['s3:GetObject']);
+    expect(objectActions('ingest-range', 'snapshots/')).toEqual([]);
   });
 
   it('lets the starter list incoming/ versions, write snapshot lists only, use its queue and start executions of the one state machine', () => {
@@ -591,6 +608,8 @@ describe('least privilege', () => {
     expect(workerWrites?.Resource).toEqual({ 'Fn::GetAtt': [membershipsTable, 'Arn'] });
     for (const h of [
       'ingest',
+      'ingest-range',
+      'ingest-merge',
       'build-features',
       'fit',
       'score',
@@ -694,9 +713,26 @@ describe('state machine', () => {
     expect(branch.States.FinishMemberships.ResultPath).toBeUndefined();
   });
 
+  it('fans Ingest out over byte ranges: plan, a Distributed Map of range workers, then the merge', () => {
+    expect(definition.States.Ingest).toMatchObject({ ResultPath: '$.ingest', Next: 'IngestRanges' });
+    expect(definition.States.IngestRanges).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.ingest.ranges',
+      MaxConcurrency: 40,
+      ResultPath: null,
+      ItemSelector: { 'dataset.$': '$.dataset', 'runId.$': '$.runId', 'range.$': '$$.Map.Item.Value' },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'IngestRange',
+      },
+      Next: 'MergeIngest',
+    });
+    expect(definition.States.MergeIngest).toMatchObject({ ResultPath: '$.ingest', Next: 'BuildFeatures' });
+  });
+
   it('retries Lambda service errors on every task, with backoff', () => {
     const tasks = Object.entries(allStates(definition)).filter(([, s]) => s.Type === 'Task');
-    expect(tasks).toHaveLength(11);
+    expect(tasks).toHaveLength(13);
     for (const [name, task] of tasks) {
       expect(task.Retry, name).toContainEqual(
         expect.objectContaining({ ErrorEquals: TRANSIENT_ERRORS, MaxAttempts: 5, BackoffRate: 2 }),

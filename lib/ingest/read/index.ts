@@ -45,6 +45,22 @@ export interface ReadOptions {
   maxFieldBytes?: number;
   /** Accept a file with a header and no rows (e.g. an empty weekly suppression list). Default false. */
   allowEmpty?: boolean;
+  /**
+   * One byte range of a split file (lib/ingest/split.ts), read with the layout the plan settled for the
+   * whole file: format, delimiter and encoding must be given. The bytes start at a record boundary on
+   * `firstLine`; a range other than the first has no header, so it takes `names`. File-level checks
+   * (empty, header-only, binary sample) belong to the plan, not to a range.
+   */
+  range?: { names: readonly string[]; firstLine: number; first: boolean };
+}
+
+/** The layout settled before the first record is read (encoding may still fall back to Windows-1252). */
+export interface TableLayout {
+  format: TableFormat;
+  delimiter?: string;
+  encoding: Encoding;
+  bom: boolean;
+  gzip: boolean;
 }
 
 export interface TableVisitor {
@@ -58,6 +74,8 @@ export interface TableVisitor {
   row(fields: readonly string[], line: number): void;
   /** Row-level problem (ragged row, invalid JSON, field too long); that row is not passed to row(). */
   issue(issue: Issue): void;
+  /** The layout, once settled (text formats only), before the header. */
+  layout?(layout: TableLayout): void;
 }
 
 export interface TableInfo {
@@ -241,10 +259,13 @@ export async function readTable(
 ): Promise<TableInfo> {
   const file = options.file;
   const maxField = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
+  const range = options.range;
+  // a later range starts mid-file: no gzip or byte-order mark there, and no header
+  const later = range !== undefined && !range.first;
   const outer = new Peeker(source[Symbol.asyncIterator]());
   const head = await outer.fill(4);
   if (head.length === 0) throw emptyFile(file, 'The file is empty (0 bytes).');
-  const gzip = isGzip(head);
+  const gzip = !later && isGzip(head);
   const bytes = new Peeker((gzip ? gunzip(outer.replay(), file) : outer.replay())[Symbol.asyncIterator]());
   const sample = await bytes.fill(SAMPLE_BYTES);
   if (sample.length === 0) throw emptyFile(file, 'The file is empty (0 bytes once decompressed).');
@@ -252,12 +273,12 @@ export async function readTable(
   const byExtension = formatFromExtension(file);
   let format: TableFormat | null = options.format ?? (isParquet(sample) ? 'parquet' : byExtension);
   let rowsRead = 0;
-  let names: string[] | null = null;
+  let names: string[] | null = later ? [...range.names] : null;
   const headerMode = options.header !== false;
 
   const finish = (info: TableInfo): TableInfo => {
     if (names === null) throw emptyFile(file, 'The file has no records, only blank lines.');
-    if (rowsRead === 0 && !options.allowEmpty) {
+    if (rowsRead === 0 && !options.allowEmpty && !range) {
       throw fileError(
         'header-only',
         `The file has a header (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}) but no rows.`,
@@ -300,13 +321,18 @@ export async function readTable(
   }
 
   // Text: settle the encoding from the BOM, the configuration or the bytes themselves.
-  const bom = detectBom(sample);
+  const bom = later ? null : detectBom(sample);
   const bomLength = bom?.length ?? 0;
   let encoding: Encoding;
   if (bom !== null) encoding = bom.encoding;
   else if (options.encoding !== undefined) {
     encoding = options.encoding;
-    if (encoding !== 'utf-16le' && encoding !== 'utf-16be' && sample.subarray(0, 8192).includes(0)) {
+    if (
+      !range &&
+      encoding !== 'utf-16le' &&
+      encoding !== 'utf-16be' &&
+      sample.subarray(0, 8192).includes(0)
+    ) {
       throw binaryFileError(sample, file);
     }
   } else encoding = detectEncoding(sample.subarray(bomLength), file, bytes.done);
@@ -315,7 +341,8 @@ export async function readTable(
     ignoreBOM: true,
   }).decode(sample.subarray(bomLength), { stream: !bytes.done });
   const firstChar = sampleText.trimStart().charAt(0);
-  if (firstChar === '' && bytes.done) throw emptyFile(file, 'The file has no records, only blank lines.');
+  if (firstChar === '' && bytes.done && !later)
+    throw emptyFile(file, 'The file has no records, only blank lines.');
   let delimiter: string | undefined;
   if (format === null) {
     if (firstChar === '{' || firstChar === '[') format = 'jsonl';
@@ -323,7 +350,7 @@ export async function readTable(
   }
   // Excel's "sep=;" first line names the delimiter; it is not the header.
   const sepLine = /^sep=([^\r\n])\r?\n/.exec(sampleText);
-  let skipFirstRecord = sepLine !== null && (format === 'csv' || format === 'tsv');
+  let skipFirstRecord = !later && sepLine !== null && (format === 'csv' || format === 'tsv');
   if (format === 'tsv') delimiter = options.delimiter ?? '\t';
   if (format === 'csv') {
     delimiter = options.delimiter ?? sepLine?.[1] ?? sniffDelimiter(sampleText, bytes.done) ?? undefined;
@@ -402,26 +429,40 @@ export async function readTable(
   let decode = makeDecoder(encoding);
   // Detected (not configured) UTF-8 whose bytes were all ASCII so far may still turn out Windows-1252.
   let asciiSoFar = encoding === 'utf-8' && bom === null && options.encoding === undefined;
-  const tokenizerOptions = { file, maxFieldChars: maxField };
+  const tokenizerOptions = {
+    file,
+    maxFieldChars: maxField,
+    ...(range ? { firstLine: range.firstLine, lineFeeds: true } : {}),
+  };
   let push: (text: string) => void;
   let end: () => void;
   let currentLine: () => number;
   let jsonl: JsonLinesReader | null = null;
   if (format === 'jsonl') {
-    const reader = new JsonLinesReader(file, Math.max(maxField * 16, 1 << 20), {
-      header: (h) => {
-        names = h;
-        visitor.header(h);
+    const reader = new JsonLinesReader(
+      file,
+      Math.max(maxField * 16, 1 << 20),
+      {
+        header: (h) => {
+          names = h;
+          visitor.header(h);
+        },
+        row: (fields, line) => {
+          rowsRead++;
+          visitor.row(fields, line);
+        },
+        issue: (i) => {
+          rowsRead++;
+          visitor.issue(i);
+        },
       },
-      row: (fields, line) => {
-        rowsRead++;
-        visitor.row(fields, line);
-      },
-      issue: (i) => {
-        rowsRead++;
-        visitor.issue(i);
-      },
-    });
+      range,
+    );
+    // a range reads with the header the plan fixed from the file's first records
+    if (range) {
+      names = [...range.names];
+      visitor.header(names);
+    }
     jsonl = reader;
     push = (t) => reader.push(t);
     end = () => reader.end();
@@ -433,11 +474,23 @@ export async function readTable(
         : new DelimitedTokenizer(delimiter ?? ',', tokenizerOptions, onRecord);
     if (tokenizer instanceof DelimitedTokenizer)
       select = (columns, width) => tokenizer.select(columns, width);
+    if (later && names !== null) {
+      expected = names.length;
+      const selection = visitor.header(names);
+      if (select !== null && Array.isArray(selection)) select(selection, expected);
+    }
     push = (t) => tokenizer.push(t);
     end = () => tokenizer.end();
     currentLine = () => tokenizer.currentLine();
   }
 
+  visitor.layout?.({
+    format,
+    ...(delimiter === undefined ? {} : { delimiter }),
+    encoding,
+    bom: bom !== null,
+    gzip,
+  });
   let skip = bomLength;
   for await (let chunk of bytes.replay()) {
     if (skip > 0) {

@@ -59,7 +59,17 @@ export class JsonLinesReader {
     private readonly file: string,
     private readonly maxRecordChars: number,
     private readonly sink: JsonLinesSink,
-  ) {}
+    /** a range of a split file: the header decided for the whole file, and the line it starts on */
+    range?: { names: readonly string[]; firstLine: number; first: boolean },
+  ) {
+    if (range) {
+      this.line = range.firstLine;
+      this.names = [...range.names];
+      for (const [i, n] of this.names.entries()) this.index.set(n, i);
+      // only the file's first record may reveal a JSON array instead of JSON Lines
+      if (!range.first) this.records = 1;
+    }
+  }
 
   currentLine(): number {
     let line = this.line;

@@ -18,6 +18,10 @@ export interface TokenizerOptions {
   file: string;
   /** Longest field accepted, in characters; longer ones are flagged (row-level). */
   maxFieldChars: number;
+  /** Physical line of the first character pushed (a range of a split file starts mid-file). Default 1. */
+  firstLine?: number;
+  /** Line breaks are line feeds (\n, \r\n): set for a range, whose own first chunk may not show it. */
+  lineFeeds?: boolean;
 }
 
 /** Record too long to be real: the reader stops instead of buffering a runaway line. */
@@ -55,6 +59,8 @@ export class DelimitedTokenizer {
   ) {
     this.delimiter = delimiter.charCodeAt(0);
     this.delimiterChar = delimiter.charAt(0);
+    this.line = options.firstLine ?? 1;
+    if (options.lineFeeds !== undefined) this.lineFeeds = options.lineFeeds;
   }
 
   /** Line number just after everything pushed so far (for locating decode errors). */
@@ -274,12 +280,14 @@ export class DelimitedTokenizer {
 export class WhitespaceTokenizer {
   private readonly fields: string[] = [];
   private pending = '';
-  private line = 1;
+  private line: number;
 
   constructor(
     private readonly options: TokenizerOptions,
     private readonly sink: RecordSink,
-  ) {}
+  ) {
+    this.line = options.firstLine ?? 1;
+  }
 
   currentLine(): number {
     return this.line + countLines(this.pending, 0, this.pending.length);

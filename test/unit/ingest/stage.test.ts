@@ -138,6 +138,8 @@ describe('ingestSources', () => {
       'loyalty_tier',
       'line',
       'signupDateMs',
+      'file',
+      'attributesHash',
     ]);
     expect(column('customers', 'loyalty_tier')).toEqual(expect.arrayContaining(['gold', 'bronze', 'silver']));
     expect(column('identities', 'phone')).toContain('+14155550100');

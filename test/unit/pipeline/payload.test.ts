@@ -1,7 +1,9 @@
 // Step Functions caps a state's input/output at 256 KiB: every pointer the stages pass must stay far
 // below it whatever the input size, because bulky data lives in S3.
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RANGE_BYTES, MAX_RANGES } from '../../../lib/ingest/ranges.js';
 import { shardCountFor } from '../../../lib/ingest/stage.js';
+import type { IngestPlanOutput } from '../../../lib/pipeline/ingest.js';
 import { snapshotRunInput } from '../../../lib/pipeline/snapshot.js';
 import type { IngestOutput, RunInput } from '../../../lib/pipeline/types.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
@@ -43,6 +45,40 @@ describe('state payloads', () => {
     // Assess
     expect(shardCount).toBe(1000);
     expect(size(state)).toBeLessThan(LIMIT / 2);
+  });
+
+  it('carry only range references from the Ingest plan: ~100 GB in default ranges stays far below the limit', () => {
+    // Prepare: 100M customers × 12 order lines × ~80 bytes (96 GB) in 200 plain CSV files, cut at the
+    // default range size; the plan itself (offsets, lines, header) is in S3
+    const bytes = 100e6 * 12 * 80;
+    const perFile = Math.ceil(bytes / 200 / DEFAULT_RANGE_BYTES);
+    const rangeCount = perFile * 200;
+    const ingestPlan: IngestPlanOutput = {
+      shardCount: shardCountFor(bytes, 0),
+      rangeCount,
+      ranges: Array.from({ length: rangeCount }, (_, index) => ({ index })),
+    };
+    const run = {
+      dataset: 'a-dataset-name-of-sixty-four-characters-long-xxxxxxxxxxxxxxxxxx',
+      runId: 'r0123456789abcdef',
+      objects: Array.from({ length: 200 }, (_, i) => ({
+        key: `incoming/a-dataset/orders/part-${String(i).padStart(5, '0')}.csv`,
+        size: bytes / 200,
+        etag: 'd41d8cd98f00b204e9800998ecf8427e',
+        versionId: 'Wc2KZhnHb8FtP4fTRgNj.TBPtLIBmSaP',
+      })),
+    };
+    // Act: the IngestRanges map's input (run + plan output), and the largest plan a run may make
+    // (MergeIngest then replaces $.ingest with the shard list: the range list is gone after the merge)
+    const state = { ...run, ingest: ingestPlan };
+    const largest = {
+      ...run,
+      ingest: { ...ingestPlan, ranges: Array.from({ length: MAX_RANGES }, (_, index) => ({ index })) },
+    };
+    // Assess: 400 ranges (two per 480 MB file); even the most ranges a plan makes leave a third free
+    expect(rangeCount).toBe(400);
+    expect(size(state)).toBeLessThan(LIMIT / 2);
+    expect(size(largest)).toBeLessThan(LIMIT * 0.65);
   });
 
   it('stay under 256 KiB with the most shards a config may ask for (10,000)', () => {
