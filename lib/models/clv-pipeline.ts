@@ -57,6 +57,8 @@ function predictsFinite(p: BgNbdParams, merged: ClvHistories, periodDays: number
 }
 
 export function mergeClvHistories(parts: readonly ClvHistories[]): ClvHistories {
+  // Fit hands over one histogram already merged as the shards' files arrived: nothing to copy
+  if (parts.length === 1) return parts[0];
   const histories: Record<string, number> = {};
   let customers = 0;
   for (const part of parts) {
@@ -101,17 +103,29 @@ export function countedHistories(
   merged: ClvHistories,
   periodDays: number,
 ): { x: Float64Array; tx: Float64Array; T: Float64Array; count: Float64Array } {
-  const entries = Object.entries(merged.histories)
-    .map(([key, count]) => {
-      const [x, txDays, TDays] = key.split('|').map(Number);
-      return { x, txDays, TDays, count };
-    })
-    .sort((u, v) => u.x - v.x || u.txDays - v.txDays || u.TDays - v.TDays);
+  // parsed into columns and sorted by index (ties, which distinct keys never make, by key order, as the
+  // stable sort of one object per history did): about half its time at 56k histories
+  const keys = Object.keys(merged.histories);
+  const m = keys.length;
+  const xs = new Float64Array(m);
+  const txDays = new Float64Array(m);
+  const TDays = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const key = keys[i];
+    const a = key.indexOf('|');
+    const b = key.indexOf('|', a + 1);
+    xs[i] = Number(key.slice(0, a));
+    txDays[i] = Number(key.slice(a + 1, b));
+    TDays[i] = Number(key.slice(b + 1));
+  }
+  const order = new Int32Array(m);
+  for (let i = 0; i < m; i++) order[i] = i;
+  order.sort((u, v) => xs[u] - xs[v] || txDays[u] - txDays[v] || TDays[u] - TDays[v] || u - v);
   return {
-    x: Float64Array.from(entries, (e) => e.x),
-    tx: Float64Array.from(entries, (e) => e.txDays / periodDays),
-    T: Float64Array.from(entries, (e) => e.TDays / periodDays),
-    count: Float64Array.from(entries, (e) => e.count),
+    x: Float64Array.from(order, (i) => xs[i]),
+    tx: Float64Array.from(order, (i) => txDays[i] / periodDays),
+    T: Float64Array.from(order, (i) => TDays[i] / periodDays),
+    count: Float64Array.from(order, (i) => merged.histories[keys[i]]),
   };
 }
 
