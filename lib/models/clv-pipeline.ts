@@ -6,12 +6,14 @@ import type { ClvSettings } from '../config/schema.js';
 import type { ClvHistories } from '../features/clv-inputs.js';
 import type { Columns } from '../storage/columnar.js';
 import {
+  type BgNbdFit,
   type BgNbdParams,
   ClvInputError,
   type ClvScores,
   expectedPurchases,
   fitBgNbd,
   fitGammaGamma,
+  type GammaGammaFit,
   scoreClv,
 } from './clv.js';
 
@@ -130,6 +132,98 @@ export function countedHistories(
 }
 
 /**
+ * The purchase half of the CLV fit: BG/NBD on every customer's history (refitted with a light penalty
+ * when the exact fit's predictions overflow). Plain data in and out, so it can run on a worker thread.
+ */
+export type ClvHistoriesFit =
+  | { ok: true; bg: BgNbdFit; repeatTransactions: number; warnings: string[]; calibrationEndDay: number }
+  | { ok: false; reason: string; warnings: string[]; calibrationEndDay: number };
+
+export function fitClvHistories(histories: readonly ClvHistories[], settings: ClvSettings): ClvHistoriesFit {
+  const merged = mergeClvHistories(histories);
+  const warnings: string[] = [];
+  const { calibrationEndDay } = merged;
+  const { x, tx, T, count } = countedHistories(merged, settings.periodDays);
+  let repeatTransactions = 0;
+  for (let i = 0; i < x.length; i++) repeatTransactions += x[i] * count[i];
+  try {
+    let bg = fitBgNbd(x, tx, T, { penalizer: settings.penalizer, counts: count });
+    if (!predictsFinite(bg, merged, settings.periodDays, settings.horizonPeriods)) {
+      // e.g. no visible drop-out: a and b run off to ~1e5–1e7 and E[Y] overflows; a light penalty
+      // keeps them finite for a small loss of likelihood
+      const penalizer = Math.max(FALLBACK_PENALIZER, settings.penalizer);
+      warnings.push(
+        `The exact BG/NBD fit ran to the boundary (a = ${bg.a.toPrecision(3)}, b = ${bg.b.toPrecision(3)}: almost no customer seems to lapse), so predictions overflowed; refitted with penalizer ${penalizer}.`,
+      );
+      bg = fitBgNbd(x, tx, T, { penalizer, counts: count });
+    }
+    return { ok: true, bg, repeatTransactions, warnings, calibrationEndDay };
+  } catch (error) {
+    if (error instanceof ClvInputError)
+      return { ok: false, reason: `CLV was not fitted: ${error.message}`, warnings, calibrationEndDay };
+    throw error;
+  }
+}
+
+/** The spend half of the CLV fit: Gamma-Gamma on the repeat buyers' sample, independent of BG/NBD. */
+export type ClvSpendFit = { ok: true; gg: GammaGammaFit; total: number } | { ok: false; reason: string };
+
+export function fitClvSpend(spend: readonly Columns[], settings: ClvSettings): ClvSpendFit {
+  const pairs = mergeSpend(spend, settings.maxSpendCustomers);
+  try {
+    return { ok: true, gg: fitGammaGamma(pairs.x, pairs.meanSpend), total: pairs.total };
+  } catch (error) {
+    if (error instanceof ClvInputError) return { ok: false, reason: `CLV was not fitted: ${error.message}` };
+    throw error;
+  }
+}
+
+/** The CLV model from its two halves; a BG/NBD that could not be fitted is the reason given first. */
+export function combineClvFits(
+  purchases: ClvHistoriesFit,
+  spend: ClvSpendFit,
+  settings: ClvSettings,
+  /** repeat buyers over all shards, when the spend parts are capped samples of them */
+  repeatBuyers?: number,
+): ClvModel {
+  const base: ClvModel = {
+    status: 'skipped',
+    calibrationEnd: new Date(purchases.calibrationEndDay * DAY_MS).toISOString().slice(0, 10),
+    periodDays: settings.periodDays,
+    horizonPeriods: settings.horizonPeriods,
+    discountRatePerPeriod: settings.discountRatePerPeriod,
+    warnings: purchases.warnings,
+  };
+  if (!purchases.ok) return { ...base, reason: purchases.reason };
+  if (!spend.ok) return { ...base, reason: spend.reason };
+  const { bg, repeatTransactions } = purchases;
+  const { gg } = spend;
+  if (!(gg.q > 1)) {
+    return {
+      ...base,
+      reason: `The spend model's q is ${gg.q.toFixed(3)} (must exceed 1): a few extreme order values dominate; check amounts for outliers.`,
+    };
+  }
+  return {
+    ...base,
+    status: 'fitted',
+    params: { r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, p: gg.p, q: gg.q, gamma: gg.gamma },
+    bgNbd: {
+      logLikelihood: bg.logLikelihood,
+      converged: bg.converged,
+      customers: bg.customers,
+      repeatTransactions,
+    },
+    gammaGamma: {
+      logLikelihood: gg.logLikelihood,
+      converged: gg.converged,
+      customers: gg.customers,
+      repeatBuyers: repeatBuyers ?? spend.total,
+    },
+  };
+}
+
+/**
  * Fits BG/NBD on every customer's history and Gamma-Gamma on the repeat buyers (the `maxSpendCustomers`
  * with the smallest hash keys when there are more, so the sample does not depend on the sharding).
  */
@@ -140,60 +234,10 @@ export function fitClvModel(
   /** repeat buyers over all shards, when the spend parts are capped samples of them */
   repeatBuyers?: number,
 ): ClvModel {
-  const merged = mergeClvHistories(histories);
-  const base: ClvModel = {
-    status: 'skipped',
-    calibrationEnd: new Date(merged.calibrationEndDay * DAY_MS).toISOString().slice(0, 10),
-    periodDays: settings.periodDays,
-    horizonPeriods: settings.horizonPeriods,
-    discountRatePerPeriod: settings.discountRatePerPeriod,
-    warnings: [],
-  };
-  const { x, tx, T, count } = countedHistories(merged, settings.periodDays);
-  let repeatTransactions = 0;
-  for (let i = 0; i < x.length; i++) repeatTransactions += x[i] * count[i];
-  const pairs = mergeSpend(spend, settings.maxSpendCustomers);
-  try {
-    let bg = fitBgNbd(x, tx, T, { penalizer: settings.penalizer, counts: count });
-    if (!predictsFinite(bg, merged, settings.periodDays, settings.horizonPeriods)) {
-      // e.g. no visible drop-out: a and b run off to ~1e5–1e7 and E[Y] overflows; a light penalty
-      // keeps them finite for a small loss of likelihood
-      const penalizer = Math.max(FALLBACK_PENALIZER, settings.penalizer);
-      base.warnings.push(
-        `The exact BG/NBD fit ran to the boundary (a = ${bg.a.toPrecision(3)}, b = ${bg.b.toPrecision(3)}: almost no customer seems to lapse), so predictions overflowed; refitted with penalizer ${penalizer}.`,
-      );
-      bg = fitBgNbd(x, tx, T, { penalizer, counts: count });
-    }
-    const gg = fitGammaGamma(pairs.x, pairs.meanSpend);
-    if (!(gg.q > 1)) {
-      return {
-        ...base,
-        reason: `The spend model's q is ${gg.q.toFixed(3)} (must exceed 1): a few extreme order values dominate; check amounts for outliers.`,
-      };
-    }
-    return {
-      ...base,
-      status: 'fitted',
-      params: { r: bg.r, alpha: bg.alpha, a: bg.a, b: bg.b, p: gg.p, q: gg.q, gamma: gg.gamma },
-      bgNbd: {
-        logLikelihood: bg.logLikelihood,
-        converged: bg.converged,
-        customers: bg.customers,
-        repeatTransactions,
-      },
-      gammaGamma: {
-        logLikelihood: gg.logLikelihood,
-        converged: gg.converged,
-        customers: gg.customers,
-        repeatBuyers: repeatBuyers ?? pairs.total,
-      },
-    };
-  } catch (error) {
-    if (error instanceof ClvInputError) {
-      return { ...base, reason: `CLV was not fitted: ${error.message}` };
-    }
-    throw error;
-  }
+  const purchases = fitClvHistories(histories, settings);
+  // the spend fit is not needed once BG/NBD could not be fitted
+  const spendFit: ClvSpendFit = purchases.ok ? fitClvSpend(spend, settings) : { ok: false, reason: '' };
+  return combineClvFits(purchases, spendFit, settings, repeatBuyers);
 }
 
 function mergeSpend(

@@ -16,7 +16,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
     indices.map((i) => getJson<ShardFeatureSummary>(store, shardFile(ref, i, 'features-summary.json'))),
   );
   const samples = await loadFitSample(store, ref, config.segments.sampleSize);
-  // a large CLV fit runs on a worker thread while this one fits the segments and propensity models
+  // a large BG/NBD fit runs on a worker thread while this one fits the segments, propensity and spend models
   const clv = await startClvFit(store, ref, config);
   let model: SegmentationModel;
   try {
@@ -24,7 +24,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
     await putJson(store, runFile(ref, 'model.json'), model);
     await fitPredictive(store, ref, config, samples.parts, clv);
   } catch (error) {
-    clv?.cancel();
+    clv?.purchases.cancel();
     throw error;
   }
   await putJson(

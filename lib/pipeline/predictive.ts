@@ -14,7 +14,16 @@ import {
 import { type ClvHistories, calibrationEndDay, computeClvInputs } from '../features/clv-inputs.js';
 import { foldSmallest, shardQuota } from '../features/sampling.js';
 import type { IngestReport, OutcomeStats } from '../ingest/stage.js';
-import { type ClvModel, capSpend, fitClvModel, scoreClvCustomers } from '../models/clv-pipeline.js';
+import {
+  type ClvHistoriesFit,
+  type ClvModel,
+  type ClvSpendFit,
+  capSpend,
+  combineClvFits,
+  fitClvHistories,
+  fitClvSpend,
+  scoreClvCustomers,
+} from '../models/clv-pipeline.js';
 import {
   buildLookalikeSample,
   fitLookalike,
@@ -312,15 +321,22 @@ function describeSuppliedOutcome(
  */
 export const CLV_WORKER_HISTORIES = 10_000;
 
+/** A CLV fit under way: BG/NBD started (on a worker when large), the spend half still to fit. */
+export interface ClvFitStarted {
+  purchases: Offloaded<ClvHistoriesFit>;
+  spend: Columns[];
+  repeatBuyers?: number;
+}
+
 /**
- * Loads the shards' CLV inputs and starts the CLV fit: on a worker thread when the inputs are large
- * (the caller fits the other models meanwhile), inline otherwise; the same model either way.
+ * Loads the shards' CLV inputs and starts the BG/NBD half of the CLV fit: on a worker thread when the
+ * histories are many (the caller fits the other models meanwhile), inline otherwise.
  */
 export async function startClvFit(
   store: BlobStore,
   ref: RunRef & { shardCount: number },
   config: DatasetConfig,
-): Promise<Offloaded<ClvModel> | null> {
+): Promise<ClvFitStarted | null> {
   if (!config.clv.enabled) return null;
   const shards = ref.shardCount;
   // one histogram of distinct histories, merged as the shards' files arrive
@@ -344,11 +360,33 @@ export async function startClvFit(
   const repeatBuyers = spend?.metas.every((m) => typeof m.repeatBuyers === 'number')
     ? spend.metas.reduce((n, m) => n + Number(m.repeatBuyers), 0)
     : undefined;
-  return offload(
-    'fitClvModel',
-    [merged.parts ? [merged.all] : [], spend?.parts ?? [], config.clv, repeatBuyers],
+  const purchases = offload(
+    'fitClvHistories',
+    [merged.parts ? [merged.all] : [], config.clv],
     merged.distinct < CLV_WORKER_HISTORIES,
-    fitClvModel,
+    fitClvHistories,
+  );
+  return { purchases, spend: spend?.parts ?? [], repeatBuyers };
+}
+
+/**
+ * The CLV model of a started fit: the spend half (Gamma-Gamma) is fitted here, while a worker fits
+ * BG/NBD; the same model fitClvModel gives (the spend fit is skipped when BG/NBD could not be fitted).
+ */
+async function finishClvFit(started: ClvFitStarted, config: DatasetConfig): Promise<ClvModel> {
+  const spendIfNeeded = (purchases: ClvHistoriesFit): ClvSpendFit =>
+    purchases.ok ? fitClvSpend(started.spend, config.clv) : { ok: false, reason: '' };
+  if (!started.purchases.onWorker) {
+    const purchases = await started.purchases.result;
+    return combineClvFits(purchases, spendIfNeeded(purchases), config.clv, started.repeatBuyers);
+  }
+  const spendFit = fitClvSpend(started.spend, config.clv);
+  const purchases = await started.purchases.result;
+  return combineClvFits(
+    purchases,
+    purchases.ok ? spendFit : spendIfNeeded(purchases),
+    config.clv,
+    started.repeatBuyers,
   );
 }
 
@@ -361,7 +399,7 @@ export async function fitPredictive(
   ref: RunRef & { shardCount: number },
   config: DatasetConfig,
   population: readonly Columns[],
-  clvFit?: Offloaded<ClvModel> | null,
+  clvFit?: ClvFitStarted | null,
 ): Promise<PredictiveModels> {
   const shards = ref.shardCount;
   const clvStarted = clvFit === undefined ? await startClvFit(store, ref, config) : clvFit;
@@ -429,7 +467,7 @@ export async function fitPredictive(
       lookalike = fitLookalike([...seedRows.parts, ...rest.parts], seeds, config.lookalike);
     }
   }
-  const clv = clvStarted ? await clvStarted.result : null;
+  const clv = clvStarted ? await finishClvFit(clvStarted, config) : null;
   const models: PredictiveModels = { clv, propensity, lookalike };
   await putJson(store, runFile(ref, 'predictive-model.json'), models);
   return models;

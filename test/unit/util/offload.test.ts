@@ -1,8 +1,8 @@
-// A fit moved to a worker thread must give the very model the inline call gives (CDNOW's CLV here),
+// A fit moved to a worker thread must give the very model the inline call gives (CDNOW's BG/NBD here),
 // and a caller must get the inline result or error whenever the worker path is not taken.
 import { describe, expect, it } from 'vitest';
 import { calibrationEndDay, computeClvInputs } from '../../../lib/features/clv-inputs.js';
-import { fitClvModel } from '../../../lib/models/clv-pipeline.js';
+import { fitClvHistories } from '../../../lib/models/clv-pipeline.js';
 import { offload } from '../../../lib/util/offload.js';
 import { cdnowTransactions } from '../../support/predictive.js';
 
@@ -24,20 +24,21 @@ describe('offload', () => {
     endDay: calibrationEndDay(SETTINGS.calibrationEnd, asOfMs),
     periodDays: 7,
   });
-  const args: Parameters<typeof fitClvModel> = [[inputs.histories], [inputs.spend], SETTINGS];
+  const args: Parameters<typeof fitClvHistories> = [[inputs.histories], SETTINGS];
 
-  it('fits CDNOW’s CLV on a worker thread to the same bits as inline', async () => {
+  it('fits CDNOW’s BG/NBD on a worker thread to the same bits as inline', async () => {
     // Act
-    const onWorker = offload('fitClvModel', args, false, fitClvModel);
-    const inline = offload('fitClvModel', args, true, fitClvModel);
+    const onWorker = offload('fitClvHistories', args, false, fitClvHistories);
+    const inline = offload('fitClvHistories', args, true, fitClvHistories);
     // Assess
     expect(onWorker.onWorker).toBe(true);
     expect(inline.onWorker).toBe(false);
     const [a, b] = await Promise.all([onWorker.result, inline.result]);
     expect(onWorker.answeredByWorker()).toBe(true);
     expect(a).toEqual(b);
-    expect(a.params?.r).toBe(b.params?.r);
-    expect(a.params?.r.toFixed(5)).toBe('0.24259');
+    if (!a.ok || !b.ok) throw new Error('BG/NBD was not fitted');
+    expect(a.bg.r).toBe(b.bg.r);
+    expect(a.bg.r.toFixed(5)).toBe('0.24259');
   });
 
   it('hands an inline error to the caller when it awaits, not as an unhandled rejection', async () => {
@@ -46,7 +47,7 @@ describe('offload', () => {
       throw new RangeError('bad input');
     };
     // Act
-    const started = offload('fitClvModel', args, true, failing);
+    const started = offload('fitClvHistories', args, true, failing);
     await new Promise((resolve) => setTimeout(resolve, 10));
     // Assess
     await expect(started.result).rejects.toThrow('bad input');
