@@ -61,7 +61,11 @@ function lambdaContext(functionName: string): Context {
 export async function startLocalEnvironment(
   options: { dataDir?: string; s3Port?: number } = {},
 ): Promise<LocalEnvironment> {
-  const standIns = await startStandIns({ dataDir: options.dataDir, s3Port: options.s3Port });
+  const standIns = await startStandIns({
+    dataDir: options.dataDir,
+    s3Port: options.s3Port,
+    dynamoOnDisk: true,
+  });
   try {
     standIns.applyEnvironment();
     const model = localModel(synthesizeTemplate());

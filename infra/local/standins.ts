@@ -1,7 +1,8 @@
 // The embedded stand-ins for AWS on a laptop: s3rver (S3) and dynalite (DynamoDB), in-process,
 // on random loopback ports, speaking the real wire protocols. No Docker, no AWS account. dynalite
 // runs on its own worker thread: a publish writes every membership through it, and on the main
-// thread its work (validation, LevelDB encoding, indexes) would queue behind the handlers'.
+// thread its work (validation, LevelDB encoding, indexes) would queue behind the handlers'. With
+// `dynamoOnDisk` its tables live in a LevelDB folder instead of the process's memory.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import S3rver from 's3rver';
 export interface StandIns {
   s3Endpoint: string;
   dynamoEndpoint: string;
+  /** dynalite's LevelDB folder, when its tables are on disk (undefined: in memory) */
+  dynamoPath?: string;
   s3rver: S3rver;
   /** sets the SDK environment so every client in this process talks to the stand-ins */
   applyEnvironment(): void;
@@ -144,10 +147,23 @@ async function startDynamoWorker(path: string | undefined): Promise<DynamoWorker
 }
 
 export async function startStandIns(
-  options: { dataDir?: string; dynamoPath?: string; s3Port?: number } = {},
+  options: {
+    dataDir?: string;
+    dynamoPath?: string;
+    /**
+     * keep dynalite's tables in a temporary LevelDB folder (removed on stop) rather than in memory:
+     * in memory, a 78k-customer publish held ~150 MiB of items and their indexes in the process
+     */
+    dynamoOnDisk?: boolean;
+    s3Port?: number;
+  } = {},
 ): Promise<StandIns> {
   const ownDir = !options.dataDir;
   const directory = options.dataDir ?? mkdtempSync(join(tmpdir(), 'segmentation-s3-'));
+  const ownDynamoDir = !options.dynamoPath && options.dynamoOnDisk === true;
+  const dynamoPath = ownDynamoDir
+    ? mkdtempSync(join(tmpdir(), 'segmentation-dynamodb-'))
+    : options.dynamoPath;
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: options.s3Port ?? 0,
@@ -160,9 +176,10 @@ export async function startStandIns(
   const s3 = await s3rver.run();
   let dynamo: DynamoWorker;
   try {
-    dynamo = await startDynamoWorker(options.dynamoPath);
+    dynamo = await startDynamoWorker(dynamoPath);
   } catch (error) {
     await s3rver.close();
+    if (ownDynamoDir && dynamoPath) rmSync(dynamoPath, { recursive: true, force: true });
     throw error;
   }
   const s3Endpoint = `http://127.0.0.1:${s3.port}`;
@@ -170,6 +187,7 @@ export async function startStandIns(
   return {
     s3Endpoint,
     dynamoEndpoint,
+    dynamoPath,
     s3rver,
     applyEnvironment() {
       process.env.AWS_REGION = 'us-east-1';
@@ -185,6 +203,7 @@ export async function startStandIns(
       await s3rver.close();
       await dynamo.stop();
       if (ownDir) rmSync(directory, { recursive: true, force: true });
+      if (ownDynamoDir && dynamoPath) rmSync(dynamoPath, { recursive: true, force: true });
     },
   };
 }

@@ -149,6 +149,13 @@ export function localModel(template: Template, options: { bucketName?: string } 
       const processor = (state.ItemProcessor ?? state.Iterator) as
         | { States: Record<string, Record<string, Json>> }
         | undefined;
+      // every handler runs on this process's one thread, so running a Map's shards side by side
+      // gains no CPU; one at a time, only one shard's working set is in memory, as in its own Lambda
+      // (at 1M rows, BuildFeatures' three shards together peaked ~100 MiB higher)
+      if (state.Type === 'Map') {
+        state.MaxConcurrency = 1;
+        delete state.MaxConcurrencyPath;
+      }
       if (processor) walk(processor.States);
       for (const branch of (state.Branches ?? []) as { States: Record<string, Record<string, Json>> }[])
         walk(branch.States);

@@ -15,7 +15,7 @@ import {
   zeroStats,
 } from '../features/stats.js';
 import type { Columns } from '../storage/columnar.js';
-import { assignNearest, chooseK, kmeans } from './kmeans.js';
+import { assignNearest, chooseK } from './kmeans.js';
 import { fitRfm, type RfmModel } from './rfm.js';
 
 export interface SegmentationModel {
@@ -250,8 +250,9 @@ export function fitSegmentation(
     seed: options.seed,
     nInit: options.nInit,
   });
-  // refit the chosen k on the whole sample (chooseK may have scored on a subsample)
-  const fit = kmeans(data, n, d, { k: choice.k, nInit: options.nInit, seed: options.seed });
+  // chooseK fitted each k on the whole sample (only the silhouette is scored on a subsample), with
+  // these very options: its fit of the chosen k is the one a refit would reproduce
+  const fit = choice.result;
   const sizes = new Array<number>(choice.k).fill(0);
   for (let i = 0; i < n; i++) sizes[fit.labels[i]]++;
   const orderBySize = sizes.map((s, c) => ({ s, c })).sort((a, b) => b.s - a.s || a.c - b.c);

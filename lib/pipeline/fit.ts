@@ -2,11 +2,11 @@
 import type { ShardFeatureSummary } from '../features/build.js';
 import { dictionaryFor } from '../features/dictionary.js';
 import { foldSmallest, shardQuota } from '../features/sampling.js';
-import { fitSegmentation } from '../models/segmentation.js';
+import { fitSegmentation, type SegmentationModel } from '../models/segmentation.js';
 import { type BlobStore, getJson, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns } from '../storage/columnar.js';
 import { applyDuplicateChecks } from './ingest.js';
-import { fitPredictive } from './predictive.js';
+import { fitPredictive, startClvFit } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';
 
@@ -19,9 +19,17 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
     indices.map((i) => getJson<ShardFeatureSummary>(store, shardFile(ref, i, 'features-summary.json'))),
   );
   const samples = await loadFitSample(store, ref, config.segments.sampleSize);
-  const model = fitSegmentation(summaries, samples.parts, config.segments);
-  await putJson(store, runFile(ref, 'model.json'), model);
-  await fitPredictive(store, ref, config, samples.parts);
+  // a large BG/NBD fit runs on a worker thread while this one fits the segments, propensity and spend models
+  const clv = await startClvFit(store, ref, config);
+  let model: SegmentationModel;
+  try {
+    model = fitSegmentation(summaries, samples.parts, config.segments);
+    await putJson(store, runFile(ref, 'model.json'), model);
+    await fitPredictive(store, ref, config, samples.parts, clv);
+  } catch (error) {
+    clv?.purchases.cancel();
+    throw error;
+  }
   await putJson(
     store,
     runFile(ref, 'feature-dictionary.json'),

@@ -27,4 +27,18 @@ describe('local model of the template', () => {
     expect(model.taskTimeoutSeconds.PublishMembershipsShard).toBe(900);
     expect(model.taskTimeoutSeconds.FinishMemberships).toBe(900);
   });
+
+  it('runs the shards of every Map one at a time: the handlers share one thread, so only memory would grow', () => {
+    // Prepare
+    const { template } = synthStack();
+
+    // Act
+    const model = localModel(template.toJSON() as LocalTemplate);
+    const states = allStates(model.definition as unknown as Definition);
+
+    // Assess
+    const maps = Object.entries(states).filter(([, s]) => s.Type === 'Map');
+    expect(maps.length).toBeGreaterThan(1);
+    for (const [name, state] of maps) expect(state.MaxConcurrency, name).toBe(1);
+  });
 });

@@ -1,8 +1,11 @@
 // S3 and DynamoDB behaviour over the real wire protocol, on the embedded stand-ins.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../infra/local/standins.js';
@@ -87,5 +90,41 @@ describe('DynamoDB on dynalite', () => {
     expect(mine[0]).toMatchObject({ segmentId: 'seg-2', runId: 'r2' });
     const members = await store.segmentMembers('shop', 'seg-1');
     expect(members.customerIds).toHaveLength(29);
+  });
+});
+
+describe('DynamoDB on disk (the local environment)', () => {
+  it('keeps the tables in a LevelDB folder while running and removes the folder on stop', async () => {
+    // Prepare
+    const onDisk = await startStandIns({ dynamoOnDisk: true });
+    const ddb = new DynamoDBClient({
+      endpoint: onDisk.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    try {
+      await createMembershipsTable(ddb, 'disk-memberships');
+      const store = new DynamoSegmentStore(
+        DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
+        {
+          catalog: 'x',
+          memberships: 'disk-memberships',
+          runs: 'y',
+        },
+      );
+      // Act
+      await store.putMemberships('shop', 'clusters', [
+        { customerId: 'C1', segmentId: 'seg-1', runId: 'r1', holdout: false, distance: 0.5 },
+      ]);
+      const mine = await store.customerSegments('shop', 'C1');
+      // Assess
+      expect(mine).toHaveLength(1);
+      expect(onDisk.dynamoPath).toBeDefined();
+      expect(existsSync(join(onDisk.dynamoPath!, 'CURRENT'))).toBe(true);
+    } finally {
+      ddb.destroy();
+      await onDisk.stop();
+    }
+    expect(existsSync(onDisk.dynamoPath!)).toBe(false);
   });
 });

@@ -1,0 +1,55 @@
+// A fit moved to a worker thread must give the very model the inline call gives (CDNOW's BG/NBD here),
+// and a caller must get the inline result or error whenever the worker path is not taken.
+import { describe, expect, it } from 'vitest';
+import { calibrationEndDay, computeClvInputs } from '../../../lib/features/clv-inputs.js';
+import { fitClvHistories } from '../../../lib/models/clv-pipeline.js';
+import { offload } from '../../../lib/util/offload.js';
+import { cdnowTransactions } from '../../support/predictive.js';
+
+const SETTINGS = {
+  enabled: true,
+  calibrationEnd: '1997-09-30',
+  periodDays: 7,
+  horizonPeriods: 52,
+  discountRatePerPeriod: 0,
+  maxSpendCustomers: 200_000,
+  penalizer: 0,
+};
+
+describe('offload', () => {
+  // Prepare (shared)
+  const asOfMs = Date.UTC(1998, 6, 1);
+  const inputs = computeClvInputs(cdnowTransactions(), {
+    asOfMs,
+    endDay: calibrationEndDay(SETTINGS.calibrationEnd, asOfMs),
+    periodDays: 7,
+  });
+  const args: Parameters<typeof fitClvHistories> = [[inputs.histories], SETTINGS];
+
+  it('fits CDNOW’s BG/NBD on a worker thread to the same bits as inline', async () => {
+    // Act
+    const onWorker = offload('fitClvHistories', args, false, fitClvHistories);
+    const inline = offload('fitClvHistories', args, true, fitClvHistories);
+    // Assess
+    expect(onWorker.onWorker).toBe(true);
+    expect(inline.onWorker).toBe(false);
+    const [a, b] = await Promise.all([onWorker.result, inline.result]);
+    expect(onWorker.answeredByWorker()).toBe(true);
+    expect(a).toEqual(b);
+    if (!a.ok || !b.ok) throw new Error('BG/NBD was not fitted');
+    expect(a.bg.r).toBe(b.bg.r);
+    expect(a.bg.r.toFixed(5)).toBe('0.24259');
+  });
+
+  it('hands an inline error to the caller when it awaits, not as an unhandled rejection', async () => {
+    // Prepare
+    const failing = () => {
+      throw new RangeError('bad input');
+    };
+    // Act
+    const started = offload('fitClvHistories', args, true, failing);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Assess
+    await expect(started.result).rejects.toThrow('bad input');
+  });
+});
