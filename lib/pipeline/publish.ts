@@ -6,10 +6,11 @@ import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-write
 import type { DestinationSettings } from '../config/schema.js';
 import { shardOf } from '../ingest/partition.js';
 import {
-  type AudienceState,
-  audienceDelta,
+  AudienceBuilder,
+  type AudienceMembers,
   deltaId,
   loadAudienceState,
+  memberDelta,
   S3CheckpointStore,
   saveAudienceState,
   stateKeys,
@@ -552,17 +553,23 @@ function openParquetExport(out: BlobWriter, segmentId: string) {
  * An audience file of hashed identifiers, written through the store's bounded part buffer rather than
  * joined into one string (a large audience would pass V8's string limit). Returns the member count.
  */
-async function writeAudienceFile(store: BlobStore, key: string, lines: readonly string[]): Promise<number> {
+/** Writes one CSV line per row, made as it is written so the file's text is never all in memory. */
+async function writeAudienceFile(
+  store: BlobStore,
+  key: string,
+  rows: ArrayLike<number>,
+  line: (row: number) => string,
+): Promise<number> {
   const out = store.openWrite(key, 'text/csv');
   try {
     await out.write(csvLine(['email_sha256', 'phone_sha256']));
-    for (const line of lines) await out.write(line);
+    for (let i = 0; i < rows.length; i++) await out.write(line(rows[i]));
     await out.close();
   } catch (error) {
     await out.abort();
     throw error;
   }
-  return lines.length;
+  return rows.length;
 }
 
 /**
@@ -799,10 +806,11 @@ function audienceSettings(dest: DestinationSettings, seg: { id: string; name: st
   };
 }
 
-interface Candidate {
-  identity: HashedIdentity;
-  /** consentEmail, consentSms, consentAds flags */
-  consent: [number, number, number];
+/** One segment's candidates, sorted by customer id, with their consent flags alongside. */
+interface Candidates {
+  members: AudienceMembers;
+  /** consentEmail, consentSms, consentAds flags: three bytes per member, same rows */
+  consent: Uint8Array;
 }
 
 type Excluded = {
@@ -821,12 +829,13 @@ async function segmentCandidates(
   store: BlobStore,
   ref: RunRef & { shardCount: number },
   config: Awaited<ReturnType<typeof loadRunConfig>>,
-  seg: { id: string; index: number },
+  seg: { id: string; index: number; size?: number },
   suppressions: SuppressionList,
   excluded: Excluded,
   stated: Record<ConsentChannel, boolean> | undefined,
-): Promise<Candidate[]> {
-  const list: Candidate[] = [];
+): Promise<Candidates> {
+  // the segment's size bounds its candidates, so the columns are allocated once
+  const list = new AudienceBuilder(seg.size ?? 1024, 3);
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
     const identities = await loadIdentities(store, ref, i);
@@ -854,18 +863,25 @@ async function segmentCandidates(
         excluded.noIdentifier++;
         continue;
       }
-      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
+      list.add(identity, [who.consentEmail, who.consentSms, who.consentAds]);
     }
   }
-  return list;
+  const { members, extra } = list.build();
+  return { members, consent: extra };
 }
 
-/** One audience's delta on its way to a platform, with the state it starts from. */
+/**
+ * One audience's delta on its way to a platform, with the states it leads to: `target` once sent,
+ * or `target` without `addRows` when the platform minimum held the adds back (the previous state
+ * minus the removes, without keeping the previous state in memory).
+ */
 interface AudienceJob {
   connector: Connector;
   delta: AudienceDelta;
   stateKey: string;
-  previous: AudienceState;
+  generation: number;
+  target: AudienceMembers;
+  addRows: Uint32Array;
   result: AudienceResult;
 }
 
@@ -900,13 +916,10 @@ async function pushAudienceJobs(
     if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
     // Adds held back below a platform minimum are not in the platform's audience: leave them out of
     // the state, so they are sent once the audience is big enough.
-    const members = new Map(job.previous.members);
-    for (const m of job.delta.removes) members.delete(m.customerId);
     if (r.skipped) job.result.skipped = r.skipped.reason;
-    else for (const m of job.delta.adds) members.set(m.customerId, m);
     await saveAudienceState(store, job.stateKey, {
-      generation: job.previous.generation + 1,
-      members,
+      generation: job.generation + 1,
+      members: r.skipped ? job.target.without(job.addRows) : job.target,
       audienceName: job.delta.audienceName,
       audienceId: job.delta.audienceId,
     });
@@ -948,10 +961,19 @@ export async function publishAudiences(
   // Which channels anyone stated consent for (decides what "not stated" means, see above): known
   // after the first segment's pass, which reads every shard's identities.
   const stated = { email: false, sms: false, ads: false };
-  const allowed = (c: Candidate, channel: DestinationSettings['consentChannel']): boolean => {
-    if (channel === 'none') return true;
-    const flag = c.consent[channel === 'email' ? 0 : channel === 'sms' ? 1 : 2];
-    return flag === 1 || (flag === 2 && !stated[channel as ConsentChannel]);
+  /** Rows of the candidates whose consent allows the channel (ascending). */
+  const allowedRows = (c: Candidates, channel: DestinationSettings['consentChannel']): Uint32Array => {
+    const n = c.members.size;
+    if (channel === 'none') return Uint32Array.from({ length: n }, (_, i) => i);
+    const offset = channel === 'email' ? 0 : channel === 'sms' ? 1 : 2;
+    const notStatedAllowed = !stated[channel as ConsentChannel];
+    const rows = new Uint32Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const flag = c.consent[i * 3 + offset];
+      if (flag === 1 || (flag === 2 && notStatedAllowed)) rows[k++] = i;
+    }
+    return rows.subarray(0, k);
   };
 
   // results in destination × segment order, whatever order the segments are processed in
@@ -973,16 +995,15 @@ export async function publishAudiences(
     const jobs: AudienceJob[] = [];
     for (const [d, [name, dest]] of destinations.entries()) {
       if (!targets(dest, seg)) continue;
-      const members = candidates.filter((c) => allowed(c, dest.consentChannel));
-      excluded.noConsent += candidates.length - members.length;
+      const rows = allowedRows(candidates, dest.consentChannel);
+      excluded.noConsent += candidates.members.size - rows.length;
       const { audienceId, name: audienceName } = audienceSettings(dest, seg);
       if (dest.type === 'file') {
         const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
-        const written = await writeAudienceFile(
-          store,
-          key,
-          members.map((c) => csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? ''])),
-        );
+        const written = await writeAudienceFile(store, key, rows, (i) => {
+          const m = candidates.members.identity(i);
+          return csvLine([m.emailSha256 ?? '', m.phoneSha256 ?? '']);
+        });
         slots[d].push({
           destination: name,
           segment: seg.id,
@@ -996,8 +1017,11 @@ export async function publishAudiences(
       }
       const stateKey = stateKeys.audience(ref.dataset, name, seg.id);
       const previous = await loadAudienceState(store, stateKey);
-      const target = new Map(members.map((c) => [c.identity.customerId, c.identity]));
-      const { adds, removes } = audienceDelta(previous.members, target);
+      const target = candidates.members.select(rows);
+      const delta = memberDelta(previous.members, target);
+      // hex identities only for the members that change (the whole audience on a first push)
+      const adds = target.identities(delta.adds);
+      const removes = previous.members.identities(delta.removes);
       let erased = 0;
       for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
       const result: AudienceResult = {
@@ -1040,7 +1064,9 @@ export async function publishAudiences(
           totalAfter: target.size,
         },
         stateKey,
-        previous,
+        generation: previous.generation,
+        target,
+        addRows: delta.adds,
         result,
       });
     }
@@ -1057,9 +1083,11 @@ export async function publishAudiences(
       if (current.has(key) || !key.endsWith('.bin')) continue;
       const previous = await loadAudienceState(store, key);
       const segment = key.slice(prefix.length, -'.bin'.length);
-      const removes = [...previous.members.values()].filter((m) =>
-        exclusionOf(suppressions, m.customerId, m),
-      );
+      const removeRows: number[] = [];
+      for (let i = 0; i < previous.members.size; i++)
+        if (exclusionOf(suppressions, previous.members.ids[i], previous.members.identity(i)))
+          removeRows.push(i);
+      const removes = previous.members.identities(removeRows);
       let erased = 0;
       for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
       const audienceName = previous.audienceName ?? `${dest.audienceNamePrefix}${segment}`;
@@ -1098,11 +1126,13 @@ export async function publishAudiences(
               audienceId: previous.audienceId,
               runId: deltaId(ref.dataset, name, segment, previous.generation),
               adds: [],
-              removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+              removes,
               totalAfter: previous.members.size - removes.length,
             },
             stateKey: key,
-            previous,
+            generation: previous.generation,
+            target: previous.members.without(removeRows),
+            addRows: new Uint32Array(0),
             result,
           },
         ],
