@@ -11,6 +11,7 @@ import {
   deltaId,
   loadAudienceState,
   memberDelta,
+  rowsWithout,
   S3CheckpointStore,
   saveAudienceState,
   stateKeys,
@@ -871,16 +872,17 @@ async function segmentCandidates(
 }
 
 /**
- * One audience's delta on its way to a platform, with the states it leads to: `target` once sent,
- * or `target` without `addRows` when the platform minimum held the adds back (the previous state
- * minus the removes, without keeping the previous state in memory).
+ * One audience's delta on its way to a platform, with the state it leads to: the `rows` of `members`
+ * (the segment's candidates) once sent, or those rows without `addRows` when the platform minimum
+ * held the adds back (the previous state minus the removes, without keeping the previous state).
  */
 interface AudienceJob {
   connector: Connector;
   delta: AudienceDelta;
   stateKey: string;
   generation: number;
-  target: AudienceMembers;
+  members: AudienceMembers;
+  rows: Uint32Array;
   addRows: Uint32Array;
   result: AudienceResult;
 }
@@ -917,12 +919,17 @@ async function pushAudienceJobs(
     // Adds held back below a platform minimum are not in the platform's audience: leave them out of
     // the state, so they are sent once the audience is big enough.
     if (r.skipped) job.result.skipped = r.skipped.reason;
-    await saveAudienceState(store, job.stateKey, {
-      generation: job.generation + 1,
-      members: r.skipped ? job.target.without(job.addRows) : job.target,
-      audienceName: job.delta.audienceName,
-      audienceId: job.delta.audienceId,
-    });
+    await saveAudienceState(
+      store,
+      job.stateKey,
+      {
+        generation: job.generation + 1,
+        members: job.members,
+        audienceName: job.delta.audienceName,
+        audienceId: job.delta.audienceId,
+      },
+      r.skipped ? rowsWithout(job.rows, job.addRows) : job.rows,
+    );
   }
 }
 
@@ -1017,10 +1024,10 @@ export async function publishAudiences(
       }
       const stateKey = stateKeys.audience(ref.dataset, name, seg.id);
       const previous = await loadAudienceState(store, stateKey);
-      const target = candidates.members.select(rows);
-      const delta = memberDelta(previous.members, target);
+      // the audience is `rows` of the candidates: one index per member, no copy per destination
+      const delta = memberDelta(previous.members, candidates.members, rows);
       // hex identities only for the members that change (the whole audience on a first push)
-      const adds = target.identities(delta.adds);
+      const adds = candidates.members.identities(delta.adds);
       const removes = previous.members.identities(delta.removes);
       let erased = 0;
       for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
@@ -1028,7 +1035,7 @@ export async function publishAudiences(
         destination: name,
         segment: seg.id,
         key: stateKey,
-        members: target.size,
+        members: rows.length,
         audienceName,
         type: dest.type,
         adds: adds.length,
@@ -1061,11 +1068,12 @@ export async function publishAudiences(
           runId: deltaId(ref.dataset, name, seg.id, previous.generation),
           adds,
           removes,
-          totalAfter: target.size,
+          totalAfter: rows.length,
         },
         stateKey,
         generation: previous.generation,
-        target,
+        members: candidates.members,
+        rows,
         addRows: delta.adds,
         result,
       });
@@ -1131,7 +1139,11 @@ export async function publishAudiences(
             },
             stateKey: key,
             generation: previous.generation,
-            target: previous.members.without(removeRows),
+            members: previous.members,
+            rows: rowsWithout(
+              Uint32Array.from({ length: previous.members.size }, (_, i) => i),
+              removeRows,
+            ),
             addRows: new Uint32Array(0),
             result,
           },

@@ -290,8 +290,25 @@ export async function loadAudienceState(store: BlobStore, key: string): Promise<
   };
 }
 
-export async function saveAudienceState(store: BlobStore, key: string, state: AudienceState): Promise<void> {
-  const { ids, digests, present } = state.members;
+/**
+ * Saves the members, or only the listed rows of them (ascending): an audience filtered from its
+ * segment's candidates is written straight from them, never copied into columns of its own.
+ */
+export async function saveAudienceState(
+  store: BlobStore,
+  key: string,
+  state: AudienceState,
+  rows?: ArrayLike<number>,
+): Promise<void> {
+  const all = state.members;
+  const n = rows ? rows.length : all.size;
+  const ids = rows ? new Array<string>(n) : all.ids;
+  const present = rows ? new Uint8Array(n) : all.present;
+  if (rows)
+    for (let j = 0; j < n; j++) {
+      ids[j] = all.ids[rows[j]];
+      present[j] = all.present[rows[j]];
+    }
   const head = encodeColumns(
     { customerId: ids, present },
     {
@@ -301,9 +318,12 @@ export async function saveAudienceState(store: BlobStore, key: string, state: Au
       audienceId: state.audienceId,
     },
   );
-  const out = new Uint8Array(head.byteLength + digests.byteLength);
+  const out = new Uint8Array(head.byteLength + n * WIDTH);
   out.set(head);
-  out.set(digests, head.byteLength);
+  if (!rows) out.set(all.digests, head.byteLength);
+  else
+    for (let j = 0; j < n; j++)
+      out.set(all.digests.subarray(rows[j] * WIDTH, (rows[j] + 1) * WIDTH), head.byteLength + j * WIDTH);
   await store.put(key, out);
 }
 
@@ -314,30 +334,52 @@ export interface MemberDelta {
 }
 
 /**
- * Adds and removes that turn `previous` into `target`, by one merge walk over the two sorted lists.
- * A member whose identifiers changed is removed under the old hashes and added under the new ones.
- * Sorted by customer id so the same two states always give the same batches (and batch keys).
+ * Adds and removes that turn `previous` into `target` (or into the listed rows of it, ascending), by
+ * one merge walk over the two sorted lists; adds are rows of `target`. A member whose identifiers
+ * changed is removed under the old hashes and added under the new ones. Sorted by customer id so the
+ * same two states always give the same batches (and so the same batch keys).
  */
-export function memberDelta(previous: AudienceMembers, target: AudienceMembers): MemberDelta {
+export function memberDelta(
+  previous: AudienceMembers,
+  target: AudienceMembers,
+  rows?: ArrayLike<number>,
+): MemberDelta {
   const adds: number[] = [];
   const removes: number[] = [];
   const p = previous.ids;
   const t = target.ids;
+  const n = rows ? rows.length : t.length;
+  const row = rows ? (k: number) => rows[k] : (k: number) => k;
   let i = 0;
-  let j = 0;
-  while (i < p.length || j < t.length) {
-    if (j >= t.length || (i < p.length && p[i] < t[j])) removes.push(i++);
-    else if (i >= p.length || t[j] < p[i]) adds.push(j++);
-    else {
+  let k = 0;
+  while (i < p.length || k < n) {
+    const j = k < n ? row(k) : -1;
+    if (k >= n || (i < p.length && p[i] < t[j])) removes.push(i++);
+    else if (i >= p.length || t[j] < p[i]) {
+      adds.push(j);
+      k++;
+    } else {
       if (!previous.sameIdentity(i, target, j)) {
         removes.push(i);
         adds.push(j);
       }
       i++;
-      j++;
+      k++;
     }
   }
   return { adds: Uint32Array.from(adds), removes: Uint32Array.from(removes) };
+}
+
+/** The rows of `rows` (ascending) not in `minus` (ascending, a subset). */
+export function rowsWithout(rows: ArrayLike<number>, minus: ArrayLike<number>): Uint32Array {
+  const out = new Uint32Array(rows.length - minus.length);
+  let m = 0;
+  let o = 0;
+  for (let k = 0; k < rows.length; k++) {
+    if (m < minus.length && minus[m] === rows[k]) m++;
+    else out[o++] = rows[k];
+  }
+  return out;
 }
 
 /** memberDelta over maps, with the members as connectors take them. */

@@ -7,6 +7,7 @@ import {
   audienceDelta,
   loadAudienceState,
   memberDelta,
+  rowsWithout,
   saveAudienceState,
   stateKeys,
 } from '../../../lib/publish/audience-state.js';
@@ -178,5 +179,27 @@ describe('compact audience members', () => {
     // binary digests (32 bytes, not 64 hex characters) even with a zero slot for each absent identifier
     const saved = store.objects.get(key) as Uint8Array;
     expect(saved.byteLength).toBeLessThan(old.byteLength * 0.8);
+  });
+
+  it('diffs and saves an audience given as rows of its candidates exactly as the copied audience', async () => {
+    // Prepare: candidates of which every third is not consented for this destination
+    const { previous, target } = audiences(17, 1_500);
+    const before = AudienceMembers.fromIdentities(previous.values());
+    const candidates = AudienceMembers.fromIdentities(target.values());
+    const rows = Uint32Array.from(Array.from(candidates.ids.keys()).filter((i) => i % 3 !== 0));
+    const copied = candidates.select(rows);
+    const store = new MemoryBlobStore();
+
+    // Act
+    const viewed = memberDelta(before, candidates, rows);
+    const plain = memberDelta(before, copied);
+    await saveAudienceState(store, 'viewed.bin', { generation: 1, members: candidates }, rows);
+    await saveAudienceState(store, 'copied.bin', { generation: 1, members: copied });
+
+    // Assess
+    expect(candidates.identities(viewed.adds)).toEqual(copied.identities(plain.adds));
+    expect(viewed.removes).toEqual(plain.removes);
+    expect(store.objects.get('viewed.bin')).toEqual(store.objects.get('copied.bin'));
+    expect(rowsWithout(rows, viewed.adds)).toHaveLength(rows.length - viewed.adds.length);
   });
 });
