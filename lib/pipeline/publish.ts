@@ -1093,7 +1093,7 @@ export async function publishAudiences(
       const segment = key.slice(prefix.length, -'.bin'.length);
       const removeRows: number[] = [];
       for (let i = 0; i < previous.members.size; i++)
-        if (exclusionOf(suppressions, previous.members.ids[i], previous.members.identity(i)))
+        if (exclusionOf(suppressions, previous.members.id(i), previous.members.identity(i)))
           removeRows.push(i);
       const removes = previous.members.identities(removeRows);
       let erased = 0;

@@ -26,6 +26,78 @@ const WIDTH = DIGEST * KINDS.length;
 const STATE_FORMAT = 2;
 
 /**
+ * Customer ids packed end to end as UTF-16 code units (one byte each while every unit fits in
+ * Latin-1), compared unit by unit: the same order as JS `<` on the strings. About length + 4 bytes
+ * an id, where a string costs 30 to 40 and a slice of a decoded shard keeps the shard's text alive.
+ */
+export class IdPool {
+  constructor(
+    readonly units: Uint8Array | Uint16Array,
+    /** end of id i in units; id i starts at ends[i - 1] (0 for the first) */
+    readonly ends: Uint32Array,
+  ) {}
+
+  static from(ids: readonly string[]): IdPool {
+    let total = 0;
+    let wide = false;
+    for (const id of ids) {
+      total += id.length;
+      if (!wide) for (let c = 0; c < id.length; c++) if (id.charCodeAt(c) > 255) wide = true;
+    }
+    const units = wide ? new Uint16Array(total) : new Uint8Array(total);
+    const ends = new Uint32Array(ids.length);
+    let at = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      for (let c = 0; c < id.length; c++) units[at++] = id.charCodeAt(c);
+      ends[i] = at;
+    }
+    return new IdPool(units, ends);
+  }
+
+  get size(): number {
+    return this.ends.length;
+  }
+
+  get(i: number): string {
+    const start = i === 0 ? 0 : this.ends[i - 1];
+    return String.fromCharCode(...this.units.subarray(start, this.ends[i]));
+  }
+
+  /** Negative, zero or positive as id i here sorts before, equal to or after id j of `other`. */
+  compare(i: number, other: IdPool, j: number): number {
+    const a = this.units;
+    const b = other.units;
+    let x = i === 0 ? 0 : this.ends[i - 1];
+    let y = j === 0 ? 0 : other.ends[j - 1];
+    const xe = this.ends[i];
+    const ye = other.ends[j];
+    for (; x < xe && y < ye; x++, y++) if (a[x] !== b[y]) return a[x] - b[y];
+    return xe - x - (ye - y);
+  }
+
+  /** The listed ids (any order) as a new pool. */
+  select(rows: ArrayLike<number>): IdPool {
+    let total = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const i = rows[k];
+      total += this.ends[i] - (i === 0 ? 0 : this.ends[i - 1]);
+    }
+    const units = this.units instanceof Uint16Array ? new Uint16Array(total) : new Uint8Array(total);
+    const ends = new Uint32Array(rows.length);
+    let at = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const i = rows[k];
+      const start = i === 0 ? 0 : this.ends[i - 1];
+      units.set(this.units.subarray(start, this.ends[i]), at);
+      at += this.ends[i] - start;
+      ends[k] = at;
+    }
+    return new IdPool(units, ends);
+  }
+}
+
+/**
  * An audience's members in columns, sorted by customer id (JS string order, as the delta's batches
  * are): about 100 bytes a member (96 digest bytes, a presence byte, the id) where a Map of
  * HashedIdentity with hex strings took several hundred. Hex is made only for members being sent.
@@ -33,7 +105,7 @@ const STATE_FORMAT = 2;
 export class AudienceMembers {
   constructor(
     /** ascending, unique */
-    readonly ids: string[],
+    readonly ids: IdPool,
     /** WIDTH bytes per member: email, phone, phone digits digests */
     readonly digests: Uint8Array,
     /** bit k set when KINDS[k] is present */
@@ -41,7 +113,7 @@ export class AudienceMembers {
   ) {}
 
   static empty(): AudienceMembers {
-    return new AudienceMembers([], new Uint8Array(0), new Uint8Array(0));
+    return new AudienceMembers(IdPool.from([]), new Uint8Array(0), new Uint8Array(0));
   }
 
   /** Any order in; sorted out. On a repeated customer id the last one wins, as in a Map. */
@@ -52,12 +124,16 @@ export class AudienceMembers {
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.ids.size;
+  }
+
+  id(i: number): string {
+    return this.ids.get(i);
   }
 
   /** The member at row i with hex digests, the form connectors send. */
   identity(i: number): HashedIdentity {
-    const m: HashedIdentity = { customerId: this.ids[i] };
+    const m: HashedIdentity = { customerId: this.ids.get(i) };
     const flags = this.present[i];
     for (let k = 0; k < KINDS.length; k++) {
       if (!(flags & (1 << k))) continue;
@@ -87,16 +163,14 @@ export class AudienceMembers {
   /** The rows listed (ascending), as a new audience sharing the id strings. */
   select(rows: ArrayLike<number>): AudienceMembers {
     if (rows.length === this.size) return this;
-    const ids = new Array<string>(rows.length);
     const digests = new Uint8Array(rows.length * WIDTH);
     const present = new Uint8Array(rows.length);
     for (let j = 0; j < rows.length; j++) {
       const i = rows[j];
-      ids[j] = this.ids[i];
       present[j] = this.present[i];
       digests.set(this.digests.subarray(i * WIDTH, (i + 1) * WIDTH), j * WIDTH);
     }
-    return new AudienceMembers(ids, digests, present);
+    return new AudienceMembers(this.ids.select(rows), digests, present);
   }
 
   /** Every row except the ones listed (ascending). */
@@ -212,7 +286,10 @@ export class AudienceBuilder {
       present = present.slice();
       extra = extra.slice();
     }
-    return { members: new AudienceMembers(this.ids, digests, present), extra };
+    // the strings (often slices keeping a whole shard's text) give way to the packed ids
+    const pool = IdPool.from(this.ids);
+    this.ids = [];
+    return { members: new AudienceMembers(pool, digests, present), extra };
   }
 }
 
@@ -263,12 +340,18 @@ export async function loadAudienceState(store: BlobStore, key: string): Promise<
   const { columns, meta, rows } = decodeColumns(bytes);
   let members: AudienceMembers;
   if (meta.format === STATE_FORMAT) {
-    const tail = bytes.byteLength - rows * WIDTH;
-    if (tail < 0)
-      throw new AudienceStateError(`audience state ${key} is truncated: delete it to resend the audience`);
+    const ends = columns.idEnd as Uint32Array;
+    const unitBytes = meta.idUnitBytes === 2 ? 2 : 1;
+    const idsAt = bytes.byteLength - (rows ? ends[rows - 1] : 0) * unitBytes;
+    const digestsAt = idsAt - rows * WIDTH;
+    if (digestsAt < 0)
+      throw new AudienceStateError(
+        `audience state ${key} is truncated: delete it to resend the whole audience`,
+      );
+    const units = bytes.slice(idsAt);
     members = new AudienceMembers(
-      columns.customerId as string[],
-      new Uint8Array(bytes.subarray(tail)),
+      new IdPool(unitBytes === 2 ? new Uint16Array(units.buffer, 0, units.byteLength / 2) : units, ends),
+      bytes.slice(digestsAt, idsAt),
       columns.present as Uint8Array,
     );
   } else {
@@ -302,28 +385,30 @@ export async function saveAudienceState(
 ): Promise<void> {
   const all = state.members;
   const n = rows ? rows.length : all.size;
-  const ids = rows ? new Array<string>(n) : all.ids;
+  const ids = rows ? all.ids.select(rows) : all.ids;
   const present = rows ? new Uint8Array(n) : all.present;
-  if (rows)
-    for (let j = 0; j < n; j++) {
-      ids[j] = all.ids[rows[j]];
-      present[j] = all.present[rows[j]];
-    }
+  if (rows) for (let j = 0; j < n; j++) present[j] = all.present[rows[j]];
   const head = encodeColumns(
-    { customerId: ids, present },
+    { present, idEnd: ids.ends },
     {
       format: STATE_FORMAT,
+      idUnitBytes: ids.units.BYTES_PER_ELEMENT,
       generation: state.generation,
       audienceName: state.audienceName,
       audienceId: state.audienceId,
     },
   );
-  const out = new Uint8Array(head.byteLength + n * WIDTH);
+  // head, then the digests, then the ids' units: the loader finds both from the end of the object
+  const out = new Uint8Array(head.byteLength + n * WIDTH + ids.units.byteLength);
   out.set(head);
   if (!rows) out.set(all.digests, head.byteLength);
   else
     for (let j = 0; j < n; j++)
       out.set(all.digests.subarray(rows[j] * WIDTH, (rows[j] + 1) * WIDTH), head.byteLength + j * WIDTH);
+  out.set(
+    new Uint8Array(ids.units.buffer, ids.units.byteOffset, ids.units.byteLength),
+    head.byteLength + n * WIDTH,
+  );
   await store.put(key, out);
 }
 
@@ -348,14 +433,15 @@ export function memberDelta(
   const removes: number[] = [];
   const p = previous.ids;
   const t = target.ids;
-  const n = rows ? rows.length : t.length;
+  const n = rows ? rows.length : t.size;
   const row = rows ? (k: number) => rows[k] : (k: number) => k;
   let i = 0;
   let k = 0;
-  while (i < p.length || k < n) {
+  while (i < p.size || k < n) {
     const j = k < n ? row(k) : -1;
-    if (k >= n || (i < p.length && p[i] < t[j])) removes.push(i++);
-    else if (i >= p.length || t[j] < p[i]) {
+    const order = i >= p.size ? 1 : k >= n ? -1 : p.compare(i, t, j);
+    if (order < 0) removes.push(i++);
+    else if (order > 0) {
       adds.push(j);
       k++;
     } else {

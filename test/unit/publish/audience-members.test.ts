@@ -38,6 +38,8 @@ function referenceDelta(
   return { adds: adds.sort(byId), removes: removes.sort(byId) };
 }
 
+const rowsOf = (m: AudienceMembers): number[] => Array.from({ length: m.size }, (_, i) => i);
+
 /** A member with a random mix of identifiers (email only, phone only, both). */
 function member(random: Random, id: string, variant: number): HashedIdentity {
   const m: HashedIdentity = { customerId: id };
@@ -124,7 +126,7 @@ describe('compact audience members', () => {
     const members = AudienceMembers.fromIdentities(list);
 
     // Assess
-    expect(members.ids).toEqual(['C1', 'C10', 'C2']);
+    expect(rowsOf(members).map((i) => members.id(i))).toEqual(['C1', 'C10', 'C2']);
     expect(members.identity(2)).toEqual(list[3]);
     expect(members.identity(0)).toEqual(list[2]);
   });
@@ -140,8 +142,8 @@ describe('compact audience members', () => {
     const heldBack = after.without(rows.adds);
 
     // Assess
-    expect(heldBack.identities(Array.from(heldBack.ids.keys()))).toEqual(
-      before.without(rows.removes).identities(Array.from(before.without(rows.removes).ids.keys())),
+    expect(heldBack.identities(rowsOf(heldBack))).toEqual(
+      before.without(rows.removes).identities(rowsOf(before.without(rows.removes))),
     );
   });
 
@@ -168,7 +170,7 @@ describe('compact audience members', () => {
     const again = await loadAudienceState(store, key);
 
     // Assess
-    const all = (m: AudienceMembers) => m.identities(Array.from(m.ids.keys()));
+    const all = (m: AudienceMembers) => m.identities(rowsOf(m));
     expect(loaded.generation).toBe(6);
     expect(loaded.audienceName).toBe('Loyal');
     expect(loaded.audienceId).toBe('aud-1');
@@ -186,7 +188,7 @@ describe('compact audience members', () => {
     const { previous, target } = audiences(17, 1_500);
     const before = AudienceMembers.fromIdentities(previous.values());
     const candidates = AudienceMembers.fromIdentities(target.values());
-    const rows = Uint32Array.from(Array.from(candidates.ids.keys()).filter((i) => i % 3 !== 0));
+    const rows = Uint32Array.from(rowsOf(candidates).filter((i) => i % 3 !== 0));
     const copied = candidates.select(rows);
     const store = new MemoryBlobStore();
 
@@ -201,5 +203,29 @@ describe('compact audience members', () => {
     expect(viewed.removes).toEqual(plain.removes);
     expect(store.objects.get('viewed.bin')).toEqual(store.objects.get('copied.bin'));
     expect(rowsWithout(rows, viewed.adds)).toHaveLength(rows.length - viewed.adds.length);
+  });
+
+  it('orders and round-trips ids beyond Latin-1 as JS string order does (surrogates before U+FF01)', async () => {
+    // Prepare
+    const random = createRandom(19);
+    const names = ['C\u{1F600}', 'C\uFF01', 'Cé', 'C漢', 'C', 'Cz', 'C\u{1F600}a'];
+    const previous = new Map(names.slice(0, 4).map((id) => [id, member(random, id, 0)]));
+    const target = new Map(names.slice(2).map((id) => [id, member(random, id, id === 'Cé' ? 1 : 0)]));
+    const store = new MemoryBlobStore();
+
+    // Act
+    const delta = audienceDelta(previous, target);
+    await saveAudienceState(store, 'wide.bin', {
+      generation: 3,
+      members: AudienceMembers.fromIdentities(target.values()),
+    });
+    const back = (await loadAudienceState(store, 'wide.bin')).members;
+
+    // Assess
+    expect(delta).toEqual(referenceDelta(previous, target));
+    expect(rowsOf(back).map((i) => back.id(i))).toEqual([...target.keys()].sort());
+    expect(back.identities(rowsOf(back))).toEqual(
+      [...target.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+    );
   });
 });
