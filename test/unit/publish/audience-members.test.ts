@@ -178,6 +178,9 @@ describe('compact audience members', () => {
     expect(again.generation).toBe(7);
     expect(again.audienceId).toBe('aud-1');
     expect(all(again.members)).toEqual(list);
+    await saveAudienceState(store, 'empty.bin', { generation: 2, members: AudienceMembers.empty() });
+    const empty = await loadAudienceState(store, 'empty.bin');
+    expect([empty.generation, empty.members.size]).toEqual([2, 0]);
     // binary digests (32 bytes, not 64 hex characters) even with a zero slot for each absent identifier
     const saved = store.objects.get(key) as Uint8Array;
     expect(saved.byteLength).toBeLessThan(old.byteLength * 0.8);
