@@ -1000,6 +1000,17 @@ export async function publishAudiences(
       k === 0 ? stated : undefined,
     );
     const jobs: AudienceJob[] = [];
+    // one hex identity per candidate, shared by every destination's adds: a first push adds the
+    // whole segment to each destination, and the hex form is most of a member's cost (~320 B)
+    const made: (HashedIdentity | undefined)[] = Array.from({ length: candidates.members.size });
+    const identityOf = (row: number): HashedIdentity => {
+      let m = made[row];
+      if (!m) {
+        m = candidates.members.identity(row);
+        made[row] = m;
+      }
+      return m;
+    };
     for (const [d, [name, dest]] of destinations.entries()) {
       if (!targets(dest, seg)) continue;
       const rows = allowedRows(candidates, dest.consentChannel);
@@ -1027,7 +1038,7 @@ export async function publishAudiences(
       // the audience is `rows` of the candidates: one index per member, no copy per destination
       const delta = memberDelta(previous.members, candidates.members, rows);
       // hex identities only for the members that change (the whole audience on a first push)
-      const adds = candidates.members.identities(delta.adds);
+      const adds = Array.from(delta.adds, identityOf);
       const removes = previous.members.identities(delta.removes);
       let erased = 0;
       for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
