@@ -552,9 +552,9 @@ function openParquetExport(out: BlobWriter, segmentId: string) {
 
 /**
  * An audience file of hashed identifiers, written through the store's bounded part buffer rather than
- * joined into one string (a large audience would pass V8's string limit). Returns the member count.
+ * joined into one string (a large audience would pass V8's string limit): each row's line is made as it
+ * is written. Returns the member count.
  */
-/** Writes one CSV line per row, made as it is written so the file's text is never all in memory. */
 async function writeAudienceFile(
   store: BlobStore,
   key: string,
