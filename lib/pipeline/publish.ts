@@ -6,10 +6,12 @@ import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-write
 import type { DestinationSettings } from '../config/schema.js';
 import { shardOf } from '../ingest/partition.js';
 import {
-  type AudienceState,
-  audienceDelta,
+  AudienceBuilder,
+  type AudienceMembers,
   deltaId,
   loadAudienceState,
+  memberDelta,
+  rowsWithout,
   S3CheckpointStore,
   saveAudienceState,
   stateKeys,
@@ -550,19 +552,25 @@ function openParquetExport(out: BlobWriter, segmentId: string) {
 
 /**
  * An audience file of hashed identifiers, written through the store's bounded part buffer rather than
- * joined into one string (a large audience would pass V8's string limit). Returns the member count.
+ * joined into one string (a large audience would pass V8's string limit): each row's line is made as it
+ * is written. Returns the member count.
  */
-async function writeAudienceFile(store: BlobStore, key: string, lines: readonly string[]): Promise<number> {
+async function writeAudienceFile(
+  store: BlobStore,
+  key: string,
+  rows: ArrayLike<number>,
+  line: (row: number) => string,
+): Promise<number> {
   const out = store.openWrite(key, 'text/csv');
   try {
     await out.write(csvLine(['email_sha256', 'phone_sha256']));
-    for (const line of lines) await out.write(line);
+    for (let i = 0; i < rows.length; i++) await out.write(line(rows[i]));
     await out.close();
   } catch (error) {
     await out.abort();
     throw error;
   }
-  return lines.length;
+  return rows.length;
 }
 
 /**
@@ -799,10 +807,11 @@ function audienceSettings(dest: DestinationSettings, seg: { id: string; name: st
   };
 }
 
-interface Candidate {
-  identity: HashedIdentity;
-  /** consentEmail, consentSms, consentAds flags */
-  consent: [number, number, number];
+/** One segment's candidates, sorted by customer id, with their consent flags alongside. */
+interface Candidates {
+  members: AudienceMembers;
+  /** consentEmail, consentSms, consentAds flags: three bytes per member, same rows */
+  consent: Uint8Array;
 }
 
 type Excluded = {
@@ -821,12 +830,13 @@ async function segmentCandidates(
   store: BlobStore,
   ref: RunRef & { shardCount: number },
   config: Awaited<ReturnType<typeof loadRunConfig>>,
-  seg: { id: string; index: number },
+  seg: { id: string; index: number; size?: number },
   suppressions: SuppressionList,
   excluded: Excluded,
   stated: Record<ConsentChannel, boolean> | undefined,
-): Promise<Candidate[]> {
-  const list: Candidate[] = [];
+): Promise<Candidates> {
+  // the segment's size bounds its candidates, so the columns are allocated once
+  const list = new AudienceBuilder(seg.size ?? 1024, 3);
   for (let i = 0; i < ref.shardCount; i++) {
     const scored = await loadScores(store, ref, i);
     const identities = await loadIdentities(store, ref, i);
@@ -854,18 +864,26 @@ async function segmentCandidates(
         excluded.noIdentifier++;
         continue;
       }
-      list.push({ identity, consent: [who.consentEmail, who.consentSms, who.consentAds] });
+      list.add(identity, [who.consentEmail, who.consentSms, who.consentAds]);
     }
   }
-  return list;
+  const { members, extra } = list.build();
+  return { members, consent: extra };
 }
 
-/** One audience's delta on its way to a platform, with the state it starts from. */
+/**
+ * One audience's delta on its way to a platform, with the state it leads to: the `rows` of `members`
+ * (the segment's candidates) once sent, or those rows without `addRows` when the platform minimum
+ * held the adds back (the previous state minus the removes, without keeping the previous state).
+ */
 interface AudienceJob {
   connector: Connector;
   delta: AudienceDelta;
   stateKey: string;
-  previous: AudienceState;
+  generation: number;
+  members: AudienceMembers;
+  rows: Uint32Array;
+  addRows: Uint32Array;
   result: AudienceResult;
 }
 
@@ -900,16 +918,18 @@ async function pushAudienceJobs(
     if (r.resumedFrom) job.result.resumedBatches = r.resumedFrom;
     // Adds held back below a platform minimum are not in the platform's audience: leave them out of
     // the state, so they are sent once the audience is big enough.
-    const members = new Map(job.previous.members);
-    for (const m of job.delta.removes) members.delete(m.customerId);
     if (r.skipped) job.result.skipped = r.skipped.reason;
-    else for (const m of job.delta.adds) members.set(m.customerId, m);
-    await saveAudienceState(store, job.stateKey, {
-      generation: job.previous.generation + 1,
-      members,
-      audienceName: job.delta.audienceName,
-      audienceId: job.delta.audienceId,
-    });
+    await saveAudienceState(
+      store,
+      job.stateKey,
+      {
+        generation: job.generation + 1,
+        members: job.members,
+        audienceName: job.delta.audienceName,
+        audienceId: job.delta.audienceId,
+      },
+      r.skipped ? rowsWithout(job.rows, job.addRows) : job.rows,
+    );
   }
 }
 
@@ -948,10 +968,19 @@ export async function publishAudiences(
   // Which channels anyone stated consent for (decides what "not stated" means, see above): known
   // after the first segment's pass, which reads every shard's identities.
   const stated = { email: false, sms: false, ads: false };
-  const allowed = (c: Candidate, channel: DestinationSettings['consentChannel']): boolean => {
-    if (channel === 'none') return true;
-    const flag = c.consent[channel === 'email' ? 0 : channel === 'sms' ? 1 : 2];
-    return flag === 1 || (flag === 2 && !stated[channel as ConsentChannel]);
+  /** Rows of the candidates whose consent allows the channel (ascending). */
+  const allowedRows = (c: Candidates, channel: DestinationSettings['consentChannel']): Uint32Array => {
+    const n = c.members.size;
+    if (channel === 'none') return Uint32Array.from({ length: n }, (_, i) => i);
+    const offset = channel === 'email' ? 0 : channel === 'sms' ? 1 : 2;
+    const notStatedAllowed = !stated[channel as ConsentChannel];
+    const rows = new Uint32Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const flag = c.consent[i * 3 + offset];
+      if (flag === 1 || (flag === 2 && notStatedAllowed)) rows[k++] = i;
+    }
+    return rows.subarray(0, k);
   };
 
   // results in destination × segment order, whatever order the segments are processed in
@@ -971,18 +1000,28 @@ export async function publishAudiences(
       k === 0 ? stated : undefined,
     );
     const jobs: AudienceJob[] = [];
+    // one hex identity per candidate, shared by every destination's adds: a first push adds the
+    // whole segment to each destination, and the hex form is most of a member's cost (~320 B)
+    const made: (HashedIdentity | undefined)[] = Array.from({ length: candidates.members.size });
+    const identityOf = (row: number): HashedIdentity => {
+      let m = made[row];
+      if (!m) {
+        m = candidates.members.identity(row);
+        made[row] = m;
+      }
+      return m;
+    };
     for (const [d, [name, dest]] of destinations.entries()) {
       if (!targets(dest, seg)) continue;
-      const members = candidates.filter((c) => allowed(c, dest.consentChannel));
-      excluded.noConsent += candidates.length - members.length;
+      const rows = allowedRows(candidates, dest.consentChannel);
+      excluded.noConsent += candidates.members.size - rows.length;
       const { audienceId, name: audienceName } = audienceSettings(dest, seg);
       if (dest.type === 'file') {
         const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
-        const written = await writeAudienceFile(
-          store,
-          key,
-          members.map((c) => csvLine([c.identity.emailSha256 ?? '', c.identity.phoneSha256 ?? ''])),
-        );
+        const written = await writeAudienceFile(store, key, rows, (i) => {
+          const m = candidates.members.identity(i);
+          return csvLine([m.emailSha256 ?? '', m.phoneSha256 ?? '']);
+        });
         slots[d].push({
           destination: name,
           segment: seg.id,
@@ -996,15 +1035,18 @@ export async function publishAudiences(
       }
       const stateKey = stateKeys.audience(ref.dataset, name, seg.id);
       const previous = await loadAudienceState(store, stateKey);
-      const target = new Map(members.map((c) => [c.identity.customerId, c.identity]));
-      const { adds, removes } = audienceDelta(previous.members, target);
+      // the audience is `rows` of the candidates: one index per member, no copy per destination
+      const delta = memberDelta(previous.members, candidates.members, rows);
+      // hex identities only for the members that change (the whole audience on a first push)
+      const adds = Array.from(delta.adds, identityOf);
+      const removes = previous.members.identities(delta.removes);
       let erased = 0;
       for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
       const result: AudienceResult = {
         destination: name,
         segment: seg.id,
         key: stateKey,
-        members: target.size,
+        members: rows.length,
         audienceName,
         type: dest.type,
         adds: adds.length,
@@ -1037,10 +1079,13 @@ export async function publishAudiences(
           runId: deltaId(ref.dataset, name, seg.id, previous.generation),
           adds,
           removes,
-          totalAfter: target.size,
+          totalAfter: rows.length,
         },
         stateKey,
-        previous,
+        generation: previous.generation,
+        members: candidates.members,
+        rows,
+        addRows: delta.adds,
         result,
       });
     }
@@ -1057,9 +1102,11 @@ export async function publishAudiences(
       if (current.has(key) || !key.endsWith('.bin')) continue;
       const previous = await loadAudienceState(store, key);
       const segment = key.slice(prefix.length, -'.bin'.length);
-      const removes = [...previous.members.values()].filter((m) =>
-        exclusionOf(suppressions, m.customerId, m),
-      );
+      const removeRows: number[] = [];
+      for (let i = 0; i < previous.members.size; i++)
+        if (exclusionOf(suppressions, previous.members.id(i), previous.members.identity(i)))
+          removeRows.push(i);
+      const removes = previous.members.identities(removeRows);
       let erased = 0;
       for (const r of removes) if (exclusionOf(suppressions, r.customerId, r) === 'erased') erased++;
       const audienceName = previous.audienceName ?? `${dest.audienceNamePrefix}${segment}`;
@@ -1098,11 +1145,17 @@ export async function publishAudiences(
               audienceId: previous.audienceId,
               runId: deltaId(ref.dataset, name, segment, previous.generation),
               adds: [],
-              removes: removes.sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+              removes,
               totalAfter: previous.members.size - removes.length,
             },
             stateKey: key,
-            previous,
+            generation: previous.generation,
+            members: previous.members,
+            rows: rowsWithout(
+              Uint32Array.from({ length: previous.members.size }, (_, i) => i),
+              removeRows,
+            ),
+            addRows: new Uint32Array(0),
             result,
           },
         ],

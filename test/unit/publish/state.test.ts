@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { recordDigest } from '../../../lib/pipeline/publish.js';
 import {
+  AudienceMembers,
   audienceDelta,
   deltaId,
   loadAudienceState,
@@ -46,11 +47,14 @@ describe('audience delta and state', () => {
   it('round-trips hashed state with its generation, and nothing raw is stored', async () => {
     const store = new MemoryBlobStore();
     const key = stateKeys.audience('shop', 'meta ads', 'seg-1');
-    await saveAudienceState(store, key, { generation: 4, members: new Map([['C1', person(1)]]) });
+    await saveAudienceState(store, key, {
+      generation: 4,
+      members: AudienceMembers.fromIdentities([person(1)]),
+    });
     const back = await loadAudienceState(store, key);
     expect(key).toBe('state/shop/audiences/meta_ads/seg-1.bin');
     expect(back.generation).toBe(4);
-    expect(back.members.get('C1')).toEqual(person(1));
+    expect(back.members.identities([0])).toEqual([person(1)]);
     expect(new TextDecoder().decode(store.objects.get(key))).not.toContain('example.com');
     expect((await loadAudienceState(store, 'state/none.bin')).generation).toBe(0);
   });
