@@ -116,12 +116,24 @@ class Peeker {
   async *replay(): AsyncGenerator<Uint8Array> {
     const held = this.chunks;
     this.chunks = [];
-    yield* held;
-    if (this.done) return;
-    for (;;) {
-      const next = await this.it.next();
-      if (next.done) return;
-      yield next.value;
+    try {
+      yield* held;
+      if (this.done) return;
+      for (;;) {
+        const next = await this.it.next();
+        if (next.done) {
+          this.done = true;
+          return;
+        }
+        yield next.value;
+      }
+    } finally {
+      // a reader that stops early (the plan's head, a file error) closes the source: an S3 body left
+      // unread holds its connection open (locally it kept the CLI from exiting after a run)
+      if (!this.done) {
+        this.done = true;
+        await this.it.return?.();
+      }
     }
   }
 }

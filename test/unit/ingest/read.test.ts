@@ -454,3 +454,59 @@ describe('readTable: streaming', () => {
     }
   });
 });
+
+describe('readTable: a reader that stops early', () => {
+  /** A source that records whether it was closed, like an S3 body whose socket must be released. */
+  function trackedSource(chunks: number, compress = false) {
+    const state = { closed: false, served: 0 };
+    const line = 'customer_id,order_date,amount\n';
+    const body = `${line}${'C1,2026-01-02,10.00\n'.repeat(2000)}`;
+    const bytes = compress ? gzipSync(Buffer.from(body.repeat(chunks))) : Buffer.from(body);
+    async function* source(): AsyncGenerator<Uint8Array> {
+      try {
+        if (compress) {
+          for (let at = 0; at < bytes.length; at += 4096) {
+            state.served++;
+            yield bytes.subarray(at, at + 4096);
+          }
+        } else {
+          for (let i = 0; i < chunks; i++) {
+            state.served++;
+            yield i === 0 ? bytes : Buffer.from('C2,2026-01-03,11.00\n'.repeat(2000));
+          }
+        }
+      } finally {
+        state.closed = true;
+      }
+    }
+    return { state, source: source() };
+  }
+
+  it.each([
+    ['plain', false],
+    ['gzip', true],
+  ])(
+    'closes a %s source it stops reading (the plan reads only a head; a file error stops a file)',
+    async (_, gzip) => {
+      // Prepare: a long file, and a visitor that stops at its first row
+      const { state, source } = trackedSource(500, gzip);
+      const stop = new Error('enough');
+      // Act
+      const read = readTable(
+        source,
+        { file: 'orders.csv' },
+        {
+          header: () => undefined,
+          row: () => {
+            throw stop;
+          },
+          issue: () => undefined,
+        },
+      );
+      // Assess: the error is the caller's, the source is closed, and most of it was never pulled
+      await expect(read).rejects.toBe(stop);
+      expect(state.closed).toBe(true);
+      expect(state.served).toBeLessThan(50);
+    },
+  );
+});
