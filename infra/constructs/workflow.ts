@@ -259,6 +259,9 @@ export class SegmentationWorkflow extends Construct {
           ...extra,
         },
         maxConcurrency,
+        // deliberately none: a missing shard or range would publish segments without its customers (a
+        // partial publish); each worker already retries what may pass, so a shard that still fails fails
+        // the run, named, and the next run starts clean
         toleratedFailurePercentage: 0,
         mapExecutionType: StateMachineType.STANDARD,
         resultPath: JsonPath.DISCARD,
