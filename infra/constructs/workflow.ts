@@ -132,7 +132,9 @@ export class SegmentationWorkflow extends Construct {
       ingest.addEnvironment('RANGE_BYTES', String(props.ingestRangeBytes));
     // one vCPU (1,769 MB) reads a 256 MiB range in well under a minute (docs/scale.md); the timeout
     // leaves room for a slow store or a range of very wide rows
-    const ingestRange = fn('ingest-range', 1769, Duration.minutes(5)).grantObjects(bucket, key, {
+    // 15 minutes, not the ~1 minute a 256 MiB range needs: a gzip or Parquet file is one range read whole,
+    // and must get the time the single Ingest function had (docs/scale.md, item 1)
+    const ingestRange = fn('ingest-range', 1769, Duration.minutes(15)).grantObjects(bucket, key, {
       readVersions: ['incoming/'],
       read: ['runs/'],
       put: ['runs/'],

@@ -62,7 +62,7 @@ describe('retries', () => {
     for (const [name, task] of tasks)
       expect(task.TimeoutSeconds, name).toBe(timeoutsByState[name] + TASK_TIMEOUT_MARGIN_SECONDS);
     expect(timeoutsByState.Ingest).toBe(900);
-    expect(timeoutsByState.IngestRange).toBe(300);
+    expect(timeoutsByState.IngestRange).toBe(900);
     expect(timeoutsByState.Validate).toBe(300);
   });
 });

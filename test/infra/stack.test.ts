@@ -713,6 +713,12 @@ describe('state machine', () => {
     expect(branch.States.FinishMemberships.ResultPath).toBeUndefined();
   });
 
+  it('gives a range worker the 15 minutes a whole gzip or Parquet file (one range) needs', () => {
+    const range = functionsByHandler(template)['ingest-range'].resource;
+    expect(range.Properties.Timeout).toBe(900);
+    expect(range.Properties.MemorySize).toBe(1769);
+  });
+
   it('fans Ingest out over byte ranges: plan, a Distributed Map of range workers, then the merge', () => {
     expect(definition.States.Ingest).toMatchObject({ ResultPath: '$.ingest', Next: 'IngestRanges' });
     expect(definition.States.IngestRanges).toMatchObject({
