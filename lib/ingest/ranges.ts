@@ -10,6 +10,7 @@ import type { TableLayout } from './read/index.js';
 import { scanSplitPoints } from './split.js';
 import {
   applyErrorRate,
+  emptyFileReport,
   type FileDecisions,
   type FileHead,
   type FileReport,
@@ -310,19 +311,9 @@ const byLine = (a: Issue, b: Issue): number => (a.line ?? 0) - (b.line ?? 0);
 /** A file's report from its ranges' reports (in range order): what reading it whole reports. */
 export function mergeFileReports(file: string, reports: readonly FileReport[]): FileReport {
   const first = reports[0];
-  const merged: FileReport = {
-    file,
-    kind: first?.kind ?? null,
-    ...(first?.format ? { format: first.format } : {}),
-    ...(first?.encoding ? { encoding: first.encoding } : {}),
-    rows: { read: 0, accepted: 0, rejected: 0 },
-    rejectedByCode: {},
-    issues: [],
-    flaggedByCode: {},
-    flagged: [],
-    warnings: [],
-    quarantined: false,
-  };
+  const merged: FileReport = emptyFileReport(file, first?.kind ?? null);
+  if (first?.format) merged.format = first.format;
+  if (first?.encoding) merged.encoding = first.encoding;
   const tallies = newTallies();
   const warnings = new Set<string>();
   for (const r of reports) {

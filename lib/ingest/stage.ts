@@ -337,16 +337,11 @@ export interface FileHead {
 const HEAD_READ = Symbol('head read');
 
 /** One file, or its head for the plan, or one planned range of it (lib/ingest/ranges.ts). */
-export async function ingestOne(
-  source: IngestSource,
-  settings: FileSettings | undefined,
-  shared: SharedState,
-  mode: FileMode = { kind: 'whole' },
-  head?: FileHead,
-): Promise<FileReport> {
-  const report: FileReport = {
-    file: source.file,
-    kind: settings?.kind ?? null,
+/** A file's report before any row: what a file never read (or read in parts, then summed) starts from. */
+export function emptyFileReport(file: string, kind: string | null): FileReport {
+  return {
+    file,
+    kind,
     rows: { read: 0, accepted: 0, rejected: 0 },
     rejectedByCode: {},
     issues: [],
@@ -355,6 +350,16 @@ export async function ingestOne(
     warnings: [],
     quarantined: false,
   };
+}
+
+export async function ingestOne(
+  source: IngestSource,
+  settings: FileSettings | undefined,
+  shared: SharedState,
+  mode: FileMode = { kind: 'whole' },
+  head?: FileHead,
+): Promise<FileReport> {
+  const report = emptyFileReport(source.file, settings?.kind ?? null);
   const tallies = newTallies();
   const decisions: FileDecisions =
     mode.kind === 'range' && mode.decisions !== null

@@ -22,6 +22,7 @@ import {
   type RangeReport,
 } from '../ingest/ranges.js';
 import {
+  emptyFileReport,
   type IngestReport,
   InputRejectedError,
   MAX_ISSUES_KEPT,
@@ -80,18 +81,7 @@ export async function planRun(
     // a file unusable from its first lines stops the run here, before any range is read
     // the other files are listed unread (no rows), so the message counts the whole snapshot
     const files = plan.files.map(
-      (f) =>
-        plan.rejected.find((r) => r.file === f.file) ?? {
-          file: f.file,
-          kind: null,
-          rows: { read: 0, accepted: 0, rejected: 0 },
-          rejectedByCode: {},
-          issues: [],
-          flaggedByCode: {},
-          flagged: [],
-          warnings: [],
-          quarantined: false,
-        },
+      (f) => plan.rejected.find((r) => r.file === f.file) ?? emptyFileReport(f.file, null),
     );
     const report: IngestReport = {
       files,
