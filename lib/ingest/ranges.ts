@@ -11,6 +11,7 @@ import { scanSplitPoints } from './split.js';
 import {
   applyErrorRate,
   emptyFileReport,
+  emptyOutcomes,
   type FileDecisions,
   type FileHead,
   type FileReport,
@@ -96,17 +97,6 @@ export interface RangeReport {
   maxEventMs: number | null;
   outcomes: OutcomeStats;
 }
-
-const emptyOutcomes = (): OutcomeStats => ({
-  rows: 0,
-  positives: 0,
-  dated: 0,
-  earliestMs: null,
-  latestMs: null,
-  unlabelled: 0,
-  sources: [],
-  labels: [],
-});
 
 function sharedState(
   config: DatasetConfig,

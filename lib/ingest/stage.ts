@@ -171,16 +171,7 @@ export async function ingestSources(
   };
   const shared: SharedState = {
     propensity: config.propensity,
-    outcomes: {
-      rows: 0,
-      positives: 0,
-      dated: 0,
-      earliestMs: null,
-      latestMs: null,
-      unlabelled: 0,
-      sources: [],
-      labels: [],
-    },
+    outcomes: emptyOutcomes(),
     now: options.now ?? Date.now(),
     duplicates: config.duplicateRows === 'reject' ? new FingerprintSet(1 << 22) : null,
     partitioner,
@@ -337,6 +328,18 @@ export interface FileHead {
 const HEAD_READ = Symbol('head read');
 
 /** One file, or its head for the plan, or one planned range of it (lib/ingest/ranges.ts). */
+/** Label counts before any row: a whole-snapshot read, a range and a merge each start from these. */
+export const emptyOutcomes = (): OutcomeStats => ({
+  rows: 0,
+  positives: 0,
+  dated: 0,
+  earliestMs: null,
+  latestMs: null,
+  unlabelled: 0,
+  sources: [],
+  labels: [],
+});
+
 /** A file's report before any row: what a file never read (or read in parts, then summed) starts from. */
 export function emptyFileReport(file: string, kind: string | null): FileReport {
   return {

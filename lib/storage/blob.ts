@@ -166,6 +166,11 @@ export async function putJson(store: BlobStore, key: string, value: unknown): Pr
 }
 
 /** In-memory store for unit tests and benchmarks; every put makes a new version, as a versioned bucket does. */
+/** Bytes held in memory, handed out in 64 KiB chunks as a network body would be. */
+async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
+}
+
 export class MemoryBlobStore implements BlobStore {
   /** part size of openWrite; tests set it small to see parts */
   partBytes = DEFAULT_PART_BYTES;
@@ -194,10 +199,7 @@ export class MemoryBlobStore implements BlobStore {
     return this.objects.get(key);
   }
   async stream(key: string, versionId?: string): Promise<AsyncIterable<Uint8Array>> {
-    const bytes = await this.get(key, versionId);
-    return (async function* () {
-      for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
-    })();
+    return chunksOf(await this.get(key, versionId));
   }
   async streamRange(
     key: string,
@@ -205,10 +207,7 @@ export class MemoryBlobStore implements BlobStore {
     end: number,
     versionId?: string,
   ): Promise<AsyncIterable<Uint8Array>> {
-    const bytes = (await this.get(key, versionId)).subarray(start, end);
-    return (async function* () {
-      for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
-    })();
+    return chunksOf((await this.get(key, versionId)).subarray(start, end));
   }
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
