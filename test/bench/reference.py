@@ -2,8 +2,10 @@
 
 Same inputs and the same work as the local main job's core: parse the CSV with dates, per-customer
 RFM features as of the latest event (recency, frequency, monetary, average order value, tenure,
-discount share), log1p on the heavy-tailed ones, standardise, KMeans(k, n_init=4), write one
-membership per customer. Prints one JSON line with per-stage seconds, peak RSS and inertia.
+discount share), log1p on the heavy-tailed ones, winsorise each at its 0.5th and 99.5th percentile and
+standardise by the unclipped mean and standard deviation (as the job's segmentation model does, so the
+two k-means minimise the same objective and their inertias are comparable), KMeans(k, n_init=4), write
+one membership per customer. Prints one JSON line with per-stage seconds, peak RSS and inertia.
 """
 import json
 import resource
@@ -40,7 +42,9 @@ cols = ["recencyDays", "frequency", "monetary", "avgOrderValue", "tenureDays", "
 X = feats[cols].to_numpy(dtype=np.float64).copy()
 for j in range(4):
     X[:, j] = np.log1p(np.maximum(X[:, j], 0))
-X = (X - X.mean(axis=0)) / X.std(axis=0)
+mean, std = X.mean(axis=0), X.std(axis=0)
+lo, hi = np.quantile(X, [0.005, 0.995], axis=0)
+X = (np.clip(X, lo, hi) - mean) / std
 t2 = time.perf_counter()
 
 km = KMeans(n_clusters=k, n_init=4, random_state=0).fit(X)

@@ -274,7 +274,7 @@ console.log(
 );
 if (ref?.inertia !== undefined && ours.inertia !== undefined) {
   console.log(
-    `k-means inertia over all ${ours.customers} customers: ours ${fmt(ours.inertia, 1)}, reference ${fmt(ref.inertia, 1)} (difference ${fmt((100 * (ours.inertia - ref.inertia)) / ref.inertia)} %)`,
+    `k-means inertia over all ${ours.customers} customers: ours ${fmt(ours.inertia, 1)}, reference ${fmt(ref.inertia, 1)} (difference ${fmt((100 * (ours.inertia - ref.inertia)) / ref.inertia)} %, ${Math.abs(ours.inertia - ref.inertia) <= 0.005 * ref.inertia ? 'within' : 'NOT within'} the 0.5 % the two must agree to)`,
   );
 }
 if (points.length > 1) {
