@@ -4,6 +4,7 @@
 // by silhouette on a sample with the reason written down in plain words.
 
 import { createRandom, type Random } from '../util/random.js';
+import { type WasmPasses, wasmPasses, writeCentroidPairs } from './kmeans-wasm.js';
 import { silhouetteScore } from './metrics.js';
 
 /** Raised when the input cannot be clustered as asked; the message says what to change. */
@@ -39,6 +40,12 @@ export interface KMeansOptions {
    * accelerated ones give the same answer.
    */
   algorithm?: 'elkan' | 'hamerly' | 'lloyd';
+  /**
+   * Where Hamerly's passes run: 'auto' (default) uses WebAssembly SIMD for inputs large enough to repay
+   * copying the rows into its memory, JavaScript otherwise; 'js' and 'wasm' force one (results are
+   * bit-identical either way; 'wasm' still falls back to JavaScript where WebAssembly SIMD is missing).
+   */
+  engine?: 'auto' | 'js' | 'wasm';
 }
 
 export interface KMeansResult {
@@ -314,6 +321,11 @@ type NearestKernel = (
 const kernels = new Map<string, NearestKernel>();
 // Past this many unrolled terms the generated source stops paying for itself.
 const MAX_UNROLLED = 2048;
+// Below this many values (rows × features) a fit takes well under a millisecond either way, and compiling
+// the module would be most of it; above, WebAssembly is faster even cold (measured from 2,000×12 on).
+// Its generated code grows with features × centroids, so very wide shapes stay in JavaScript.
+const WASM_MIN_VALUES = 4096;
+const MAX_WASM_TERMS = 512;
 // Up to six centroids' sums fit in registers alongside the row; beyond that, groups of four.
 const kernelGroup = (k: number): number => (k <= 6 ? k : 4);
 
@@ -915,23 +927,23 @@ function lloyd(
   maxIter: number,
   tol: number,
   mode: 'elkan' | 'hamerly' | 'lloyd',
+  engine: 'auto' | 'js' | 'wasm',
 ): FitState {
   const elkan = mode === 'elkan';
+  // The fused passes need the unrolled kernel (d×k not huge) and Hamerly's two bounds; Elkan and the
+  // plain reference keep the separate kernel.
+  const fused = mode === 'hamerly' && d * k <= MAX_UNROLLED;
+  const wasm =
+    fused && d * k <= MAX_WASM_TERMS && (engine === 'wasm' || (engine === 'auto' && n * d >= WASM_MIN_VALUES))
+      ? wasmPasses(n, d, k)
+      : null;
   const w: Work = {
     d,
     k,
     kernel: nearestKernel(d, k, elkan),
     sc: newScratch(k, elkan),
     centroids: Float64Array.from(init.subarray(0, k * d)),
-    labels: new Int32Array(n),
-    upper: new Float64Array(n),
-    lower: new Float64Array(n),
-    sums: new Float64Array(k * d),
-    counts: new Float64Array(k),
-    ref: Float64Array.from(data.subarray(0, d)),
-    sq: new Float64Array(k),
-    drift: new Float64Array(k),
-    half: new Float64Array(k),
+    ...(wasm === null ? jsArrays(n, d, k) : wasmArrays(wasm, n, d, k)),
     lowerK: new Float64Array(elkan ? n * k : 0),
     pairHalf: new Float64Array(k * k),
     maxDriftJ: 0,
@@ -939,20 +951,22 @@ function lloyd(
     secondDrift: 0,
   };
   const { centroids, sums, counts, drift, half, pairHalf } = w;
+  w.ref.set(data.subarray(0, d));
   const next = new Float64Array(k * d);
 
-  // The fused passes need the unrolled kernel (d×k not huge) and Hamerly's two bounds; Elkan and the
-  // plain reference keep the separate kernel.
-  const fused = mode === 'hamerly' && d * k <= MAX_UNROLLED;
-  const first = fused ? firstPass(d, k) : null;
-  const step = fused ? hamerlyPass(d, k) : null;
+  const first = fused && wasm === null ? firstPass(d, k) : null;
+  const step = fused && wasm === null ? hamerlyPass(d, k) : null;
+  if (wasm !== null) {
+    new Float64Array(wasm.memory.buffer, wasm.layout.data, n * d).set(data.subarray(0, n * d));
+    writeCentroidPairs(wasm.memory, wasm.layout, centroids, d, k);
+  }
   let firstSS = 0;
   for (let b = 0; b < n; b += BLOCK) {
     const end = Math.min(n, b + BLOCK);
-    firstSS +=
-      first === null
-        ? firstBlock(data, w, b, end)
-        : first(data, centroids, b, end, w.labels, w.upper, w.lower, sums, counts, w.ref, w.sq);
+    if (wasm !== null) firstSS += wasm.first(b, end);
+    else if (first !== null)
+      firstSS += first(data, centroids, b, end, w.labels, w.upper, w.lower, sums, counts, w.ref, w.sq);
+    else firstSS += firstBlock(data, w, b, end);
   }
   if (!Number.isFinite(firstSS)) throwNonFinite(data, n, d);
   const tolAbs = tol * meanVarianceFromFirstPass(n, d, k, firstSS, sums, counts, centroids);
@@ -990,6 +1004,7 @@ function lloyd(
       } else if (dj > w.secondDrift) w.secondDrift = dj;
     }
     centroids.set(next);
+    if (wasm !== null) writeCentroidPairs(wasm.memory, wasm.layout, centroids, d, k);
     const stop = shift <= tolAbs || iterations >= maxIter;
     if (stop) converged = shift <= tolAbs;
 
@@ -1009,7 +1024,8 @@ function lloyd(
     changed = 0;
     for (let b = 0; b < n; b += BLOCK) {
       const end = Math.min(n, b + BLOCK);
-      if (step !== null) {
+      if (wasm !== null) changed += wasm.hamerly(b, end, w.maxDriftJ, w.maxDrift, w.secondDrift);
+      else if (step !== null) {
         changed += step(
           data,
           centroids,
@@ -1039,7 +1055,45 @@ function lloyd(
   // Plain Lloyd's final relabelling does not maintain the statistics; the accelerated paths do.
   if (mode === 'lloyd' && changed > 0) recomputeSums(data, n, w);
   const inertia = inertiaFromStats(w);
-  return { centroids, labels: w.labels, iterations, converged, inertia };
+  // A copy, so the WebAssembly memory (the size of the data) can be collected.
+  const labels = wasm === null ? w.labels : w.labels.slice();
+  return { centroids, labels, iterations, converged, inertia };
+}
+
+type RowArrays = Pick<
+  Work,
+  'labels' | 'upper' | 'lower' | 'sums' | 'counts' | 'ref' | 'sq' | 'drift' | 'half'
+>;
+
+function jsArrays(n: number, d: number, k: number): RowArrays {
+  return {
+    labels: new Int32Array(n),
+    upper: new Float64Array(n),
+    lower: new Float64Array(n),
+    sums: new Float64Array(k * d),
+    counts: new Float64Array(k),
+    ref: new Float64Array(d),
+    sq: new Float64Array(k),
+    drift: new Float64Array(k),
+    half: new Float64Array(k),
+  };
+}
+
+/** The same arrays as views on the WebAssembly memory, so every JavaScript step works on them unchanged. */
+function wasmArrays(wasm: WasmPasses, n: number, d: number, k: number): RowArrays {
+  const { buffer } = wasm.memory;
+  const L = wasm.layout;
+  return {
+    labels: new Int32Array(buffer, L.labels, n),
+    upper: new Float64Array(buffer, L.upper, n),
+    lower: new Float64Array(buffer, L.lower, n),
+    sums: new Float64Array(buffer, L.sums, k * d),
+    counts: new Float64Array(buffer, L.counts, k),
+    ref: new Float64Array(buffer, L.ref, d),
+    sq: new Float64Array(buffer, L.sq, k),
+    drift: new Float64Array(buffer, L.drift, k),
+    half: new Float64Array(buffer, L.half, k),
+  };
 }
 
 /**
@@ -1116,7 +1170,7 @@ export function kmeans(data: Float64Array, n: number, d: number, options: KMeans
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
     const init = options.init ?? kmeansPlusPlus(data, n, d, k, random);
-    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode);
+    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode, options.engine ?? 'auto');
     const inertia = fit.inertia;
     if (best === null || inertia < best.inertia) {
       best = {
