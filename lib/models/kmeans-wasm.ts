@@ -4,11 +4,11 @@
 // fused multiply-add, so results are bit-identical to the generated JavaScript passes in kmeans.ts.
 
 // The project compiles without the DOM library, where WebAssembly's types live: the little used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -28,14 +28,19 @@ export interface WasmLayout {
   labels: number;
   upper: number;
   lower: number;
+  /** Per block of rows: the first pass's Σ of squared distances, and a helper's count of moved rows. */
+  totals: number;
+  blockMoves: number;
+  /** A helper's moved rows as (row, old label) i32 pairs, at moves + row·8 for the block starting at row. */
+  moves: number;
   bytes: number;
 }
 
 export interface WasmPasses {
-  /** Exhaustive assignment of rows [start, end); returns their Σ of squared distances. */
-  first(start: number, end: number): number;
-  /** Hamerly's step over rows [start, end); returns the number of label changes. */
-  hamerly(start: number, end: number, maxDriftJ: number, maxDrift: number, secondDrift: number): number;
+  /** The exhaustive first assignment of all rows; returns Σ of squared distances, summed per block. */
+  first(): number;
+  /** Hamerly's step over all rows; returns the number of label changes. */
+  hamerly(maxDriftJ: number, maxDrift: number, secondDrift: number): number;
   memory: WasmMemory;
   layout: WasmLayout;
 }
@@ -45,8 +50,11 @@ const PAGE = 65536;
 const MAX_BYTES = 2 ** 31 - PAGE;
 const up16 = (x: number): number => Math.ceil(x / 16) * 16;
 
-/** Byte layout of one fit's arrays: the small per-centroid ones first (fixed for a shape), then per-row. */
-export function wasmLayout(n: number, d: number, k: number): WasmLayout {
+/**
+ * Byte layout of one fit's arrays: the small per-centroid ones first (fixed for a shape, so the generated
+ * code addresses them as constants), then the per-row and per-block ones.
+ */
+export function wasmLayout(n: number, d: number, k: number, block: number): WasmLayout {
   const pairs = 0;
   const sums = up16(pairs + Math.ceil(k / 2) * d * 16);
   const counts = up16(sums + k * d * 8);
@@ -58,8 +66,28 @@ export function wasmLayout(n: number, d: number, k: number): WasmLayout {
   const labels = up16(data + n * d * 8);
   const upper = up16(labels + n * 4);
   const lower = up16(upper + n * 8);
-  const bytes = lower + n * 8;
-  return { pairs, sums, counts, ref, sq, drift, half, data, labels, upper, lower, bytes };
+  const blocks = block > 0 ? Math.ceil(n / block) : 0;
+  const totals = up16(lower + n * 8);
+  const blockMoves = up16(totals + blocks * 8);
+  const moves = up16(blockMoves + blocks * 4);
+  const bytes = moves + n * 8;
+  return {
+    pairs,
+    sums,
+    counts,
+    ref,
+    sq,
+    drift,
+    half,
+    data,
+    labels,
+    upper,
+    lower,
+    totals,
+    blockMoves,
+    moves,
+    bytes,
+  };
 }
 
 // ---- a minimal WebAssembly binary writer ----
@@ -92,7 +120,12 @@ function sleb(out: number[], v: number): void {
 function section(out: number[], id: number, body: number[]): void {
   out.push(id);
   uleb(out, body.length);
-  out.push(...body);
+  append(out, body);
+}
+
+/** out.push(...more) without spreading large arrays onto the call stack. */
+function append(out: number[], more: number[]): void {
+  for (const b of more) out.push(b);
 }
 
 /** One function body under construction: locals by type, and the instruction bytes. */
@@ -170,7 +203,8 @@ class Body {
       uleb(out, count);
       out.push(t);
     }
-    out.push(...this.code, 0x0b);
+    append(out, this.code);
+    out.push(0x0b);
     return out;
   }
 }
@@ -199,6 +233,7 @@ const I32_WRAP = 0xa7;
 const I32_ADD = 0x6a;
 const I32_SUB = 0x6b;
 const I32_MUL = 0x6c;
+const I32_SHR_U = 0x76;
 const F64_SQRT = 0x9f;
 const F64_ADD = 0xa0;
 const F64_SUB = 0xa1;
@@ -456,7 +491,12 @@ function bump(f: Body, j: number, base: number, value: () => void, sign: 1 | -1)
   f.op(sign > 0 ? F64_ADD : F64_SUB).mem(F64_STORE, 3, base);
 }
 
-function firstBody(d: number, k: number, L: WasmLayout): Body {
+/**
+ * The exhaustive first assignment: labels and bounds, and the rows' Σ of squared distances. With `book`
+ * the cluster statistics are accumulated too; without (a helper thread's share), the calling thread
+ * accumulates those rows afterwards with `accumulate`, in row order, so the sums are the same bits.
+ */
+function firstBody(d: number, k: number, L: WasmLayout, book: boolean): Body {
   const f = new Body(6);
   const total = f.local(F64);
   const addr = f.local(I32);
@@ -468,21 +508,92 @@ function firstBody(d: number, k: number, L: WasmLayout): Body {
     f.get(r.pu).get(r.b1).op(F64_SQRT).f64(UP).op(F64_MUL).mem(F64_STORE, 3, 0);
     f.get(r.plo).get(r.b2).op(F64_SQRT).f64(DOWN).op(F64_MUL).mem(F64_STORE, 3, 0);
     f.get(total).get(r.b1).op(F64_ADD).set(total);
-    bump(f, r.j1, L.counts, () => f.f64(1), 1);
-    addRow(f, d, L, r, r.j1, addr, 1);
-    refDistance(f, d, L, r);
-    bump(f, r.j1, L.sq, () => f.get(r.q), 1);
+    if (book) accumulateRow(f, d, L, r, addr);
   });
   f.get(total);
   return f;
 }
 
+function accumulateRow(f: Body, d: number, L: WasmLayout, r: RowLocals, addr: number): void {
+  bump(f, r.j1, L.counts, () => f.f64(1), 1);
+  addRow(f, d, L, r, r.j1, addr, 1);
+  refDistance(f, d, L, r);
+  bump(f, r.j1, L.sq, () => f.get(r.q), 1);
+}
+
+/** Cluster statistics of rows [start, end) by their current label, in row order (same signature as first). */
+function accumulateBody(d: number, L: WasmLayout): Body {
+  const f = new Body(6);
+  const addr = f.local(I32);
+  rowLoop(f, d, (r) => {
+    f.get(r.pl).mem(I32_LOAD, 2, 0).set(r.j1);
+    accumulateRow(f, d, L, r, addr);
+  });
+  f.f64(0);
+  return f;
+}
+
+/** Statistics moves of the rows listed as (row, old label) pairs at P_START, P_END of them, in list order. */
+function replayBody(d: number, L: WasmLayout): Body {
+  const f = new Body(6);
+  const addr = f.local(I32);
+  const a = f.local(I32);
+  const r: RowLocals = {
+    pd: f.local(I32),
+    pl: f.local(I32),
+    pu: f.local(I32),
+    plo: f.local(I32),
+    count: f.local(I32),
+    j1: f.local(I32),
+    b1: f.local(F64),
+    b2: f.local(F64),
+    q: f.local(F64),
+  };
+  const entry = r.pu;
+  f.get(P_START).set(entry);
+  f.get(P_END).set(r.count);
+  f.op(BLOCK, VOID, LOOP, VOID);
+  f.get(r.count).op(I32_EQZ, BR_IF, 1);
+  // pd = data + row·d·8, j1 = labels[row], a = old label
+  f.get(entry)
+    .mem(I32_LOAD, 2, 0)
+    .i32(d * 8)
+    .op(I32_MUL)
+    .get(P_DATA)
+    .op(I32_ADD)
+    .set(r.pd);
+  f.get(entry).mem(I32_LOAD, 2, 0).i32(4).op(I32_MUL).get(P_LABELS).op(I32_ADD).mem(I32_LOAD, 2, 0).set(r.j1);
+  f.get(entry).mem(I32_LOAD, 2, 4).set(a);
+  moveRow(f, d, L, r, a, addr);
+  f.get(entry).i32(8).op(I32_ADD).set(entry);
+  f.get(r.count).i32(1).op(I32_SUB).set(r.count);
+  f.op(BR, 0, END, END);
+  f.f64(0);
+  return f;
+}
+
+/** A row leaves cluster a for j1: counts, Σ‖x − ref‖² and sums, in the order the JavaScript pass uses. */
+function moveRow(f: Body, d: number, L: WasmLayout, r: RowLocals, a: number, addr: number): void {
+  bump(f, a, L.counts, () => f.f64(1), -1);
+  bump(f, r.j1, L.counts, () => f.f64(1), 1);
+  refDistance(f, d, L, r);
+  bump(f, a, L.sq, () => f.get(r.q), -1);
+  bump(f, r.j1, L.sq, () => f.get(r.q), 1);
+  addRow(f, d, L, r, a, addr, -1);
+  addRow(f, d, L, r, r.j1, addr, 1);
+}
+
 const P_MAXJ = 6;
 const P_MAXDRIFT = 7;
 const P_SECOND = 8;
+const P_LIST = 9;
 
-function hamerlyBody(d: number, k: number, L: WasmLayout): Body {
-  const f = new Body(9);
+/**
+ * Hamerly's step. With `record` (a helper thread's share) the statistics are left alone and each moved
+ * row is written as (row, old label) to the list at parameter 9, for `replay` on the calling thread.
+ */
+function hamerlyBody(d: number, k: number, L: WasmLayout, record: boolean): Body {
+  const f = new Body(record ? 10 : 9);
   const changed = f.local(I32);
   const a = f.local(I32);
   const u = f.local(F64);
@@ -510,47 +621,63 @@ function hamerlyBody(d: number, k: number, L: WasmLayout): Body {
     f.get(r.plo).get(r.b2).op(F64_SQRT).f64(DOWN).op(F64_MUL).mem(F64_STORE, 3, 0);
     f.get(r.j1).get(a).op(I32_EQ, BR_IF, 0);
     f.get(r.pl).get(r.j1).mem(I32_STORE, 2, 0);
+    if (record) {
+      // list[changed] = (row, a), row = (pl − labels) / 4
+      f.get(changed).i32(8).op(I32_MUL).get(P_LIST).op(I32_ADD).tee(addr);
+      f.get(r.pl).get(P_LABELS).op(I32_SUB).i32(2).op(I32_SHR_U).mem(I32_STORE, 2, 0);
+      f.get(addr).get(a).mem(I32_STORE, 2, 4);
+    } else moveRow(f, d, L, r, a, addr);
     f.get(changed).i32(1).op(I32_ADD).set(changed);
-    bump(f, a, L.counts, () => f.f64(1), -1);
-    bump(f, r.j1, L.counts, () => f.f64(1), 1);
-    refDistance(f, d, L, r);
-    bump(f, a, L.sq, () => f.get(r.q), -1);
-    bump(f, r.j1, L.sq, () => f.get(r.q), 1);
-    addRow(f, d, L, r, a, addr, -1);
-    addRow(f, d, L, r, r.j1, addr, 1);
   });
   f.get(changed);
   return f;
 }
 
-/** The module's bytes: imports memory "m"."memory", exports "first" and "hamerly". */
+/** The functions of a passes module, in export order, with their type index. */
+const EXPORTS = ['first', 'hamerly', 'firstShare', 'hamerlyShare', 'accumulate', 'replay'] as const;
+
+/**
+ * The module's bytes: imports a shared memory "m"."memory" (so a helper thread can work on the same
+ * arrays) and exports the functions in EXPORTS.
+ */
 export function passesModuleBytes(d: number, k: number): Uint8Array {
-  const L = wasmLayout(0, d, k);
+  const L = wasmLayout(0, d, k, 0);
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
-  uleb(types, 2);
+  uleb(types, 3);
   types.push(0x60, 6, I32, I32, I32, I32, I32, I32, 1, F64);
   types.push(0x60, 9, I32, I32, I32, I32, I32, I32, I32, F64, F64, 1, I32);
+  types.push(0x60, 10, I32, I32, I32, I32, I32, I32, I32, F64, F64, I32, 1, I32);
   section(out, 1, types);
   const imports: number[] = [1];
   for (const name of ['m', 'memory']) {
     uleb(imports, name.length);
     imports.push(...Buffer.from(name));
   }
-  imports.push(0x02, 0x00, 0x01);
+  // shared limits: minimum 1 page, maximum 65536 pages (4 GiB)
+  imports.push(0x02, 0x03, 0x01);
+  uleb(imports, 65536);
   section(out, 2, imports);
-  section(out, 3, [2, 0, 1]);
-  const exports: number[] = [2];
-  ['first', 'hamerly'].forEach((name, i) => {
+  section(out, 3, [6, 0, 1, 0, 2, 0, 0]);
+  const exports: number[] = [EXPORTS.length];
+  EXPORTS.forEach((name, i) => {
     uleb(exports, name.length);
     exports.push(...Buffer.from(name), 0x00, i);
   });
   section(out, 7, exports);
-  const code: number[] = [2];
-  for (const body of [firstBody(d, k, L), hamerlyBody(d, k, L)]) {
+  const bodies = [
+    firstBody(d, k, L, true),
+    hamerlyBody(d, k, L, false),
+    firstBody(d, k, L, false),
+    hamerlyBody(d, k, L, true),
+    accumulateBody(d, L),
+    replayBody(d, L),
+  ];
+  const code: number[] = [bodies.length];
+  for (const body of bodies) {
     const bytes = body.encode();
     uleb(code, bytes.length);
-    code.push(...bytes);
+    append(code, bytes);
   }
   section(out, 10, code);
   return Uint8Array.from(out);
@@ -573,43 +700,135 @@ function passesModule(d: number, k: number): object | null {
   return mod;
 }
 
-/**
- * A fresh memory holding this fit's arrays, with the passes bound to it, or null when WebAssembly SIMD is
- * not available or the arrays would not fit in a 32-bit memory (the caller then uses the JavaScript passes).
- */
-export function wasmPasses(n: number, d: number, k: number): WasmPasses | null {
-  const layout = wasmLayout(n, d, k);
-  if (layout.bytes > MAX_BYTES) return null;
-  const mod = passesModule(d, k);
-  if (mod === null || wasmApi === undefined) return null;
-  let memory: WasmMemory;
+interface PassExports {
+  first(data: number, labels: number, upper: number, lower: number, start: number, end: number): number;
+  hamerly(
+    data: number,
+    labels: number,
+    upper: number,
+    lower: number,
+    start: number,
+    end: number,
+    maxDriftJ: number,
+    maxDrift: number,
+    secondDrift: number,
+  ): number;
+  accumulate(data: number, labels: number, upper: number, lower: number, start: number, end: number): number;
+  replay(data: number, labels: number, upper: number, lower: number, list: number, count: number): number;
+}
+
+// One memory for the process, reused by later fits that fit in it: fresh pages cost a page fault each
+// (about half a second per GiB here), so a Lambda's warm invocations and nInit restarts skip that.
+let arena: { memory: WasmMemory; bytes: number } | null = null;
+let instances = new WeakMap<object, PassExports>();
+
+function arenaFor(bytes: number): WasmMemory | null {
+  if (arena !== null && arena.bytes >= bytes) return arena.memory;
+  if (wasmApi === undefined) return null;
+  const pages = Math.ceil(bytes / PAGE);
   try {
-    memory = new wasmApi.Memory({ initial: Math.ceil(layout.bytes / PAGE) });
+    arena = null; // let the old one go before asking for the new one
+    const memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+    arena = { memory, bytes: pages * PAGE };
+    instances = new WeakMap();
+    return memory;
   } catch {
     return null;
   }
-  const exports = new wasmApi.Instance(mod, { m: { memory } }).exports as unknown as {
-    first(a: number, b: number, c: number, e: number, start: number, end: number): number;
-    hamerly(
-      a: number,
-      b: number,
-      c: number,
-      e: number,
-      start: number,
-      end: number,
-      maxDriftJ: number,
-      maxDrift: number,
-      secondDrift: number,
-    ): number;
-  };
-  const { data, labels, upper, lower } = layout;
+}
+
+/**
+ * The passes over `data` (copied into the shared memory), or null when WebAssembly SIMD is not available
+ * or the arrays would not fit in a 32-bit memory (the caller then uses the JavaScript passes). With a
+ * helper thread, blocks of rows are claimed from both ends: this thread takes them from the front and
+ * updates the statistics as it goes; the helper takes them from the back and leaves its statistics to
+ * this thread, which applies them afterwards in row order, so results do not depend on the split.
+ */
+export function wasmPasses(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  block: number,
+  helper: Helper | null,
+): WasmPasses | null {
+  const layout = wasmLayout(n, d, k, block);
+  if (layout.bytes > MAX_BYTES) return null;
+  const mod = passesModule(d, k);
+  if (mod === null || wasmApi === undefined) return null;
+  const memory = arenaFor(layout.bytes);
+  if (memory === null) return null;
+  let ex = instances.get(mod);
+  if (ex === undefined) {
+    ex = new wasmApi.Instance(mod, { m: { memory } }).exports as unknown as PassExports;
+    instances.set(mod, ex);
+  }
+  const exports = ex;
+  new Float64Array(memory.buffer, layout.data, n * d).set(data.subarray(0, n * d));
+  const { labels, upper, lower } = layout;
+  const at = layout.data;
+  const blocks = Math.ceil(n / block);
+  const totals = new Float64Array(memory.buffer, layout.totals, blocks);
+  const blockMoves = new Int32Array(memory.buffer, layout.blockMoves, blocks);
+  const share = helper?.bind(mod, memory, layout, n, block) ?? null;
   return {
-    first: (start, end) => exports.first(data, labels, upper, lower, start, end),
-    hamerly: (start, end, maxDriftJ, maxDrift, secondDrift) =>
-      exports.hamerly(data, labels, upper, lower, start, end, maxDriftJ, maxDrift, secondDrift),
+    first() {
+      const job = share?.start(1, 0, 0, 0) ?? null;
+      const claim = claimer(job, blocks);
+      for (let b = claim(); b >= 0; b = claim()) {
+        const start = b * block;
+        totals[b] = exports.first(at, labels, upper, lower, start, Math.min(n, start + block));
+      }
+      const from = job?.finish() ?? blocks;
+      if (from < blocks) exports.accumulate(at, labels, upper, lower, from * block, n);
+      let total = 0;
+      for (let i = 0; i < blocks; i++) total += totals[i];
+      return total;
+    },
+    hamerly(maxDriftJ, maxDrift, secondDrift) {
+      const job = share?.start(2, maxDriftJ, maxDrift, secondDrift) ?? null;
+      let changed = 0;
+      const claim = claimer(job, blocks);
+      for (let b = claim(); b >= 0; b = claim()) {
+        const start = b * block;
+        const end = Math.min(n, start + block);
+        changed += exports.hamerly(at, labels, upper, lower, start, end, maxDriftJ, maxDrift, secondDrift);
+      }
+      const from = job?.finish() ?? blocks;
+      for (let i = from; i < blocks; i++) {
+        changed += blockMoves[i];
+        if (blockMoves[i] > 0)
+          exports.replay(at, labels, upper, lower, layout.moves + i * block * 8, blockMoves[i]);
+      }
+      return changed;
+    },
     memory,
     layout,
   };
+}
+
+/** Blocks for this thread: from the front, shared with the helper's job when there is one. */
+function claimer(job: HelperJob | null, blocks: number): () => number {
+  if (job !== null) return job.claimFront;
+  let next = 0;
+  return () => (next < blocks ? next++ : -1);
+}
+
+/** A helper thread bound to one fit's memory and layout. */
+export interface Helper {
+  bind(mod: object, memory: WasmMemory, layout: WasmLayout, n: number, block: number): HelperShare | null;
+}
+
+export interface HelperShare {
+  /** Posts a pass (1 first, 2 Hamerly) to the helper; null when it is not ready to take part. */
+  start(kind: 1 | 2, maxDriftJ: number, maxDrift: number, secondDrift: number): HelperJob | null;
+}
+
+export interface HelperJob {
+  /** The next block from the front, or −1 once the two ends have met. */
+  claimFront(): number;
+  /** Waits for the helper's blocks; returns the first block it took (the number of blocks if none). */
+  finish(): number;
 }
 
 /** Copy k×d row-major centroids into the pair layout the passes read. */

@@ -4,6 +4,7 @@
 // by silhouette on a sample with the reason written down in plain words.
 
 import { createRandom, type Random } from '../util/random.js';
+import { kmeansHelper } from './kmeans-pool.js';
 import { type WasmPasses, wasmPasses, writeCentroidPairs } from './kmeans-wasm.js';
 import { silhouetteScore } from './metrics.js';
 
@@ -326,6 +327,9 @@ const MAX_UNROLLED = 2048;
 // Its generated code grows with features × centroids, so very wide shapes stay in JavaScript.
 const WASM_MIN_VALUES = 4096;
 const MAX_WASM_TERMS = 512;
+// A helper thread takes a share of the passes from this many values on (a worker costs about 30 ms of
+// CPU to start, once per process).
+const HELPER_MIN_VALUES = 1 << 20;
 // Up to six centroids' sums fit in registers alongside the row; beyond that, groups of four.
 const kernelGroup = (k: number): number => (k <= 6 ? k : 4);
 
@@ -927,16 +931,12 @@ function lloyd(
   maxIter: number,
   tol: number,
   mode: 'elkan' | 'hamerly' | 'lloyd',
-  engine: 'auto' | 'js' | 'wasm',
+  wasm: WasmPasses | null,
 ): FitState {
   const elkan = mode === 'elkan';
   // The fused passes need the unrolled kernel (d×k not huge) and Hamerly's two bounds; Elkan and the
   // plain reference keep the separate kernel.
   const fused = mode === 'hamerly' && d * k <= MAX_UNROLLED;
-  const wasm =
-    fused && d * k <= MAX_WASM_TERMS && (engine === 'wasm' || (engine === 'auto' && n * d >= WASM_MIN_VALUES))
-      ? wasmPasses(n, d, k)
-      : null;
   const w: Work = {
     d,
     k,
@@ -956,15 +956,18 @@ function lloyd(
 
   const first = fused && wasm === null ? firstPass(d, k) : null;
   const step = fused && wasm === null ? hamerlyPass(d, k) : null;
-  if (wasm !== null) {
-    new Float64Array(wasm.memory.buffer, wasm.layout.data, n * d).set(data.subarray(0, n * d));
-    writeCentroidPairs(wasm.memory, wasm.layout, centroids, d, k);
-  }
   let firstSS = 0;
-  for (let b = 0; b < n; b += BLOCK) {
+  if (wasm !== null) {
+    // the memory is reused by restarts and later fits: start the statistics from zero
+    sums.fill(0);
+    counts.fill(0);
+    w.sq.fill(0);
+    writeCentroidPairs(wasm.memory, wasm.layout, centroids, d, k);
+    firstSS = wasm.first();
+  }
+  for (let b = 0; wasm === null && b < n; b += BLOCK) {
     const end = Math.min(n, b + BLOCK);
-    if (wasm !== null) firstSS += wasm.first(b, end);
-    else if (first !== null)
+    if (first !== null)
       firstSS += first(data, centroids, b, end, w.labels, w.upper, w.lower, sums, counts, w.ref, w.sq);
     else firstSS += firstBlock(data, w, b, end);
   }
@@ -1021,11 +1024,10 @@ function lloyd(
       half[j] = 0.5 * Math.sqrt(m) * (1 - SLACK);
     }
 
-    changed = 0;
-    for (let b = 0; b < n; b += BLOCK) {
+    changed = wasm === null ? 0 : wasm.hamerly(w.maxDriftJ, w.maxDrift, w.secondDrift);
+    for (let b = 0; wasm === null && b < n; b += BLOCK) {
       const end = Math.min(n, b + BLOCK);
-      if (wasm !== null) changed += wasm.hamerly(b, end, w.maxDriftJ, w.maxDrift, w.secondDrift);
-      else if (step !== null) {
+      if (step !== null) {
         changed += step(
           data,
           centroids,
@@ -1166,11 +1168,19 @@ export function kmeans(data: Float64Array, n: number, d: number, options: KMeans
     throw new KMeansInputError(`nInit must be a whole number ≥ 1, got ${nInit}.`);
   }
 
+  const engine = options.engine ?? 'auto';
+  // The rows are copied into WebAssembly memory once for all restarts.
+  const wasm =
+    mode === 'hamerly' &&
+    d * k <= MAX_WASM_TERMS &&
+    (engine === 'wasm' || (engine === 'auto' && n * d >= WASM_MIN_VALUES))
+      ? wasmPasses(data, n, d, k, BLOCK, n * d >= HELPER_MIN_VALUES ? kmeansHelper() : null)
+      : null;
   const random = createRandom(options.seed ?? 1);
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
     const init = options.init ?? kmeansPlusPlus(data, n, d, k, random);
-    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode, options.engine ?? 'auto');
+    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode, wasm);
     const inertia = fit.inertia;
     if (best === null || inertia < best.inertia) {
       best = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type KMeansResult, kmeans, kmeansPlusPlus } from '../../../lib/models/kmeans.js';
+import { kmeansHelper } from '../../../lib/models/kmeans-pool.js';
 import { passesModuleBytes } from '../../../lib/models/kmeans-wasm.js';
 import { createRandom } from '../../../lib/util/random.js';
 
@@ -117,6 +118,24 @@ describe('the WebAssembly passes give bit-identical fits to the JavaScript ones'
       [512, 1],
     ]) {
       expect(wasm.validate(passesModuleBytes(d, k))).toBe(true);
+    }
+  });
+
+  it('with the helper thread taking blocks from the back, fits of several shapes in turn stay identical', async () => {
+    // Prepare: 90,000×12 is above the helper's threshold; give the worker time to start so it takes part
+    const n = 90_000;
+    const d = 12;
+    const data = blobs(n, d, 5, 0.9, 77);
+    kmeansHelper();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Act + Assess: k=5, then k=3 (another module), then k=5 again (rebinding the first one)
+    for (const k of [5, 3, 5]) {
+      const init = kmeansPlusPlus(data, n, d, k, createRandom(k));
+      const fast = kmeans(data, n, d, { k, init, tol: 0, engine: 'wasm' });
+      const js = kmeans(data, n, d, { k, init, tol: 0, engine: 'js' });
+      expectIdentical(fast, js);
+      expect(fast.iterations).toBeGreaterThan(5);
     }
   });
 });
