@@ -42,9 +42,10 @@ export interface KMeansOptions {
    */
   algorithm?: 'elkan' | 'hamerly' | 'lloyd';
   /**
-   * Where Hamerly's passes run: 'auto' (default) uses WebAssembly SIMD for inputs large enough to repay
-   * copying the rows into its memory, JavaScript otherwise; 'js' and 'wasm' force one (results are
-   * bit-identical either way; 'wasm' still falls back to JavaScript where WebAssembly SIMD is missing).
+   * Where Hamerly's passes run: 'auto' (default) uses WebAssembly SIMD from about 4,000 values (rows ×
+   * features) on, with a helper thread from 2^20 values on where there is a second CPU, and JavaScript
+   * below; 'js' and 'wasm' force one. Results are bit-identical either way; 'wasm' still falls back to
+   * JavaScript where WebAssembly SIMD is missing or the rows would not fit in a 32-bit memory.
    */
   engine?: 'auto' | 'js' | 'wasm';
 }
@@ -1057,7 +1058,7 @@ function lloyd(
   // Plain Lloyd's final relabelling does not maintain the statistics; the accelerated paths do.
   if (mode === 'lloyd' && changed > 0) recomputeSums(data, n, w);
   const inertia = inertiaFromStats(w);
-  // A copy, so the WebAssembly memory (the size of the data) can be collected.
+  // A copy: the WebAssembly memory is reused by the next restart or fit.
   const labels = wasm === null ? w.labels : w.labels.slice();
   return { centroids, labels, iterations, converged, inertia };
 }
