@@ -19,7 +19,7 @@ export class KMeansHelperError extends Error {
 const SEQ = 0; // job number, bumped by the caller
 const DONE = 1; // last job the helper finished
 const GEN = 2; // memory/module generation the caller wants
-const READY = 3; // 1 once the helper runs
+const READY = 3; // 1 once the helper runs (for debugging)
 const CLAIM = 4; // (job & 0xff) << 24 | back << 12 | front: blocks claimed from each end
 const KIND = 5;
 const MAXJ = 6;
@@ -64,7 +64,11 @@ for (;;) {
       if (Atomics.compareExchange(ctl, ${CLAIM}, v, (v & ~(0xfff << 12)) | ((back - 1) << 12)) !== v) continue;
       const b = back - 1, start = b * block, end = Math.min(n, start + block);
       if (kind === 1) f64[(totals >> 3) + b] = ex.firstShare(data, labels, upper, lower, start, end);
-      else i32[(blockMoves >> 2) + b] = ex.hamerlyShare(data, labels, upper, lower, start, end, maxJ, maxDrift, second, moves + start * 8);
+      else if (kind === 3) {
+        // touch each page of these rows while the caller copies its own: an atomic add of 0 faults the
+        // page in without changing a byte the caller may be writing next to it
+        for (let p = data + start * maxJ; p < data + end * maxJ; p += 4096) Atomics.add(i32, p >> 2, 0);
+      } else i32[(blockMoves >> 2) + b] = ex.hamerlyShare(data, labels, upper, lower, start, end, maxJ, maxDrift, second, moves + start * 8);
     }
   }
   Atomics.store(ctl, ${DONE}, seen);
@@ -123,7 +127,9 @@ class Pool implements Helper {
     ];
     return {
       start: (kind, maxDriftJ, maxDrift, secondDrift): HelperJob | null => {
-        if (this.broken || Atomics.load(ctl, READY) !== 1) return null;
+        // posted even before the helper runs: one that starts mid-pass joins it, and one that never
+        // claims a block is never waited for
+        if (this.broken) return null;
         ctl[KIND] = kind;
         ctl[MAXJ] = maxDriftJ;
         ctl[ROWS] = n;

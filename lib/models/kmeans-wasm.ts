@@ -764,13 +764,23 @@ export function wasmPasses(
     instances.set(mod, ex);
   }
   const exports = ex;
-  new Float64Array(memory.buffer, layout.data, n * d).set(data.subarray(0, n * d));
   const { labels, upper, lower } = layout;
   const at = layout.data;
   const blocks = Math.ceil(n / block);
   const totals = new Float64Array(memory.buffer, layout.totals, blocks);
   const blockMoves = new Int32Array(memory.buffer, layout.blockMoves, blocks);
   const share = helper?.bind(mod, memory, layout, n, block) ?? null;
+  // Copying the rows in is mostly page faults on fresh memory: the helper faults in pages from the back
+  // while this thread copies from the front, then this thread copies the rest into faulted pages.
+  const rows = new Float64Array(memory.buffer, layout.data, n * d);
+  const copy = share?.start(3, d * 8, 0, 0) ?? null;
+  const claimCopy = claimer(copy, blocks);
+  for (let b = claimCopy(); b >= 0; b = claimCopy()) {
+    const start = b * block * d;
+    rows.set(data.subarray(start, Math.min(n * d, start + block * d)), start);
+  }
+  const copied = copy?.finish() ?? blocks;
+  if (copied < blocks) rows.set(data.subarray(copied * block * d, n * d), copied * block * d);
   return {
     first() {
       const job = share?.start(1, 0, 0, 0) ?? null;
@@ -820,8 +830,11 @@ export interface Helper {
 }
 
 export interface HelperShare {
-  /** Posts a pass (1 first, 2 Hamerly) to the helper; null when it is not ready to take part. */
-  start(kind: 1 | 2, maxDriftJ: number, maxDrift: number, secondDrift: number): HelperJob | null;
+  /**
+   * Posts a job to the helper (1 first pass, 2 Hamerly's step, 3 fault in the pages of its rows' data;
+   * for 3, maxDriftJ carries the bytes per row); null when there is no helper to take part.
+   */
+  start(kind: 1 | 2 | 3, maxDriftJ: number, maxDrift: number, secondDrift: number): HelperJob | null;
 }
 
 export interface HelperJob {
