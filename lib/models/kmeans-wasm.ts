@@ -1,7 +1,8 @@
 // WebAssembly SIMD versions of k-means' two fused full passes (the exhaustive first assignment and
-// Hamerly's step), generated per (features, centroids) shape as a small binary module, no toolchain.
-// Two centroids share one f64x2 vector and every distance is still summed in feature order without
-// fused multiply-add, so results are bit-identical to the generated JavaScript passes in kmeans.ts.
+// Hamerly's step), plus the share a helper thread runs of each, generated per (features, centroids)
+// shape as a small binary module by the writer below, no toolchain. Two centroids share one f64x2
+// vector and every distance is still summed in feature order without fused multiply-add, so results
+// are bit-identical to the generated JavaScript passes in kmeans.ts.
 
 // The project compiles without the DOM library, where WebAssembly's types live: the little used here.
 export interface WasmMemory {
