@@ -4,6 +4,8 @@
 // by silhouette on a sample with the reason written down in plain words.
 
 import { createRandom, type Random } from '../util/random.js';
+import { kmeansHelper } from './kmeans-pool.js';
+import { type WasmPasses, wasmPasses, writeCentroidPairs } from './kmeans-wasm.js';
 import { silhouetteScore } from './metrics.js';
 
 /** Raised when the input cannot be clustered as asked; the message says what to change. */
@@ -39,6 +41,13 @@ export interface KMeansOptions {
    * accelerated ones give the same answer.
    */
   algorithm?: 'elkan' | 'hamerly' | 'lloyd';
+  /**
+   * Where Hamerly's passes run: 'auto' (default) uses WebAssembly SIMD from about 4,000 values (rows ×
+   * features) on, with a helper thread from 2^20 values on where there is a second CPU, and JavaScript
+   * below; 'js' and 'wasm' force one. Results are bit-identical either way; 'wasm' still falls back to
+   * JavaScript where WebAssembly SIMD is missing or the rows would not fit in a 32-bit memory.
+   */
+  engine?: 'auto' | 'js' | 'wasm';
 }
 
 export interface KMeansResult {
@@ -314,6 +323,14 @@ type NearestKernel = (
 const kernels = new Map<string, NearestKernel>();
 // Past this many unrolled terms the generated source stops paying for itself.
 const MAX_UNROLLED = 2048;
+// Below this many values (rows × features) a fit takes well under a millisecond either way, and compiling
+// the module would be most of it; above, WebAssembly is faster even cold (measured from 2,000×12 on).
+// Its generated code grows with features × centroids, so very wide shapes stay in JavaScript.
+const WASM_MIN_VALUES = 4096;
+const MAX_WASM_TERMS = 512;
+// A helper thread takes a share of the passes from this many values on (a worker costs about 30 ms of
+// CPU to start, once per process).
+const HELPER_MIN_VALUES = 1 << 20;
 // Up to six centroids' sums fit in registers alongside the row; beyond that, groups of four.
 const kernelGroup = (k: number): number => (k <= 6 ? k : 4);
 
@@ -915,23 +932,19 @@ function lloyd(
   maxIter: number,
   tol: number,
   mode: 'elkan' | 'hamerly' | 'lloyd',
+  wasm: WasmPasses | null,
 ): FitState {
   const elkan = mode === 'elkan';
+  // The fused passes need the unrolled kernel (d×k not huge) and Hamerly's two bounds; Elkan and the
+  // plain reference keep the separate kernel.
+  const fused = mode === 'hamerly' && d * k <= MAX_UNROLLED;
   const w: Work = {
     d,
     k,
     kernel: nearestKernel(d, k, elkan),
     sc: newScratch(k, elkan),
     centroids: Float64Array.from(init.subarray(0, k * d)),
-    labels: new Int32Array(n),
-    upper: new Float64Array(n),
-    lower: new Float64Array(n),
-    sums: new Float64Array(k * d),
-    counts: new Float64Array(k),
-    ref: Float64Array.from(data.subarray(0, d)),
-    sq: new Float64Array(k),
-    drift: new Float64Array(k),
-    half: new Float64Array(k),
+    ...(wasm === null ? jsArrays(n, d, k) : wasmArrays(wasm, n, d, k)),
     lowerK: new Float64Array(elkan ? n * k : 0),
     pairHalf: new Float64Array(k * k),
     maxDriftJ: 0,
@@ -939,20 +952,25 @@ function lloyd(
     secondDrift: 0,
   };
   const { centroids, sums, counts, drift, half, pairHalf } = w;
+  w.ref.set(data.subarray(0, d));
   const next = new Float64Array(k * d);
 
-  // The fused passes need the unrolled kernel (d×k not huge) and Hamerly's two bounds; Elkan and the
-  // plain reference keep the separate kernel.
-  const fused = mode === 'hamerly' && d * k <= MAX_UNROLLED;
-  const first = fused ? firstPass(d, k) : null;
-  const step = fused ? hamerlyPass(d, k) : null;
+  const first = fused && wasm === null ? firstPass(d, k) : null;
+  const step = fused && wasm === null ? hamerlyPass(d, k) : null;
   let firstSS = 0;
-  for (let b = 0; b < n; b += BLOCK) {
+  if (wasm !== null) {
+    // the memory is reused by restarts and later fits: start the statistics from zero
+    sums.fill(0);
+    counts.fill(0);
+    w.sq.fill(0);
+    writeCentroidPairs(wasm.memory, wasm.layout, centroids, d, k);
+    firstSS = wasm.first();
+  }
+  for (let b = 0; wasm === null && b < n; b += BLOCK) {
     const end = Math.min(n, b + BLOCK);
-    firstSS +=
-      first === null
-        ? firstBlock(data, w, b, end)
-        : first(data, centroids, b, end, w.labels, w.upper, w.lower, sums, counts, w.ref, w.sq);
+    if (first !== null)
+      firstSS += first(data, centroids, b, end, w.labels, w.upper, w.lower, sums, counts, w.ref, w.sq);
+    else firstSS += firstBlock(data, w, b, end);
   }
   if (!Number.isFinite(firstSS)) throwNonFinite(data, n, d);
   const tolAbs = tol * meanVarianceFromFirstPass(n, d, k, firstSS, sums, counts, centroids);
@@ -990,6 +1008,7 @@ function lloyd(
       } else if (dj > w.secondDrift) w.secondDrift = dj;
     }
     centroids.set(next);
+    if (wasm !== null) writeCentroidPairs(wasm.memory, wasm.layout, centroids, d, k);
     const stop = shift <= tolAbs || iterations >= maxIter;
     if (stop) converged = shift <= tolAbs;
 
@@ -1006,8 +1025,8 @@ function lloyd(
       half[j] = 0.5 * Math.sqrt(m) * (1 - SLACK);
     }
 
-    changed = 0;
-    for (let b = 0; b < n; b += BLOCK) {
+    changed = wasm === null ? 0 : wasm.hamerly(w.maxDriftJ, w.maxDrift, w.secondDrift);
+    for (let b = 0; wasm === null && b < n; b += BLOCK) {
       const end = Math.min(n, b + BLOCK);
       if (step !== null) {
         changed += step(
@@ -1039,7 +1058,45 @@ function lloyd(
   // Plain Lloyd's final relabelling does not maintain the statistics; the accelerated paths do.
   if (mode === 'lloyd' && changed > 0) recomputeSums(data, n, w);
   const inertia = inertiaFromStats(w);
-  return { centroids, labels: w.labels, iterations, converged, inertia };
+  // A copy: the WebAssembly memory is reused by the next restart or fit.
+  const labels = wasm === null ? w.labels : w.labels.slice();
+  return { centroids, labels, iterations, converged, inertia };
+}
+
+type RowArrays = Pick<
+  Work,
+  'labels' | 'upper' | 'lower' | 'sums' | 'counts' | 'ref' | 'sq' | 'drift' | 'half'
+>;
+
+function jsArrays(n: number, d: number, k: number): RowArrays {
+  return {
+    labels: new Int32Array(n),
+    upper: new Float64Array(n),
+    lower: new Float64Array(n),
+    sums: new Float64Array(k * d),
+    counts: new Float64Array(k),
+    ref: new Float64Array(d),
+    sq: new Float64Array(k),
+    drift: new Float64Array(k),
+    half: new Float64Array(k),
+  };
+}
+
+/** The same arrays as views on the WebAssembly memory, so every JavaScript step works on them unchanged. */
+function wasmArrays(wasm: WasmPasses, n: number, d: number, k: number): RowArrays {
+  const { buffer } = wasm.memory;
+  const L = wasm.layout;
+  return {
+    labels: new Int32Array(buffer, L.labels, n),
+    upper: new Float64Array(buffer, L.upper, n),
+    lower: new Float64Array(buffer, L.lower, n),
+    sums: new Float64Array(buffer, L.sums, k * d),
+    counts: new Float64Array(buffer, L.counts, k),
+    ref: new Float64Array(buffer, L.ref, d),
+    sq: new Float64Array(buffer, L.sq, k),
+    drift: new Float64Array(buffer, L.drift, k),
+    half: new Float64Array(buffer, L.half, k),
+  };
 }
 
 /**
@@ -1112,11 +1169,19 @@ export function kmeans(data: Float64Array, n: number, d: number, options: KMeans
     throw new KMeansInputError(`nInit must be a whole number ≥ 1, got ${nInit}.`);
   }
 
+  const engine = options.engine ?? 'auto';
+  // The rows are copied into WebAssembly memory once for all restarts.
+  const wasm =
+    mode === 'hamerly' &&
+    d * k <= MAX_WASM_TERMS &&
+    (engine === 'wasm' || (engine === 'auto' && n * d >= WASM_MIN_VALUES))
+      ? wasmPasses(data, n, d, k, BLOCK, n * d >= HELPER_MIN_VALUES ? kmeansHelper() : null)
+      : null;
   const random = createRandom(options.seed ?? 1);
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
     const init = options.init ?? kmeansPlusPlus(data, n, d, k, random);
-    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode);
+    const fit = lloyd(data, n, d, k, init, maxIter, tol, mode, wasm);
     const inertia = fit.inertia;
     if (best === null || inertia < best.inertia) {
       best = {
