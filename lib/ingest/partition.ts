@@ -48,6 +48,48 @@ class Interner {
 }
 
 /**
+ * An Interner over a span of a decoded chunk (the delimited reader's fast path): the shared copy is found
+ * from the characters, so a row's category or channel costs no string at all. Past `limit` distinct
+ * values (not categorical after all) each call returns a new owned string.
+ */
+export class SpanInterner {
+  private readonly keys: (string | undefined)[];
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+  private size = 0;
+  constructor(private readonly limit = 4096) {
+    let capacity = 16;
+    while (capacity < limit * 2) capacity *= 2;
+    this.keys = new Array<string | undefined>(capacity).fill(undefined);
+    this.hashes = new Int32Array(capacity);
+    this.mask = capacity - 1;
+  }
+  get(text: string, start: number, end: number): string {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const n = end - start;
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      const key = this.keys[slot];
+      if (key === undefined) break;
+      if (this.hashes[slot] === h && key.length === n) {
+        let same = true;
+        for (let i = 0; same && i < n; i++) same = key.charCodeAt(i) === text.charCodeAt(start + i);
+        if (same) return key;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const copy = own(text.slice(start, end));
+    if (this.size < this.limit) {
+      this.keys[slot] = copy;
+      this.hashes[slot] = h;
+      this.size++;
+    }
+    return copy;
+  }
+}
+
+/**
  * The 32-bit hash shards are cut from: FNV-1a, then murmur3's finalizer. FNV-1a alone is even in its
  * low bits (what a modulo used) but not in its high ones: sequential ids (C00001, C00002, …) made
  * range shards ±20 % uneven; the finalizer (a bijection) spreads them within sampling noise.

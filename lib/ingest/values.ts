@@ -861,3 +861,77 @@ export function isReturnValues(
   if (status !== undefined && isReturnStatus(status)) return true;
   return false;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The same readings over a span of a decoded chunk (the delimited reader's fast path): no string is made
+// for the field. Each returns NaN for anything but its common case; the caller then slices the field and
+// takes the general parser, so results are the general parser's by construction.
+
+/** plainValue over text[start, end). */
+export function plainSpanValue(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0 || n > 17) return Number.NaN;
+  const negative = text.charCodeAt(start) === 45;
+  let i = negative ? start + 1 : start;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = -1;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= D0 && c <= D9) {
+      mantissa = mantissa * 10 + (c - D0);
+      digits++;
+    } else if (c === 46 && scale < 0) scale = i;
+    else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15) return Number.NaN;
+  const decimals = scale < 0 ? 0 : end - scale - 1;
+  const v = decimals === 0 ? mantissa : mantissa / EXACT_POWERS[decimals];
+  return negative ? -v : v;
+}
+
+/**
+ * An ISO date of the usual export shapes, YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM:SS (both in UTC only: `utc`)
+ * and YYYY-MM-DD[T ]HH:MM:SSZ, over text[start, end): the 'iso' parser's value, or NaN for any other
+ * shape and for an invalid date (the caller then asks the general parser).
+ */
+export function isoSpanMs(text: string, start: number, end: number, utc: boolean): number {
+  const n = end - start;
+  if (n !== 10 && n !== 19 && n !== 20) return Number.NaN;
+  if (n !== 20 && !utc) return Number.NaN;
+  const y = digitsAt(text, start, 4);
+  if (y < 0 || text.charCodeAt(start + 4) !== 45 || text.charCodeAt(start + 7) !== 45) return Number.NaN;
+  const mo = digitsAt(text, start + 5, 2);
+  const d = digitsAt(text, start + 8, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return Number.NaN;
+  if (n === 10) return utcMs(y, mo, d, 0, 0, 0, 0);
+  const sep = text.charCodeAt(start + 10);
+  if (sep !== 32 && sep !== 84 && sep !== 116) return Number.NaN;
+  if (text.charCodeAt(start + 13) !== 58 || text.charCodeAt(start + 16) !== 58) return Number.NaN;
+  const h = digitsAt(text, start + 11, 2);
+  const mi = digitsAt(text, start + 14, 2);
+  const s = digitsAt(text, start + 17, 2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return Number.NaN;
+  if (n === 20) {
+    const z = text.charCodeAt(start + 19);
+    if (z !== 90 && z !== 122) return Number.NaN;
+  }
+  return utcMs(y, mo, d, h, mi, s, 0);
+}
+
+/** Whether String#trim would remove the character (ECMAScript white space and line terminators). */
+export function isTrimmed(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return (
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
