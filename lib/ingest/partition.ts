@@ -13,7 +13,7 @@
 //   audit-NNNN.bin         customerId, then the sensitive columns declared audit-only (never features)
 //   suppressions-NNNN.bin  (run level) customerId, emailSha256, phoneSha256, type 'suppress' | 'erase',
 //                          timestampMs: identifiers hashed, since a suppression often names no customer id
-import { encodeColumns } from '../storage/columnar.js';
+import { type DictColumn, encodeColumns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 
 /** Shard index of parts that belong to the whole run rather than to one shard. */
@@ -30,27 +30,10 @@ function own(text: string): string {
 }
 
 /**
- * One shared copy of each value of a low-cardinality column (category, channel, event type, country):
- * the field a row was read into then dies young instead of being buffered until the part is written,
- * which kept millions of identical strings alive through old-generation collections. Past `limit`
- * distinct values (a column that is not categorical after all) new values are only owned.
- */
-class Interner {
-  private readonly seen = new Map<string, string>();
-  constructor(private readonly limit = 4096) {}
-  get(text: string): string {
-    const known = this.seen.get(text);
-    if (known !== undefined) return known;
-    const copy = own(text);
-    if (this.seen.size < this.limit) this.seen.set(copy, copy);
-    return copy;
-  }
-}
-
-/**
- * An Interner over a span of a decoded chunk (the delimited reader's fast path): the shared copy is found
- * from the characters, so a row's category or channel costs no string at all. Past `limit` distinct
- * values (not categorical after all) each call returns a new owned string.
+ * One shared copy of each value of a low-cardinality column (category, channel, status), found from the
+ * characters of a span of a decoded chunk (the delimited reader's fast path), so a row's category costs
+ * no string at all. Past `limit` distinct values (not categorical after all) each call returns a new
+ * owned string.
  */
 export class SpanInterner {
   private readonly keys: (string | undefined)[];
@@ -114,18 +97,60 @@ export function shardOf(customerId: string, shardCount: number): number {
 
 type NumericKind = 'f64' | 'u8';
 
+/**
+ * A string column of few distinct values (category, channel, a customer's run of rows) built as codes
+ * into its distinct values: each value is kept once (a copy: the field it was read from dies young
+ * instead of being buffered until the part is written), and the part stores it once ('dict' blocks).
+ */
+class DictBuilder {
+  values: string[] = [];
+  codes: Uint32Array;
+  private readonly index = new Map<string, number>();
+  private last = '';
+  private lastCode = -1;
+  constructor(capacity: number) {
+    this.codes = new Uint32Array(capacity);
+  }
+  set(i: number, value: string): void {
+    if (value !== this.last || this.lastCode < 0) {
+      let code = this.index.get(value);
+      if (code === undefined) {
+        code = this.values.length;
+        const copy = own(value);
+        this.values.push(copy);
+        this.index.set(copy, code);
+      }
+      this.last = value;
+      this.lastCode = code;
+    }
+    this.codes[i] = this.lastCode;
+  }
+  grow(capacity: number): void {
+    const codes = new Uint32Array(capacity);
+    codes.set(this.codes);
+    this.codes = codes;
+  }
+  column(rows: number): DictColumn {
+    return { values: this.values, codes: this.codes.subarray(0, rows) };
+  }
+}
+
 /** Column builders for one record type in one shard: strings in arrays, numbers in typed arrays. */
 class ColumnBuffer {
   strings: string[][];
   numbers: (Float64Array | Uint8Array)[];
+  /** the string columns built as dictionaries (by index into stringColumns; others undefined) */
+  dicts: (DictBuilder | undefined)[];
   rows = 0;
   constructor(
     readonly stringColumns: readonly string[],
     readonly numericColumns: readonly (readonly [string, NumericKind])[],
+    private readonly dictColumns: readonly string[] = [],
     private capacity = 1024,
   ) {
     this.strings = stringColumns.map(() => []);
     this.numbers = numericColumns.map(([, kind]) => this.alloc(kind, capacity));
+    this.dicts = stringColumns.map((c) => (dictColumns.includes(c) ? new DictBuilder(capacity) : undefined));
   }
   private alloc(kind: NumericKind, n: number): Float64Array | Uint8Array {
     return kind === 'f64' ? new Float64Array(n) : new Uint8Array(n);
@@ -139,17 +164,21 @@ class ColumnBuffer {
         grown.set(old);
         return grown;
       });
+      for (const d of this.dicts) d?.grow(this.capacity);
     }
     return this.rows++;
   }
   reset(): void {
     this.rows = 0;
     this.strings = this.stringColumns.map(() => []);
+    this.dicts = this.stringColumns.map((c) =>
+      this.dictColumns.includes(c) ? new DictBuilder(this.capacity) : undefined,
+    );
   }
   encode(meta: Record<string, unknown>): Uint8Array {
-    const columns: Record<string, string[] | Float64Array | Uint8Array> = {};
+    const columns: Record<string, string[] | DictColumn | Float64Array | Uint8Array> = {};
     this.stringColumns.forEach((c, j) => {
-      columns[c] = this.strings[j];
+      columns[c] = this.dicts[j]?.column(this.rows) ?? this.strings[j];
     });
     this.numericColumns.forEach(([c], j) => {
       columns[c] = this.numbers[j].slice(0, this.rows);
@@ -221,11 +250,18 @@ export interface PartitionStats {
 interface RecordLayout {
   strings: readonly string[];
   numbers: readonly (readonly [string, NumericKind])[];
+  /** string columns of few distinct values per part, stored as dictionaries */
+  dicts?: readonly string[];
 }
 
 const FIXED_LAYOUTS: Record<string, RecordLayout> = {
-  transactions: { strings: TRANSACTION_STRINGS, numbers: TRANSACTION_NUMBERS },
-  identities: { strings: IDENTITY_STRINGS, numbers: IDENTITY_NUMBERS },
+  transactions: {
+    strings: TRANSACTION_STRINGS,
+    numbers: TRANSACTION_NUMBERS,
+    // a customer's rows mostly come together: the id repeats row after row
+    dicts: ['customerId', 'category', 'channel', 'eventType'],
+  },
+  identities: { strings: IDENTITY_STRINGS, numbers: IDENTITY_NUMBERS, dicts: ['country'] },
   outcomes: {
     strings: ['customerId'],
     numbers: [
@@ -303,10 +339,6 @@ export class ShardPartitioner {
     this.layouts.set(name, { strings, numbers });
   }
 
-  private readonly categories = new Interner();
-  private readonly channels = new Interner();
-  private readonly eventTypes = new Interner();
-  private readonly countries = new Interner();
   /** The last customer id buffered: rows of one customer often come together, so they share one copy. */
   private lastCustomer = '';
   private lastShard = -1;
@@ -324,12 +356,12 @@ export class ShardPartitioner {
     const shard = this.lastShard;
     const buf = this.buffer(shard, 'transactions');
     const i = buf.nextRow();
-    const s = buf.strings;
-    s[0].push(customerId);
-    s[1].push(own(row.orderId));
-    s[2].push(this.categories.get(row.category));
-    s[3].push(this.channels.get(row.channel));
-    s[4].push(this.eventTypes.get(row.eventType));
+    const d = buf.dicts;
+    d[0]!.set(i, customerId);
+    buf.strings[1].push(own(row.orderId));
+    d[2]!.set(i, row.category);
+    d[3]!.set(i, row.channel);
+    d[4]!.set(i, row.eventType);
     const n = buf.numbers;
     n[0][i] = row.timestampMs;
     n[1][i] = row.amount;
@@ -353,7 +385,7 @@ export class ShardPartitioner {
     buf.strings[0].push(customerId);
     buf.strings[1].push(own(row.email));
     buf.strings[2].push(own(row.phone));
-    buf.strings[3].push(this.countries.get(row.country));
+    buf.dicts[3]!.set(i, row.country);
     buf.numbers[0][i] = row.consentEmail;
     buf.numbers[1][i] = row.consentSms;
     buf.numbers[2][i] = row.consentAds;
@@ -403,7 +435,7 @@ export class ShardPartitioner {
     let buf = slots[at];
     if (buf === undefined) {
       const layout = this.layouts.get(name)!;
-      buf = new ColumnBuffer(layout.strings, layout.numbers);
+      buf = new ColumnBuffer(layout.strings, layout.numbers, layout.dicts);
       this.buffers.set(`${shard}/${name}`, buf);
       slots[at] = buf;
     }

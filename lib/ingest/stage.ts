@@ -1042,7 +1042,7 @@ function transactionSpanRow(
     return !isTrimmed(text.charCodeAt(e - 1));
   };
 
-  return (text, starts, ends, line) => {
+  return function spanRow(text, starts, ends, line) {
     const idStart = starts[idAt];
     const idEnd = ends[idAt];
     if (idEnd === idStart || !plain(text, idAt, starts, ends)) return false;
