@@ -13,7 +13,7 @@
 //   audit-NNNN.bin         customerId, then the sensitive columns declared audit-only (never features)
 //   suppressions-NNNN.bin  (run level) customerId, emailSha256, phoneSha256, type 'suppress' | 'erase',
 //                          timestampMs: identifiers hashed, since a suppression often names no customer id
-import { type DictColumn, encodeColumns } from '../storage/columnar.js';
+import { type DictColumn, encodeColumns, type TextColumn } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 
 /** Shard index of parts that belong to the whole run rather than to one shard. */
@@ -47,7 +47,23 @@ export class SpanInterner {
     this.hashes = new Int32Array(capacity);
     this.mask = capacity - 1;
   }
+  /** the last values found, by length and end characters: most lookups stop here, without hashing */
+  private readonly recent: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
   get(text: string, start: number, end: number): string {
+    const n = end - start;
+    if (n === 0) return '';
+    const quick = (n * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1)) & 255;
+    const seen = this.recent[quick];
+    if (seen !== undefined && seen.length === n) {
+      let same = true;
+      for (let i = 0; same && i < n; i++) same = seen.charCodeAt(i) === text.charCodeAt(start + i);
+      if (same) return seen;
+    }
+    const found = this.find(text, start, end);
+    this.recent[quick] = found;
+    return found;
+  }
+  private find(text: string, start: number, end: number): string {
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
     const n = end - start;
@@ -135,22 +151,75 @@ class DictBuilder {
   }
 }
 
+/**
+ * A string column of mostly distinct values (order ids) built as characters: a row given as a span of
+ * the decoded chunk costs no string, and nothing per row is left for the collector to copy and promote.
+ */
+class TextBuilder {
+  units: Uint16Array;
+  offsets: Uint32Array;
+  private length = 0;
+  constructor(capacity: number) {
+    // characters grow by doubling, from a small start: a part's rows are not known in advance
+    this.units = new Uint16Array(8192);
+    this.offsets = new Uint32Array(capacity + 1);
+  }
+  private room(n: number): void {
+    if (this.length + n <= this.units.length) return;
+    const units = new Uint16Array(Math.max(this.units.length * 2, this.length + n));
+    units.set(this.units.subarray(0, this.length));
+    this.units = units;
+  }
+  /** Row i (the next row) is text[start, end). */
+  setSpan(i: number, text: string, start: number, end: number): void {
+    this.room(end - start);
+    const units = this.units;
+    let at = this.length;
+    for (let k = start; k < end; k++) units[at++] = text.charCodeAt(k);
+    this.length = at;
+    this.offsets[i + 1] = at;
+  }
+  setString(i: number, value: string): void {
+    this.setSpan(i, value, 0, value.length);
+  }
+  grow(capacity: number): void {
+    const offsets = new Uint32Array(capacity + 1);
+    offsets.set(this.offsets);
+    this.offsets = offsets;
+  }
+  column(rows: number): TextColumn {
+    return { units: this.units, offsets: this.offsets.subarray(0, rows + 1) };
+  }
+}
+
 /** Column builders for one record type in one shard: strings in arrays, numbers in typed arrays. */
 class ColumnBuffer {
   strings: string[][];
   numbers: (Float64Array | Uint8Array)[];
   /** the string columns built as dictionaries (by index into stringColumns; others undefined) */
-  dicts: (DictBuilder | undefined)[];
+  dicts: (DictBuilder | undefined)[] = [];
+  /** the string columns built as characters (by index into stringColumns; others undefined) */
+  texts: (TextBuilder | undefined)[] = [];
   rows = 0;
   constructor(
     readonly stringColumns: readonly string[],
     readonly numericColumns: readonly (readonly [string, NumericKind])[],
     private readonly dictColumns: readonly string[] = [],
+    private readonly textColumns: readonly string[] = [],
     private capacity = 1024,
   ) {
     this.strings = stringColumns.map(() => []);
     this.numbers = numericColumns.map(([, kind]) => this.alloc(kind, capacity));
-    this.dicts = stringColumns.map((c) => (dictColumns.includes(c) ? new DictBuilder(capacity) : undefined));
+    this.builders();
+  }
+  private builders(): void {
+    const capacity = this.capacity;
+    this.dicts = this.stringColumns.map((c) =>
+      this.dictColumns.includes(c) ? new DictBuilder(capacity) : undefined,
+    );
+    this.texts = this.stringColumns.map((c) =>
+      this.textColumns.includes(c) ? new TextBuilder(capacity) : undefined,
+    );
   }
   private alloc(kind: NumericKind, n: number): Float64Array | Uint8Array {
     return kind === 'f64' ? new Float64Array(n) : new Uint8Array(n);
@@ -165,23 +234,23 @@ class ColumnBuffer {
         return grown;
       });
       for (const d of this.dicts) d?.grow(this.capacity);
+      for (const t of this.texts) t?.grow(this.capacity);
     }
     return this.rows++;
   }
   reset(): void {
     this.rows = 0;
     this.strings = this.stringColumns.map(() => []);
-    this.dicts = this.stringColumns.map((c) =>
-      this.dictColumns.includes(c) ? new DictBuilder(this.capacity) : undefined,
-    );
+    this.builders();
   }
   encode(meta: Record<string, unknown>): Uint8Array {
-    const columns: Record<string, string[] | DictColumn | Float64Array | Uint8Array> = {};
+    const columns: Record<string, string[] | DictColumn | TextColumn | Float64Array | Uint8Array> = {};
     this.stringColumns.forEach((c, j) => {
-      columns[c] = this.dicts[j]?.column(this.rows) ?? this.strings[j];
+      columns[c] = this.dicts[j]?.column(this.rows) ?? this.texts[j]?.column(this.rows) ?? this.strings[j];
     });
+    // views, not copies: encodeColumns copies them into the part before the buffer is reused
     this.numericColumns.forEach(([c], j) => {
-      columns[c] = this.numbers[j].slice(0, this.rows);
+      columns[c] = this.numbers[j].subarray(0, this.rows);
     });
     return encodeColumns(columns, meta);
   }
@@ -252,6 +321,8 @@ interface RecordLayout {
   numbers: readonly (readonly [string, NumericKind])[];
   /** string columns of few distinct values per part, stored as dictionaries */
   dicts?: readonly string[];
+  /** string columns of mostly distinct values, buffered as characters */
+  texts?: readonly string[];
 }
 
 const FIXED_LAYOUTS: Record<string, RecordLayout> = {
@@ -260,6 +331,7 @@ const FIXED_LAYOUTS: Record<string, RecordLayout> = {
     numbers: TRANSACTION_NUMBERS,
     // a customer's rows mostly come together: the id repeats row after row
     dicts: ['customerId', 'category', 'channel', 'eventType'],
+    texts: ['orderId'],
   },
   identities: { strings: IDENTITY_STRINGS, numbers: IDENTITY_NUMBERS, dicts: ['country'] },
   outcomes: {
@@ -351,14 +423,22 @@ export class ShardPartitioner {
     return this.lastCustomer;
   }
 
-  addTransaction(row: TransactionRow): void {
+  /** the transactions buffer of each shard (the byShard entry): looked up once, not per row */
+  private transactionSlots: (ColumnBuffer | undefined)[] | null = null;
+
+  /**
+   * Buffers a transaction. The order id is `row.orderId`, or text[orderStart, orderEnd) when `text` is
+   * given (the delimited reader's fast path, which makes no string for it).
+   */
+  addTransaction(row: TransactionRow, text?: string, orderStart = 0, orderEnd = 0): void {
     const customerId = this.customer(row.customerId);
     const shard = this.lastShard;
-    const buf = this.buffer(shard, 'transactions');
+    const buf = this.transactionSlots?.[shard] ?? this.buffer(shard, 'transactions');
     const i = buf.nextRow();
     const d = buf.dicts;
     d[0]!.set(i, customerId);
-    buf.strings[1].push(own(row.orderId));
+    if (text === undefined) buf.texts[1]!.setString(i, row.orderId);
+    else buf.texts[1]!.setSpan(i, text, orderStart, orderEnd);
     d[2]!.set(i, row.category);
     d[3]!.set(i, row.channel);
     d[4]!.set(i, row.eventType);
@@ -430,12 +510,13 @@ export class ShardPartitioner {
     if (slots === undefined) {
       slots = new Array(this.shardCount + 1);
       this.byShard.set(name, slots);
+      if (name === 'transactions') this.transactionSlots = slots;
     }
     const at = shard === RUN_LEVEL ? this.shardCount : shard;
     let buf = slots[at];
     if (buf === undefined) {
       const layout = this.layouts.get(name)!;
-      buf = new ColumnBuffer(layout.strings, layout.numbers, layout.dicts);
+      buf = new ColumnBuffer(layout.strings, layout.numbers, layout.dicts, layout.texts);
       this.buffers.set(`${shard}/${name}`, buf);
       slots[at] = buf;
     }

@@ -30,7 +30,6 @@ import {
   formulaIssue,
   inferDateFormat,
   inferDecimalSeparator,
-  isCancelledOrderId,
   isoSpanMs,
   isReturnStatus,
   isTrimmed,
@@ -1022,6 +1021,17 @@ function transactionSpanRow(
   );
   const materialised: string[] = new Array(ctx.header.length).fill('');
   let lastId = '';
+  // memos of the last value seen (customer hash, status, event type)
+  let hashedId: string | null = null;
+  let idHashA = 0;
+  let idHashB = 0;
+  let lastStatus: string | null = null;
+  let lastReturned = false;
+  let lastEvent: string | null = null;
+  let lastStored = '';
+  const counts = ctx.report.rows;
+  /** rows accepted + rejected once the last fast row was taken */
+  let settled = -1;
 
   /** A plain number (or any amount the general parser reads) at column k; NaN otherwise. */
   const amountAtColumn = (text: string, k: number, starts: Int32Array, ends: Int32Array): number => {
@@ -1073,14 +1083,30 @@ function transactionSpanRow(
       !plain(text, statusAt, starts, ends)
     )
       return false;
-    const orderId = orderAt < 0 ? '' : text.slice(starts[orderAt], ends[orderAt]);
+    // the order id stays a span: it is hashed, checked and buffered from the text
+    const orderStart = orderAt < 0 ? 0 : starts[orderAt];
+    const orderEnd = orderAt < 0 ? 0 : ends[orderAt];
+    // shared copies: the same value is the same string, so the memos below compare pointers
     const status = statusAt < 0 ? '' : statuses.get(text, starts[statusAt], ends[statusAt]);
-    let returned = returnStatuses.get(status);
-    if (returned === undefined) {
-      returned = isReturnStatus(status);
-      returnStatuses.set(status, returned);
+    if (status !== lastStatus) {
+      let known = returnStatuses.get(status);
+      if (known === undefined) {
+        known = isReturnStatus(status);
+        returnStatuses.set(status, known);
+      }
+      lastStatus = status;
+      lastReturned = known;
     }
-    const isReturn = quantity < 0 || amount < 0 || isCancelledOrderId(orderId) || returned;
+    const returned = lastReturned;
+    const isReturn =
+      quantity < 0 ||
+      amount < 0 ||
+      // isCancelledOrderId on the span: 'C536379' marks a cancellation
+      (orderEnd - orderStart > 1 &&
+        (text.charCodeAt(orderStart) | 32) === 99 &&
+        text.charCodeAt(orderStart + 1) >= 48 &&
+        text.charCodeAt(orderStart + 1) <= 57) ||
+      returned;
     if (isReturn && amount > 0) amount = -amount;
     // one string per customer run: rows of a customer usually come together
     let customerId = lastId;
@@ -1092,10 +1118,15 @@ function transactionSpanRow(
     if (dedupe !== null || fingerprint) {
       const ps = productAt < 0 ? 0 : starts[productAt];
       const pe = productAt < 0 ? 0 : ends[productAt];
-      let a = hashPart(customerId, 0x811c9dc5);
-      let b = hashPart(customerId, 0x5bd1e995);
-      a = hashPart(orderId, mixNumber(a, ts));
-      b = hashPart(orderId, mixNumber(b, ts));
+      if (customerId !== hashedId) {
+        hashedId = customerId;
+        idHashA = hashPart(customerId, 0x811c9dc5);
+        idHashB = hashPart(customerId, 0x5bd1e995);
+      }
+      let a = idHashA;
+      let b = idHashB;
+      a = hashSpan(text, orderStart, orderEnd, mixNumber(a, ts));
+      b = hashSpan(text, orderStart, orderEnd, mixNumber(b, ts));
       a = mixNumber(hashSpan(text, ps, pe, mixNumber(a, amount)), quantity);
       b = mixNumber(hashSpan(text, ps, pe, mixNumber(b, amount)), quantity);
       if (fingerprint) {
@@ -1105,13 +1136,18 @@ function transactionSpanRow(
     }
     lastId = customerId;
     const eventType = eventAt < 0 ? '' : events.get(text, starts[eventAt], ends[eventAt]);
-    let stored = eventTypes.get(eventType);
-    if (stored === undefined) {
-      stored = PURCHASE_EVENT.test(eventType) ? '' : eventType.toLowerCase();
-      eventTypes.set(eventType, stored);
+    if (eventType !== lastEvent) {
+      let known = eventTypes.get(eventType);
+      if (known === undefined) {
+        known = PURCHASE_EVENT.test(eventType) ? '' : eventType.toLowerCase();
+        eventTypes.set(eventType, known);
+      }
+      lastEvent = eventType;
+      lastStored = known;
     }
+    const stored = lastStored;
     row.customerId = customerId;
-    row.orderId = orderId;
+    row.orderId = '';
     row.category = categoryAt < 0 ? '' : categories.get(text, starts[categoryAt], ends[categoryAt]);
     row.channel = channelAt < 0 ? '' : channels.get(text, starts[channelAt], ends[channelAt]);
     row.eventType = stored;
@@ -1120,12 +1156,15 @@ function transactionSpanRow(
     row.quantity = Number.isNaN(quantity) ? Number.NaN : Math.abs(quantity);
     row.discount = discountAt < 0 ? Number.NaN : Math.abs(discount);
     row.isReturn = isReturn ? 1 : 0;
-    ctx.shared.partitioner.addTransaction(row);
-    if (identities !== null && !identities.known(customerId)) {
+    ctx.shared.partitioner.addTransaction(row, text, orderStart, orderEnd);
+    // the previous row read was this customer's, taken here: its identity is known (written or cached)
+    const counted = counts.accepted + counts.rejected;
+    if (identities !== null && !(same && counted === settled) && !identities.known(customerId)) {
       for (const k of identityColumns) materialised[k] = text.slice(starts[k], ends[k]);
       identities(materialised, customerId);
     }
     ctx.accept();
+    settled = counted + 1;
     fastPathTaken++;
     return true;
   };

@@ -15,6 +15,17 @@ export interface DictColumn {
   codes: Uint32Array;
 }
 
+/**
+ * A string column given as its UTF-16 code units end to end and where each value starts (offsets[i] to
+ * offsets[i + 1] is row i): what a writer that copies characters instead of making a string per row
+ * hands over. Encoded exactly as the string[] of those values ('str').
+ */
+export interface TextColumn {
+  units: Uint16Array;
+  /** rows + 1 offsets into units */
+  offsets: Uint32Array;
+}
+
 const MAGIC = 0x41534331; // "ASC1"
 type Kind = 'f64' | 'i32' | 'u32' | 'u8' | 'str' | 'dict';
 
@@ -42,12 +53,19 @@ export class ShardFormatError extends Error {
   }
 }
 
-function isDict(column: Column | DictColumn): column is DictColumn {
+type EncodableColumn = Column | DictColumn | TextColumn;
+
+function isDict(column: EncodableColumn): column is DictColumn {
   return (column as DictColumn).codes !== undefined;
 }
 
-function kindOf(column: Column | DictColumn): Kind {
+function isText(column: EncodableColumn): column is TextColumn {
+  return (column as TextColumn).units !== undefined;
+}
+
+function kindOf(column: EncodableColumn): Kind {
   if (isDict(column)) return 'dict';
+  if (isText(column)) return 'str';
   if (Array.isArray(column)) return 'str';
   if (column instanceof Float64Array) return 'f64';
   if (column instanceof Int32Array) return 'i32';
@@ -59,8 +77,24 @@ const align8 = (n: number): number => (n + 7) & ~7;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const lengthOf = (column: Column | DictColumn): number =>
-  isDict(column) ? column.codes.length : column.length;
+const lengthOf = (column: EncodableColumn): number =>
+  isDict(column) ? column.codes.length : isText(column) ? column.offsets.length - 1 : column.length;
+
+const utf16 = new TextDecoder('utf-16le');
+
+/** A 'str' payload from code units: ASCII is copied byte for byte, anything else goes through a string. */
+function textPayload(column: TextColumn): Uint8Array {
+  const rows = column.offsets.length - 1;
+  const units = column.units.subarray(0, column.offsets[rows]);
+  let ascii = true;
+  for (let i = 0; ascii && i < units.length; i++) ascii = units[i] < 0x80;
+  const text = ascii ? Uint8Array.from(units) : encoder.encode(utf16.decode(units));
+  const offsetBytes = align8(column.offsets.byteLength);
+  const payload = new Uint8Array(offsetBytes + text.byteLength);
+  payload.set(new Uint8Array(column.offsets.buffer, column.offsets.byteOffset, column.offsets.byteLength), 0);
+  payload.set(text, offsetBytes);
+  return payload;
+}
 
 /** A 'str' payload: offsets (UTF-16 code units of the joined text), then the UTF-8 text. */
 function stringPayload(strings: readonly string[]): Uint8Array {
@@ -81,7 +115,7 @@ function stringPayload(strings: readonly string[]): Uint8Array {
 
 /** Encodes columns (all of equal length) and free-form metadata into one buffer. */
 export function encodeColumns(
-  columns: Record<string, Column | DictColumn>,
+  columns: Record<string, EncodableColumn>,
   meta: Record<string, unknown> = {},
 ): Uint8Array {
   const names = Object.keys(columns);
@@ -114,7 +148,8 @@ export function encodeColumns(
       payloads.push(payload);
       continue;
     }
-    if (kind === 'str') payload = stringPayload(column as string[]);
+    if (isText(column)) payload = textPayload(column);
+    else if (kind === 'str') payload = stringPayload(column as string[]);
     else {
       const typed = column as Exclude<Column, string[]>;
       payload = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
