@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/schema.js';
 import { ingestRange, mergeRanges, type PlanSource, planIngest } from '../../../lib/ingest/ranges.js';
 import { fastPathRows, ingestSources, setFastPath } from '../../../lib/ingest/stage.js';
+import { isoSpanMs, makeDateParser, parseAmount, plainSpanValue } from '../../../lib/ingest/values.js';
 import { decodeColumns } from '../../../lib/storage/columnar.js';
 import { createRandom } from '../../../lib/util/random.js';
 
@@ -277,5 +278,56 @@ describe('span fast path', () => {
     expect(fast.report.files[0].flaggedByCode['formula-like-value']).toBeGreaterThan(10);
     expect(taken).toBeGreaterThan(0.5 * general.report.rows.read);
     expect(taken).toBeLessThan(0.9 * general.report.rows.read);
+  });
+});
+
+describe('span readers', () => {
+  it('read an ISO date as the iso parser does, or give way (NaN) to it', () => {
+    // Prepare: valid and broken dates of the fast shapes and others, inside a longer text
+    const random = createRandom(7);
+    const iso = makeDateParser('iso');
+    const alphabet = '0123456789-:TtZz +.';
+    const samples = ['2024-02-29', '2023-02-29', '2024-12-31T23:59:59Z', '0099-01-01', '2024-11-29 06:29:25'];
+    for (let i = 0; i < 20_000; i++) {
+      const base = `${1900 + random.int(200)}-${String(random.int(14)).padStart(2, '0')}-${String(random.int(33)).padStart(2, '0')}T${String(random.int(26)).padStart(2, '0')}:${String(random.int(62)).padStart(2, '0')}:${String(random.int(62)).padStart(2, '0')}Z`;
+      const chars = [...base.slice(0, [10, 19, 20][random.int(3)])];
+      if (random.next() < 0.3) chars[random.int(chars.length)] = alphabet[random.int(alphabet.length)];
+      samples.push(chars.join(''));
+    }
+    for (const sample of samples) {
+      const text = `x,${sample},y`;
+      for (const utc of [true, false]) {
+        // Act
+        const fast = isoSpanMs(text, 2, 2 + sample.length, utc);
+
+        // Assess: the same value whenever it answers; it answers for every valid UTC date of its shapes
+        if (!Number.isNaN(fast)) expect(fast).toBe(iso(sample));
+        else if (
+          utc &&
+          !Number.isNaN(iso(sample)) &&
+          /^\d{4}-\d\d-\d\d([Tt ]\d\d:\d\d:\d\d[Zz]?)?$/.test(sample)
+        )
+          expect.unreachable(`declined ${sample}`);
+      }
+    }
+  });
+
+  it('read a plain number as parseAmount does, or give way (NaN) to it', () => {
+    const random = createRandom(8);
+    const alphabet = '0123456789.-,+ e';
+    for (let i = 0; i < 20_000; i++) {
+      // Prepare
+      const length = 1 + random.int(19);
+      let sample = '';
+      for (let k = 0; k < length; k++)
+        sample += alphabet[random.int(random.next() < 0.8 ? 11 : alphabet.length)];
+      const text = `a,${sample},b`;
+
+      // Act
+      const fast = plainSpanValue(text, 2, 2 + sample.length);
+
+      // Assess
+      if (!Number.isNaN(fast)) expect(Object.is(fast, parseAmount(sample))).toBe(true);
+    }
   });
 });
