@@ -262,6 +262,10 @@ export class DelimitedTokenizer {
               this.suspend(text, recordStart, recordLine, false);
               return;
             }
+            // the empty last field of a final line that ends in a delimiter
+            if (nf >= starts.length) [starts, ends] = this.grow();
+            starts[nf] = pos;
+            ends[nf] = pos;
             fields[nf++] = '';
             complete = true;
             break;
