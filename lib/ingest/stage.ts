@@ -1052,6 +1052,10 @@ function transactionSpanRow(
     return !isTrimmed(text.charCodeAt(e - 1));
   };
 
+  const textColumns = Int32Array.from(
+    [orderAt, productAt, categoryAt, channelAt, eventAt, statusAt].filter((k) => k >= 0),
+  );
+
   return function spanRow(text, starts, ends, line) {
     const idStart = starts[idAt];
     const idEnd = ends[idAt];
@@ -1074,15 +1078,16 @@ function transactionSpanRow(
       discount = amountAtColumn(text, discountAt, starts, ends);
       if (Number.isNaN(discount)) return false;
     }
-    if (
-      !plain(text, orderAt, starts, ends) ||
-      !plain(text, productAt, starts, ends) ||
-      !plain(text, categoryAt, starts, ends) ||
-      !plain(text, channelAt, starts, ends) ||
-      !plain(text, eventAt, starts, ends) ||
-      !plain(text, statusAt, starts, ends)
-    )
-      return false;
+    // the text columns, checked in one loop (no call per column)
+    for (let j = 0; j < textColumns.length; j++) {
+      const k = textColumns[j];
+      const s = starts[k];
+      const e = ends[k];
+      if (e === s) continue;
+      const c = text.charCodeAt(s);
+      if (c === 61 || c === 64 || c === 43 || c === 45 || isTrimmed(c) || isTrimmed(text.charCodeAt(e - 1)))
+        return false;
+    }
     // the order id stays a span: it is hashed, checked and buffered from the text
     const orderStart = orderAt < 0 ? 0 : starts[orderAt];
     const orderEnd = orderAt < 0 ? 0 : ends[orderAt];
