@@ -13,7 +13,7 @@
 //   audit-NNNN.bin         customerId, then the sensitive columns declared audit-only (never features)
 //   suppressions-NNNN.bin  (run level) customerId, emailSha256, phoneSha256, type 'suppress' | 'erase',
 //                          timestampMs: identifiers hashed, since a suppression often names no customer id
-import { encodeColumns } from '../storage/columnar.js';
+import { type DictColumn, encodeColumns, type TextColumn } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 
 /** Shard index of parts that belong to the whole run rather than to one shard. */
@@ -30,19 +30,60 @@ function own(text: string): string {
 }
 
 /**
- * One shared copy of each value of a low-cardinality column (category, channel, event type, country):
- * the field a row was read into then dies young instead of being buffered until the part is written,
- * which kept millions of identical strings alive through old-generation collections. Past `limit`
- * distinct values (a column that is not categorical after all) new values are only owned.
+ * One shared copy of each value of a low-cardinality column (category, channel, status), found from the
+ * characters of a span of a decoded chunk (the delimited reader's fast path), so a row's category costs
+ * no string at all. Past `limit` distinct values (not categorical after all) each call returns a new
+ * owned string.
  */
-class Interner {
-  private readonly seen = new Map<string, string>();
-  constructor(private readonly limit = 4096) {}
-  get(text: string): string {
-    const known = this.seen.get(text);
-    if (known !== undefined) return known;
-    const copy = own(text);
-    if (this.seen.size < this.limit) this.seen.set(copy, copy);
+export class SpanInterner {
+  private readonly keys: (string | undefined)[];
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+  private size = 0;
+  constructor(private readonly limit = 4096) {
+    let capacity = 16;
+    while (capacity < limit * 2) capacity *= 2;
+    this.keys = new Array<string | undefined>(capacity).fill(undefined);
+    this.hashes = new Int32Array(capacity);
+    this.mask = capacity - 1;
+  }
+  /** the last values found, by length and end characters: most lookups stop here, without hashing */
+  private readonly recent: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
+  get(text: string, start: number, end: number): string {
+    const n = end - start;
+    if (n === 0) return '';
+    const quick = (n * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1)) & 255;
+    const seen = this.recent[quick];
+    if (seen !== undefined && seen.length === n) {
+      let same = true;
+      for (let i = 0; same && i < n; i++) same = seen.charCodeAt(i) === text.charCodeAt(start + i);
+      if (same) return seen;
+    }
+    const found = this.find(text, start, end);
+    this.recent[quick] = found;
+    return found;
+  }
+  private find(text: string, start: number, end: number): string {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const n = end - start;
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      const key = this.keys[slot];
+      if (key === undefined) break;
+      if (this.hashes[slot] === h && key.length === n) {
+        let same = true;
+        for (let i = 0; same && i < n; i++) same = key.charCodeAt(i) === text.charCodeAt(start + i);
+        if (same) return key;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const copy = own(text.slice(start, end));
+    if (this.size < this.limit) {
+      this.keys[slot] = copy;
+      this.hashes[slot] = h;
+      this.size++;
+    }
     return copy;
   }
 }
@@ -72,18 +113,113 @@ export function shardOf(customerId: string, shardCount: number): number {
 
 type NumericKind = 'f64' | 'u8';
 
+/**
+ * A string column of few distinct values (category, channel, a customer's run of rows) built as codes
+ * into its distinct values: each value is kept once (a copy: the field it was read from dies young
+ * instead of being buffered until the part is written), and the part stores it once ('dict' blocks).
+ */
+class DictBuilder {
+  values: string[] = [];
+  codes: Uint32Array;
+  private readonly index = new Map<string, number>();
+  private last = '';
+  private lastCode = -1;
+  constructor(capacity: number) {
+    this.codes = new Uint32Array(capacity);
+  }
+  set(i: number, value: string): void {
+    if (value !== this.last || this.lastCode < 0) {
+      let code = this.index.get(value);
+      if (code === undefined) {
+        code = this.values.length;
+        const copy = own(value);
+        this.values.push(copy);
+        this.index.set(copy, code);
+      }
+      this.last = value;
+      this.lastCode = code;
+    }
+    this.codes[i] = this.lastCode;
+  }
+  grow(capacity: number): void {
+    const codes = new Uint32Array(capacity);
+    codes.set(this.codes);
+    this.codes = codes;
+  }
+  column(rows: number): DictColumn {
+    return { values: this.values, codes: this.codes.subarray(0, rows) };
+  }
+}
+
+/**
+ * A string column of mostly distinct values (order ids) built as characters: a row given as a span of
+ * the decoded chunk costs no string, and nothing per row is left for the collector to copy and promote.
+ */
+class TextBuilder {
+  units: Uint16Array;
+  offsets: Uint32Array;
+  private length = 0;
+  constructor(capacity: number) {
+    // characters grow by doubling, from a small start: a part's rows are not known in advance
+    this.units = new Uint16Array(8192);
+    this.offsets = new Uint32Array(capacity + 1);
+  }
+  private room(n: number): void {
+    if (this.length + n <= this.units.length) return;
+    const units = new Uint16Array(Math.max(this.units.length * 2, this.length + n));
+    units.set(this.units.subarray(0, this.length));
+    this.units = units;
+  }
+  /** Row i (the next row) is text[start, end). */
+  setSpan(i: number, text: string, start: number, end: number): void {
+    this.room(end - start);
+    const units = this.units;
+    let at = this.length;
+    for (let k = start; k < end; k++) units[at++] = text.charCodeAt(k);
+    this.length = at;
+    this.offsets[i + 1] = at;
+  }
+  setString(i: number, value: string): void {
+    this.setSpan(i, value, 0, value.length);
+  }
+  grow(capacity: number): void {
+    const offsets = new Uint32Array(capacity + 1);
+    offsets.set(this.offsets);
+    this.offsets = offsets;
+  }
+  column(rows: number): TextColumn {
+    return { units: this.units, offsets: this.offsets.subarray(0, rows + 1) };
+  }
+}
+
 /** Column builders for one record type in one shard: strings in arrays, numbers in typed arrays. */
 class ColumnBuffer {
   strings: string[][];
   numbers: (Float64Array | Uint8Array)[];
+  /** the string columns built as dictionaries (by index into stringColumns; others undefined) */
+  dicts: (DictBuilder | undefined)[] = [];
+  /** the string columns built as characters (by index into stringColumns; others undefined) */
+  texts: (TextBuilder | undefined)[] = [];
   rows = 0;
   constructor(
     readonly stringColumns: readonly string[],
     readonly numericColumns: readonly (readonly [string, NumericKind])[],
+    private readonly dictColumns: readonly string[] = [],
+    private readonly textColumns: readonly string[] = [],
     private capacity = 1024,
   ) {
     this.strings = stringColumns.map(() => []);
     this.numbers = numericColumns.map(([, kind]) => this.alloc(kind, capacity));
+    this.builders();
+  }
+  private builders(): void {
+    const capacity = this.capacity;
+    this.dicts = this.stringColumns.map((c) =>
+      this.dictColumns.includes(c) ? new DictBuilder(capacity) : undefined,
+    );
+    this.texts = this.stringColumns.map((c) =>
+      this.textColumns.includes(c) ? new TextBuilder(capacity) : undefined,
+    );
   }
   private alloc(kind: NumericKind, n: number): Float64Array | Uint8Array {
     return kind === 'f64' ? new Float64Array(n) : new Uint8Array(n);
@@ -97,20 +233,24 @@ class ColumnBuffer {
         grown.set(old);
         return grown;
       });
+      for (const d of this.dicts) d?.grow(this.capacity);
+      for (const t of this.texts) t?.grow(this.capacity);
     }
     return this.rows++;
   }
   reset(): void {
     this.rows = 0;
     this.strings = this.stringColumns.map(() => []);
+    this.builders();
   }
   encode(meta: Record<string, unknown>): Uint8Array {
-    const columns: Record<string, string[] | Float64Array | Uint8Array> = {};
+    const columns: Record<string, string[] | DictColumn | TextColumn | Float64Array | Uint8Array> = {};
     this.stringColumns.forEach((c, j) => {
-      columns[c] = this.strings[j];
+      columns[c] = this.dicts[j]?.column(this.rows) ?? this.texts[j]?.column(this.rows) ?? this.strings[j];
     });
+    // views, not copies: encodeColumns copies them into the part before the buffer is reused
     this.numericColumns.forEach(([c], j) => {
-      columns[c] = this.numbers[j].slice(0, this.rows);
+      columns[c] = this.numbers[j].subarray(0, this.rows);
     });
     return encodeColumns(columns, meta);
   }
@@ -179,11 +319,21 @@ export interface PartitionStats {
 interface RecordLayout {
   strings: readonly string[];
   numbers: readonly (readonly [string, NumericKind])[];
+  /** string columns of few distinct values per part, stored as dictionaries */
+  dicts?: readonly string[];
+  /** string columns of mostly distinct values, buffered as characters */
+  texts?: readonly string[];
 }
 
 const FIXED_LAYOUTS: Record<string, RecordLayout> = {
-  transactions: { strings: TRANSACTION_STRINGS, numbers: TRANSACTION_NUMBERS },
-  identities: { strings: IDENTITY_STRINGS, numbers: IDENTITY_NUMBERS },
+  transactions: {
+    strings: TRANSACTION_STRINGS,
+    numbers: TRANSACTION_NUMBERS,
+    // a customer's rows mostly come together: the id repeats row after row
+    dicts: ['customerId', 'category', 'channel', 'eventType'],
+    texts: ['orderId'],
+  },
+  identities: { strings: IDENTITY_STRINGS, numbers: IDENTITY_NUMBERS, dicts: ['country'] },
   outcomes: {
     strings: ['customerId'],
     numbers: [
@@ -261,10 +411,6 @@ export class ShardPartitioner {
     this.layouts.set(name, { strings, numbers });
   }
 
-  private readonly categories = new Interner();
-  private readonly channels = new Interner();
-  private readonly eventTypes = new Interner();
-  private readonly countries = new Interner();
   /** The last customer id buffered: rows of one customer often come together, so they share one copy. */
   private lastCustomer = '';
   private lastShard = -1;
@@ -277,17 +423,25 @@ export class ShardPartitioner {
     return this.lastCustomer;
   }
 
-  addTransaction(row: TransactionRow): void {
+  /** the transactions buffer of each shard (the byShard entry): looked up once, not per row */
+  private transactionSlots: (ColumnBuffer | undefined)[] | null = null;
+
+  /**
+   * Buffers a transaction. The order id is `row.orderId`, or text[orderStart, orderEnd) when `text` is
+   * given (the delimited reader's fast path, which makes no string for it).
+   */
+  addTransaction(row: TransactionRow, text?: string, orderStart = 0, orderEnd = 0): void {
     const customerId = this.customer(row.customerId);
     const shard = this.lastShard;
-    const buf = this.buffer(shard, 'transactions');
+    const buf = this.transactionSlots?.[shard] ?? this.buffer(shard, 'transactions');
     const i = buf.nextRow();
-    const s = buf.strings;
-    s[0].push(customerId);
-    s[1].push(own(row.orderId));
-    s[2].push(this.categories.get(row.category));
-    s[3].push(this.channels.get(row.channel));
-    s[4].push(this.eventTypes.get(row.eventType));
+    const d = buf.dicts;
+    d[0]!.set(i, customerId);
+    if (text === undefined) buf.texts[1]!.setString(i, row.orderId);
+    else buf.texts[1]!.setSpan(i, text, orderStart, orderEnd);
+    d[2]!.set(i, row.category);
+    d[3]!.set(i, row.channel);
+    d[4]!.set(i, row.eventType);
     const n = buf.numbers;
     n[0][i] = row.timestampMs;
     n[1][i] = row.amount;
@@ -311,7 +465,7 @@ export class ShardPartitioner {
     buf.strings[0].push(customerId);
     buf.strings[1].push(own(row.email));
     buf.strings[2].push(own(row.phone));
-    buf.strings[3].push(this.countries.get(row.country));
+    buf.dicts[3]!.set(i, row.country);
     buf.numbers[0][i] = row.consentEmail;
     buf.numbers[1][i] = row.consentSms;
     buf.numbers[2][i] = row.consentAds;
@@ -356,12 +510,13 @@ export class ShardPartitioner {
     if (slots === undefined) {
       slots = new Array(this.shardCount + 1);
       this.byShard.set(name, slots);
+      if (name === 'transactions') this.transactionSlots = slots;
     }
     const at = shard === RUN_LEVEL ? this.shardCount : shard;
     let buf = slots[at];
     if (buf === undefined) {
       const layout = this.layouts.get(name)!;
-      buf = new ColumnBuffer(layout.strings, layout.numbers);
+      buf = new ColumnBuffer(layout.strings, layout.numbers, layout.dicts, layout.texts);
       this.buffers.set(`${shard}/${name}`, buf);
       slots[at] = buf;
     }

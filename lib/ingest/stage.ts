@@ -19,6 +19,7 @@ import {
   type PartWriter,
   RUN_LEVEL,
   ShardPartitioner,
+  SpanInterner,
   shardOf,
   type TransactionRow,
 } from './partition.js';
@@ -29,8 +30,13 @@ import {
   formulaIssue,
   inferDateFormat,
   inferDecimalSeparator,
+  isoSpanMs,
+  isReturnStatus,
+  isTrimmed,
   looksLikeFormula,
   makeDateParser,
+  parseAmount,
+  plainSpanValue,
 } from './values.js';
 
 export interface IngestSource {
@@ -226,6 +232,8 @@ export interface SharedState {
 }
 
 type RowHandler = (fields: readonly string[], line: number) => void;
+/** A row as spans of the decoded text (TableVisitor.spans): true once taken, false to go the general way. */
+type SpanRowHandler = (text: string, starts: Int32Array, ends: Int32Array, line: number) => boolean;
 
 /** What a row handler needs besides the row: where to put results and how to report. */
 interface FileContext {
@@ -249,6 +257,8 @@ interface FileContext {
   preset: boolean;
   /** a customers file's label column (and outcome date column): outcomes, never attributes */
   label?: LabelColumn;
+  /** the fast path for rows given as spans, set by a row handler that has one */
+  spanRow?: SpanRowHandler;
 }
 
 interface LabelColumn {
@@ -386,6 +396,7 @@ export async function ingestOne(
 
   let ctx: FileContext | null = null;
   let handleRow: RowHandler | null = null;
+  let spanRow: SpanRowHandler | null = null;
   // rows held back until date format and decimal separator are inferred from a sample of the file
   let pendingRows: { fields: string[]; line: number }[] | null = [];
   const planning = mode.kind === 'plan';
@@ -395,6 +406,7 @@ export async function ingestOne(
     const held = pendingRows ?? [];
     pendingRows = null;
     handleRow = makeRowHandler(ctx, held);
+    if (!planning && fastPathEnabled) spanRow = ctx.spanRow ?? null;
     // the plan only wants the decisions; the rows are read again by the ranges
     if (!planning) for (const r of held) handleRow(r.fields, r.line);
   };
@@ -478,6 +490,9 @@ export async function ingestOne(
             decide();
             if (planning) throw HEAD_READ;
           }
+        },
+        spans(text, starts, ends, line) {
+          return spanRow?.(text, starts, ends, line) === true;
         },
         issue(issue) {
           reject(issue);
@@ -833,10 +848,12 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
           );
     ctx.decisions.decimal = decimal;
   }
+  const dateFormat = dateFormatFor(ctx, f.timestamp, sample);
+  const timeZone = settings?.timeZone ?? 'UTC';
   const parse = makeTransactionParser(mapping, {
     file,
-    dateFormat: dateFormatFor(ctx, f.timestamp, sample),
-    timeZone: settings?.timeZone ?? 'UTC',
+    dateFormat,
+    timeZone,
     decimal,
     header,
     onFormula: ctx.flag,
@@ -870,6 +887,18 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
   const amountAt = f.amount;
   let shadow: string[] | null = null;
   const audit = auditWriter(ctx);
+  if (!byEmail && audit === null && amountAt !== undefined && decimal !== ',' && f.timestamp !== undefined)
+    ctx.spanRow = transactionSpanRow(ctx, {
+      parseDate: makeDateParser(dateFormat, { timeZone }),
+      iso: dateFormat === 'iso',
+      utc: timeZone === 'UTC' || timeZone === 'Etc/UTC',
+      decimal,
+      row,
+      dedupe,
+      fingerprint,
+      originBase,
+      identities,
+    });
 
   return (fields, line) => {
     let input = fields;
@@ -945,11 +974,225 @@ function transactionHandler(ctx: FileContext, sample: readonly { fields: string[
 }
 
 /**
+ * The transaction handler's fast path, for rows given as spans (unquoted delimited rows): the usual row
+ * (an id, a plain date, plain numbers, text without surrounding blanks or formula signs, no repeat) is
+ * typed straight from the text, with one string for the order id and shared copies of the categorical
+ * values. Any other row is declined before anything is changed, and the general handler reads it, so
+ * results, issues and flags are the general path's by construction (test/unit/ingest/span-path.test.ts).
+ */
+function transactionSpanRow(
+  ctx: FileContext,
+  o: {
+    parseDate: (text: string) => number;
+    iso: boolean;
+    utc: boolean;
+    decimal: '.' | ',' | 'auto';
+    row: TransactionRow;
+    dedupe: FingerprintSet | null;
+    fingerprint: boolean;
+    originBase: number;
+    identities: IdentityWriter | null;
+  },
+): SpanRowHandler {
+  const f = ctx.mapping.fields;
+  const { parseDate, iso, utc, row, dedupe, fingerprint, originBase, identities } = o;
+  const amountOptions = { decimal: o.decimal };
+  const idAt = f.customerId!;
+  const tsAt = f.timestamp!;
+  const amountAt = f.amount!;
+  const quantityAt = f.quantity ?? -1;
+  const discountAt = f.discount ?? -1;
+  const orderAt = f.orderId ?? -1;
+  const productAt = f.productId ?? -1;
+  const categoryAt = f.category ?? -1;
+  const channelAt = f.channel ?? -1;
+  const eventAt = f.eventType ?? -1;
+  const statusAt = f.status ?? -1;
+  const latest = ctx.shared.now + DAY_MS;
+  const categories = new SpanInterner();
+  const channels = new SpanInterner();
+  const events = new SpanInterner();
+  const statuses = new SpanInterner();
+  const eventTypes = new Map<string, string>();
+  const returnStatuses = new Map<string, boolean>();
+  // the identity writer reads these columns; the others stay '' as the general path hands them
+  const identityColumns = [f.email, f.phone, f.country, f.consentEmail, f.consentSms, f.consentAds].filter(
+    (at): at is number => at !== undefined,
+  );
+  const materialised: string[] = new Array(ctx.header.length).fill('');
+  let lastId = '';
+  // memos of the last value seen (customer hash, status, event type)
+  let hashedId: string | null = null;
+  let idHashA = 0;
+  let idHashB = 0;
+  let lastStatus: string | null = null;
+  let lastReturned = false;
+  let lastEvent: string | null = null;
+  let lastStored = '';
+  const counts = ctx.report.rows;
+  /** rows accepted + rejected once the last fast row was taken */
+  let settled = -1;
+
+  /** A plain number (or any amount the general parser reads) at column k; NaN otherwise. */
+  const amountAtColumn = (text: string, k: number, starts: Int32Array, ends: Int32Array): number => {
+    const s = starts[k];
+    const e = ends[k];
+    const v = plainSpanValue(text, s, e);
+    if (!Number.isNaN(v) || e === s) return v;
+    return parseAmount(text.slice(s, e), amountOptions);
+  };
+  /** The field at k needs no trim and cannot be read as a formula (an absent column passes). */
+  const plain = (text: string, k: number, starts: Int32Array, ends: Int32Array): boolean => {
+    if (k < 0) return true;
+    const s = starts[k];
+    const e = ends[k];
+    if (e === s) return true;
+    const c = text.charCodeAt(s);
+    if (c === 61 || c === 64 || c === 43 || c === 45 || isTrimmed(c)) return false;
+    return !isTrimmed(text.charCodeAt(e - 1));
+  };
+
+  const textColumns = Int32Array.from(
+    [orderAt, productAt, categoryAt, channelAt, eventAt, statusAt].filter((k) => k >= 0),
+  );
+
+  return function spanRow(text, starts, ends, line) {
+    const idStart = starts[idAt];
+    const idEnd = ends[idAt];
+    if (idEnd === idStart || !plain(text, idAt, starts, ends)) return false;
+    let ts = iso ? isoSpanMs(text, starts[tsAt], ends[tsAt], utc) : Number.NaN;
+    if (Number.isNaN(ts)) {
+      ts = parseDate(text.slice(starts[tsAt], ends[tsAt]));
+      if (Number.isNaN(ts)) return false;
+    }
+    if (ts > latest || ts < EARLIEST_MS) return false;
+    let quantity = Number.NaN;
+    if (quantityAt >= 0) {
+      quantity = amountAtColumn(text, quantityAt, starts, ends);
+      if (Number.isNaN(quantity)) return false;
+    }
+    let amount = amountAtColumn(text, amountAt, starts, ends);
+    if (Number.isNaN(amount)) return false;
+    let discount = 0;
+    if (discountAt >= 0 && ends[discountAt] > starts[discountAt]) {
+      discount = amountAtColumn(text, discountAt, starts, ends);
+      if (Number.isNaN(discount)) return false;
+    }
+    // the text columns, checked in one loop (no call per column)
+    for (let j = 0; j < textColumns.length; j++) {
+      const k = textColumns[j];
+      const s = starts[k];
+      const e = ends[k];
+      if (e === s) continue;
+      const c = text.charCodeAt(s);
+      if (c === 61 || c === 64 || c === 43 || c === 45 || isTrimmed(c) || isTrimmed(text.charCodeAt(e - 1)))
+        return false;
+    }
+    // the order id stays a span: it is hashed, checked and buffered from the text
+    const orderStart = orderAt < 0 ? 0 : starts[orderAt];
+    const orderEnd = orderAt < 0 ? 0 : ends[orderAt];
+    // shared copies: the same value is the same string, so the memos below compare pointers
+    const status = statusAt < 0 ? '' : statuses.get(text, starts[statusAt], ends[statusAt]);
+    if (status !== lastStatus) {
+      let known = returnStatuses.get(status);
+      if (known === undefined) {
+        known = isReturnStatus(status);
+        returnStatuses.set(status, known);
+      }
+      lastStatus = status;
+      lastReturned = known;
+    }
+    const returned = lastReturned;
+    const isReturn =
+      quantity < 0 ||
+      amount < 0 ||
+      // isCancelledOrderId on the span: 'C536379' marks a cancellation
+      (orderEnd - orderStart > 1 &&
+        (text.charCodeAt(orderStart) | 32) === 99 &&
+        text.charCodeAt(orderStart + 1) >= 48 &&
+        text.charCodeAt(orderStart + 1) <= 57) ||
+      returned;
+    if (isReturn && amount > 0) amount = -amount;
+    // one string per customer run: rows of a customer usually come together
+    let customerId = lastId;
+    let same = idEnd - idStart === lastId.length;
+    for (let i = 0; same && i < lastId.length; i++)
+      same = lastId.charCodeAt(i) === text.charCodeAt(idStart + i);
+    if (!same) customerId = text.slice(idStart, idEnd);
+    row.duplicateKey = 0;
+    if (dedupe !== null || fingerprint) {
+      const ps = productAt < 0 ? 0 : starts[productAt];
+      const pe = productAt < 0 ? 0 : ends[productAt];
+      if (customerId !== hashedId) {
+        hashedId = customerId;
+        idHashA = hashPart(customerId, 0x811c9dc5);
+        idHashB = hashPart(customerId, 0x5bd1e995);
+      }
+      let a = idHashA;
+      let b = idHashB;
+      a = hashSpan(text, orderStart, orderEnd, mixNumber(a, ts));
+      b = hashSpan(text, orderStart, orderEnd, mixNumber(b, ts));
+      a = mixNumber(hashSpan(text, ps, pe, mixNumber(a, amount)), quantity);
+      b = mixNumber(hashSpan(text, ps, pe, mixNumber(b, amount)), quantity);
+      if (fingerprint) {
+        row.duplicateKey = duplicateKey(fmix32(a), fmix32(b));
+        row.origin = originBase + line;
+      } else if (!dedupe!.addHashes(fmix32(a), fmix32(b))) return false; // the general path rejects it
+    }
+    lastId = customerId;
+    const eventType = eventAt < 0 ? '' : events.get(text, starts[eventAt], ends[eventAt]);
+    if (eventType !== lastEvent) {
+      let known = eventTypes.get(eventType);
+      if (known === undefined) {
+        known = PURCHASE_EVENT.test(eventType) ? '' : eventType.toLowerCase();
+        eventTypes.set(eventType, known);
+      }
+      lastEvent = eventType;
+      lastStored = known;
+    }
+    const stored = lastStored;
+    row.customerId = customerId;
+    row.orderId = '';
+    row.category = categoryAt < 0 ? '' : categories.get(text, starts[categoryAt], ends[categoryAt]);
+    row.channel = channelAt < 0 ? '' : channels.get(text, starts[channelAt], ends[channelAt]);
+    row.eventType = stored;
+    row.timestampMs = ts;
+    row.amount = Math.abs(amount);
+    row.quantity = Number.isNaN(quantity) ? Number.NaN : Math.abs(quantity);
+    row.discount = discountAt < 0 ? Number.NaN : Math.abs(discount);
+    row.isReturn = isReturn ? 1 : 0;
+    ctx.shared.partitioner.addTransaction(row, text, orderStart, orderEnd);
+    // the previous row read was this customer's, taken here: its identity is known (written or cached)
+    const counted = counts.accepted + counts.rejected;
+    if (identities !== null && !(same && counted === settled) && !identities.known(customerId)) {
+      for (const k of identityColumns) materialised[k] = text.slice(starts[k], ends[k]);
+      identities(materialised, customerId);
+    }
+    ctx.accept();
+    settled = counted + 1;
+    fastPathTaken++;
+    return true;
+  };
+}
+
+/** hashPart over text[start, end). */
+function hashSpan(text: string, start: number, end: number, seed: number): number {
+  let h = seed;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return Math.imul(h ^ 0x10001, 0x01000193);
+}
+
+type IdentityWriter = ((fields: readonly string[], customerId: string) => void) & {
+  /** the customer's identity row was written recently (transactions files): writing it again is skipped */
+  known(customerId: string): boolean;
+};
+
+/**
  * Identities (email, phone, country, consent) for activation, written when the file has any of them.
  * A small direct-mapped cache skips repeats of recent customers; later stages merge repeats anyway,
  * so the cache only saves bytes and never has to hold every customer.
  */
-function identityWriter(ctx: FileContext): ((fields: readonly string[], customerId: string) => void) | null {
+function identityWriter(ctx: FileContext): IdentityWriter | null {
   const f = ctx.mapping.fields;
   const has =
     f.email !== undefined ||
@@ -971,7 +1214,12 @@ function identityWriter(ctx: FileContext): ((fields: readonly string[], customer
   const text = (fields: readonly string[], at: number | undefined): string =>
     at === undefined ? '' : (fields[at] ?? '').trim();
   const cached = ctx.kind === 'transactions';
-  return (fields, customerId) => {
+  const known = (customerId: string): boolean => {
+    if (!cached) return false;
+    const h = hash32(customerId, 0x9747b28c) | 1;
+    return recent[h & (recent.length - 1)] === h;
+  };
+  const write = (fields: readonly string[], customerId: string): void => {
     if (cached) {
       const h = hash32(customerId, 0x9747b28c) | 1;
       const slot = h & (recent.length - 1);
@@ -987,6 +1235,7 @@ function identityWriter(ctx: FileContext): ((fields: readonly string[], customer
     row.consentAds = consentFlag(f.consentAds === undefined ? undefined : fields[f.consentAds]);
     ctx.shared.partitioner.addIdentity(row);
   };
+  return Object.assign(write, { known });
 }
 
 /** Audit-only columns of this file, written apart from anything a model reads. */
@@ -1387,4 +1636,16 @@ export class FingerprintSet {
     this.size++;
     return true;
   }
+}
+
+/** Whether delimited transaction rows may take the span fast path (off: every row goes the general way). */
+let fastPathEnabled = true;
+/** Rows taken by the span fast path in this process (the equivalence tests check it is exercised). */
+let fastPathTaken = 0;
+/** For the parse-kernel benchmark and the equivalence tests: compare the fast path with the general one. */
+export function setFastPath(enabled: boolean): void {
+  fastPathEnabled = enabled;
+}
+export function fastPathRows(): number {
+  return fastPathTaken;
 }

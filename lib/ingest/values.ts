@@ -861,3 +861,94 @@ export function isReturnValues(
   if (status !== undefined && isReturnStatus(status)) return true;
   return false;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The same readings over a span of a decoded chunk (the delimited reader's fast path): no string is made
+// for the field. Each returns NaN for anything but its common case; the caller then slices the field and
+// takes the general parser, so results are the general parser's by construction.
+
+/** plainValue over text[start, end). */
+export function plainSpanValue(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0 || n > 17) return Number.NaN;
+  const negative = text.charCodeAt(start) === 45;
+  let i = negative ? start + 1 : start;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = -1;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= D0 && c <= D9) {
+      mantissa = mantissa * 10 + (c - D0);
+      digits++;
+    } else if (c === 46 && scale < 0) scale = i;
+    else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15) return Number.NaN;
+  const decimals = scale < 0 ? 0 : end - scale - 1;
+  const v = decimals === 0 ? mantissa : mantissa / EXACT_POWERS[decimals];
+  return negative ? -v : v;
+}
+
+/**
+ * An ISO date of the usual export shapes, YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM:SS (both in UTC only: `utc`)
+ * and YYYY-MM-DD[T ]HH:MM:SSZ, over text[start, end): the 'iso' parser's value, or NaN for any other
+ * shape and for an invalid date (the caller then asks the general parser).
+ */
+export function isoSpanMs(text: string, start: number, end: number, utc: boolean): number {
+  const n = end - start;
+  if (n !== 10 && n !== 19 && n !== 20) return Number.NaN;
+  if (n !== 20 && !utc) return Number.NaN;
+  // digits read inline: (c - 48) >>> 0 > 9 catches any non-digit (the span is within the text)
+  const y0 = (text.charCodeAt(start) - D0) >>> 0;
+  const y1 = (text.charCodeAt(start + 1) - D0) >>> 0;
+  const y2 = (text.charCodeAt(start + 2) - D0) >>> 0;
+  const y3 = (text.charCodeAt(start + 3) - D0) >>> 0;
+  const m0 = (text.charCodeAt(start + 5) - D0) >>> 0;
+  const m1 = (text.charCodeAt(start + 6) - D0) >>> 0;
+  const d0 = (text.charCodeAt(start + 8) - D0) >>> 0;
+  const d1 = (text.charCodeAt(start + 9) - D0) >>> 0;
+  if (y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9) return Number.NaN;
+  if (text.charCodeAt(start + 4) !== 45 || text.charCodeAt(start + 7) !== 45) return Number.NaN;
+  const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const mo = m0 * 10 + m1;
+  const d = d0 * 10 + d1;
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return Number.NaN;
+  if (n === 10) return utcMs(y, mo, d, 0, 0, 0, 0);
+  const sep = text.charCodeAt(start + 10);
+  if (sep !== 32 && sep !== 84 && sep !== 116) return Number.NaN;
+  if (text.charCodeAt(start + 13) !== 58 || text.charCodeAt(start + 16) !== 58) return Number.NaN;
+  const h0 = (text.charCodeAt(start + 11) - D0) >>> 0;
+  const h1 = (text.charCodeAt(start + 12) - D0) >>> 0;
+  const i0 = (text.charCodeAt(start + 14) - D0) >>> 0;
+  const i1 = (text.charCodeAt(start + 15) - D0) >>> 0;
+  const s0 = (text.charCodeAt(start + 17) - D0) >>> 0;
+  const s1 = (text.charCodeAt(start + 18) - D0) >>> 0;
+  if (h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9) return Number.NaN;
+  const h = h0 * 10 + h1;
+  const mi = i0 * 10 + i1;
+  const s = s0 * 10 + s1;
+  if (h > 23 || mi > 59 || s > 59) return Number.NaN;
+  if (n === 20) {
+    const z = text.charCodeAt(start + 19);
+    if (z !== 90 && z !== 122) return Number.NaN;
+  }
+  return utcMs(y, mo, d, h, mi, s, 0);
+}
+
+/** Whether String#trim would remove the character (ECMAScript white space and line terminators). */
+export function isTrimmed(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return (
+    c === 160 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}

@@ -5,15 +5,39 @@
 export type Column = Float64Array | Int32Array | Uint32Array | Uint8Array | string[];
 export type Columns = Record<string, Column>;
 
+/**
+ * A string column given as its distinct values and one code per row (values[codes[i]] is row i): what a
+ * writer that already deduplicates (ingest's category, channel, customer runs) hands over. Stored as
+ * such ('dict': small codes, each value once) and decoded as a plain string[] like any string column.
+ */
+export interface DictColumn {
+  values: readonly string[];
+  codes: Uint32Array;
+}
+
+/**
+ * A string column given as its UTF-16 code units end to end and where each value starts (offsets[i] to
+ * offsets[i + 1] is row i): what a writer that copies characters instead of making a string per row
+ * hands over. Encoded exactly as the string[] of those values ('str').
+ */
+export interface TextColumn {
+  units: Uint16Array;
+  /** rows + 1 offsets into units */
+  offsets: Uint32Array;
+}
+
 const MAGIC = 0x41534331; // "ASC1"
-type Kind = 'f64' | 'i32' | 'u32' | 'u8' | 'str';
+type Kind = 'f64' | 'i32' | 'u32' | 'u8' | 'str' | 'dict';
 
 interface BlockHeader {
   name: string;
   kind: Kind;
   length: number;
-  /** bytes in the block (for 'str': offsets + UTF-8 data) */
+  /** bytes in the block (for 'str': offsets + UTF-8 data; for 'dict': codes, then the values as 'str') */
   bytes: number;
+  /** 'dict': number of distinct values, and bytes per code (1, 2 or 4) */
+  entries?: number;
+  width?: number;
 }
 
 interface FileHeader {
@@ -29,7 +53,19 @@ export class ShardFormatError extends Error {
   }
 }
 
-function kindOf(column: Column): Kind {
+type EncodableColumn = Column | DictColumn | TextColumn;
+
+function isDict(column: EncodableColumn): column is DictColumn {
+  return (column as DictColumn).codes !== undefined;
+}
+
+function isText(column: EncodableColumn): column is TextColumn {
+  return (column as TextColumn).units !== undefined;
+}
+
+function kindOf(column: EncodableColumn): Kind {
+  if (isDict(column)) return 'dict';
+  if (isText(column)) return 'str';
   if (Array.isArray(column)) return 'str';
   if (column instanceof Float64Array) return 'f64';
   if (column instanceof Int32Array) return 'i32';
@@ -41,38 +77,84 @@ const align8 = (n: number): number => (n + 7) & ~7;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+const lengthOf = (column: EncodableColumn): number =>
+  isDict(column) ? column.codes.length : isText(column) ? column.offsets.length - 1 : column.length;
+
+const utf16 = new TextDecoder('utf-16le');
+
+/** A 'str' payload from code units: ASCII is copied byte for byte, anything else goes through a string. */
+function textPayload(column: TextColumn): Uint8Array {
+  const rows = column.offsets.length - 1;
+  const units = column.units.subarray(0, column.offsets[rows]);
+  let ascii = true;
+  for (let i = 0; ascii && i < units.length; i++) ascii = units[i] < 0x80;
+  const text = ascii ? Uint8Array.from(units) : encoder.encode(utf16.decode(units));
+  const offsetBytes = align8(column.offsets.byteLength);
+  const payload = new Uint8Array(offsetBytes + text.byteLength);
+  payload.set(new Uint8Array(column.offsets.buffer, column.offsets.byteOffset, column.offsets.byteLength), 0);
+  payload.set(text, offsetBytes);
+  return payload;
+}
+
+/** A 'str' payload: offsets (UTF-16 code units of the joined text), then the UTF-8 text. */
+function stringPayload(strings: readonly string[]): Uint8Array {
+  const text = encoder.encode(strings.join(''));
+  // offsets are in UTF-16 code units of the joined string so decoding is one slice per value
+  const offsets = new Uint32Array(strings.length + 1);
+  let at = 0;
+  for (let i = 0; i < strings.length; i++) {
+    offsets[i] = at;
+    at += strings[i].length;
+  }
+  offsets[strings.length] = at;
+  const payload = new Uint8Array(align8(offsets.byteLength) + text.byteLength);
+  payload.set(new Uint8Array(offsets.buffer), 0);
+  payload.set(text, align8(offsets.byteLength));
+  return payload;
+}
+
 /** Encodes columns (all of equal length) and free-form metadata into one buffer. */
-export function encodeColumns(columns: Columns, meta: Record<string, unknown> = {}): Uint8Array {
+export function encodeColumns(
+  columns: Record<string, EncodableColumn>,
+  meta: Record<string, unknown> = {},
+): Uint8Array {
   const names = Object.keys(columns);
-  const rows = names.length ? columns[names[0]].length : 0;
+  const rows = names.length ? lengthOf(columns[names[0]]) : 0;
   const payloads: Uint8Array[] = [];
   const blocks: BlockHeader[] = [];
   for (const name of names) {
     const column = columns[name];
-    if (column.length !== rows) {
-      throw new ShardFormatError(`column ${name} has ${column.length} values, expected ${rows}`);
+    const length = lengthOf(column);
+    if (length !== rows) {
+      throw new ShardFormatError(`column ${name} has ${length} values, expected ${rows}`);
     }
     const kind = kindOf(column);
     let payload: Uint8Array;
-    if (kind === 'str') {
-      const strings = column as string[];
-      const text = encoder.encode(strings.join(''));
-      // offsets are in UTF-16 code units of the joined string so decoding is one slice per value
-      const offsets = new Uint32Array(strings.length + 1);
-      let at = 0;
-      for (let i = 0; i < strings.length; i++) {
-        offsets[i] = at;
-        at += strings[i].length;
-      }
-      offsets[strings.length] = at;
-      payload = new Uint8Array(align8(offsets.byteLength) + text.byteLength);
-      payload.set(new Uint8Array(offsets.buffer), 0);
-      payload.set(text, align8(offsets.byteLength));
-    } else {
+    if (isDict(column)) {
+      const entries = column.values.length;
+      const width = entries <= 0x100 ? 1 : entries <= 0x10000 ? 2 : 4;
+      const codes =
+        width === 1
+          ? Uint8Array.from(column.codes)
+          : width === 2
+            ? Uint16Array.from(column.codes)
+            : column.codes;
+      const values = stringPayload(column.values);
+      const codeBytes = align8(codes.byteLength);
+      payload = new Uint8Array(codeBytes + values.byteLength);
+      payload.set(new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength), 0);
+      payload.set(values, codeBytes);
+      blocks.push({ name, kind, length, bytes: payload.byteLength, entries, width });
+      payloads.push(payload);
+      continue;
+    }
+    if (isText(column)) payload = textPayload(column);
+    else if (kind === 'str') payload = stringPayload(column as string[]);
+    else {
       const typed = column as Exclude<Column, string[]>;
       payload = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
     }
-    blocks.push({ name, kind, length: column.length, bytes: payload.byteLength });
+    blocks.push({ name, kind, length, bytes: payload.byteLength });
     payloads.push(payload);
   }
   const header = encoder.encode(JSON.stringify({ rows, meta, blocks } satisfies FileHeader));
@@ -124,11 +206,20 @@ export function decodeColumns(bytes: Uint8Array): DecodedShard {
       case 'u8':
         columns[block.name] = new Uint8Array(copy);
         break;
-      case 'str': {
-        const offsets = new Uint32Array(copy, 0, block.length + 1);
-        const text = decoder.decode(new Uint8Array(copy, align8((block.length + 1) * 4)));
+      case 'str':
+        columns[block.name] = decodeStrings(copy, 0, block.length);
+        break;
+      case 'dict': {
+        const width = block.width ?? 4;
+        const codes =
+          width === 1
+            ? new Uint8Array(copy, 0, block.length)
+            : width === 2
+              ? new Uint16Array(copy, 0, block.length)
+              : new Uint32Array(copy, 0, block.length);
+        const values = decodeStrings(copy, align8(block.length * width), block.entries ?? 0);
         const strings = new Array<string>(block.length);
-        for (let i = 0; i < block.length; i++) strings[i] = text.slice(offsets[i], offsets[i + 1]);
+        for (let i = 0; i < block.length; i++) strings[i] = values[codes[i]];
         columns[block.name] = strings;
         break;
       }
@@ -136,4 +227,13 @@ export function decodeColumns(bytes: Uint8Array): DecodedShard {
     at += align8(block.bytes);
   }
   return { rows: header.rows, meta: header.meta, columns };
+}
+
+/** The `count` strings of a 'str' payload starting at byte `at` of `buffer`. */
+function decodeStrings(buffer: ArrayBuffer, at: number, count: number): string[] {
+  const offsets = new Uint32Array(buffer, at, count + 1);
+  const text = decoder.decode(new Uint8Array(buffer, at + align8((count + 1) * 4)));
+  const strings = new Array<string>(count);
+  for (let i = 0; i < count; i++) strings[i] = text.slice(offsets[i], offsets[i + 1]);
+  return strings;
 }

@@ -72,6 +72,13 @@ export interface TableVisitor {
   header(names: readonly string[]): void | readonly number[];
   /** `fields` has one entry per header column; the array is reused after return. */
   row(fields: readonly string[], line: number): void;
+  /**
+   * Offered a delimited record before row(), when none of its fields is quoted, it has one field per
+   * header column and none is over the length limit: field k is text[starts[k], ends[k]). Returns true
+   * when it has taken the row (counted as read); false sends the same row to row() as strings. It must
+   * not change anything before deciding.
+   */
+  spans?(text: string, starts: Int32Array, ends: Int32Array, line: number): boolean;
   /** Row-level problem (ragged row, invalid JSON, field too long); that row is not passed to row(). */
   issue(issue: Issue): void;
   /** The layout, once settled (text formats only), before the header. */
@@ -484,8 +491,17 @@ export async function readTable(
       format === 'whitespace'
         ? new WhitespaceTokenizer(tokenizerOptions, onRecord)
         : new DelimitedTokenizer(delimiter ?? ',', tokenizerOptions, onRecord);
-    if (tokenizer instanceof DelimitedTokenizer)
+    if (tokenizer instanceof DelimitedTokenizer) {
       select = (columns, width) => tokenizer.select(columns, width);
+      const spans = visitor.spans?.bind(visitor);
+      if (spans !== undefined)
+        tokenizer.offerSpans((text, starts, ends, count, line) => {
+          if (names === null || skipFirstRecord || count !== expected) return false;
+          if (!spans(text, starts, ends, line)) return false;
+          rowsRead++;
+          return true;
+        });
+    }
     if (later && names !== null) {
       expected = names.length;
       const selection = visitor.header(names);

@@ -14,6 +14,19 @@ const TAB = 9;
 /** Called once per record; `fields` is reused after return. `tooLong` is the index of the first field over the limit, or -1. */
 export type RecordSink = (fields: string[], line: number, tooLong: number) => void;
 
+/**
+ * Offered a record before any field becomes a string: field k is text[starts[k], ends[k]). Returns true
+ * when it has taken the record; false hands it, as strings, to the RecordSink. Only records without a
+ * quoted field and without a field over the limit are offered (their fields are exactly those spans).
+ */
+export type SpanSink = (
+  text: string,
+  starts: Int32Array,
+  ends: Int32Array,
+  count: number,
+  line: number,
+) => boolean;
+
 export interface TokenizerOptions {
   file: string;
   /** Longest field accepted, in characters; longer ones are flagged (row-level). */
@@ -51,6 +64,9 @@ export class DelimitedTokenizer {
   private pending = '';
   /** Physical line (1-based) where `pending` starts. */
   private line = 1;
+  private spanSink: SpanSink | null = null;
+  private starts: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private ends: Int32Array<ArrayBuffer> = new Int32Array(64);
 
   constructor(
     delimiter: string,
@@ -79,6 +95,14 @@ export class DelimitedTokenizer {
     this.wanted = wanted;
   }
 
+  /**
+   * Offers unquoted records as spans first (line-feed files only): a reader that types fields straight
+   * from the text makes no string for a number or a date. Call between records.
+   */
+  offerSpans(sink: SpanSink | null): void {
+    this.spanSink = sink;
+  }
+
   push(chunk: string): void {
     const text = this.pending.length === 0 ? chunk : this.pending + chunk;
     this.pending = '';
@@ -104,6 +128,10 @@ export class DelimitedTokenizer {
       else if (text.indexOf('\r') >= 0) this.lineFeeds = false;
     }
     const lf = this.lineFeeds !== false;
+    // spans: unquoted fields are sliced only if the span sink declines the record
+    let spanSink = lf ? this.spanSink : null;
+    let starts = this.starts;
+    let ends = this.ends;
     let nextD = -1;
     let nextLf = -1;
     let pos = 0;
@@ -115,6 +143,7 @@ export class DelimitedTokenizer {
       let tooLong = -1;
       let complete = false;
       let firstEnd = -1;
+      let quoted = false;
       // One record: fields until an unquoted line break (or the end of the final chunk).
       for (;;) {
         let value: string;
@@ -154,6 +183,9 @@ export class DelimitedTokenizer {
             );
           }
           value = parts === null ? text.slice(start, closed) : parts + text.slice(start, closed);
+          quoted = true;
+          if (nf >= starts.length) [starts, ends] = this.grow();
+          starts[nf] = -1;
           line += countLines(text, i + 1, closed);
           i = closed + 1;
           // Lenient: text after the closing quote (`"a"b`) is kept literally up to the next delimiter.
@@ -185,7 +217,21 @@ export class DelimitedTokenizer {
             i = nextLf;
             if (i > pos && text.charCodeAt(i - 1) === CR) i--;
           }
-          value = wanted === null || nf >= wanted.length || wanted[nf] === 1 ? text.slice(pos, i) : '';
+          if (spanSink === null)
+            value = wanted === null || nf >= wanted.length || wanted[nf] === 1 ? text.slice(pos, i) : '';
+          else {
+            // only a wanted field's length counts toward the limit, as when it is sliced
+            value = '';
+            if (nf >= starts.length) [starts, ends] = this.grow();
+            starts[nf] = pos;
+            ends[nf] = i;
+            if (
+              i - pos > maxField &&
+              tooLong < 0 &&
+              (wanted === null || nf >= wanted.length || wanted[nf] === 1)
+            )
+              tooLong = nf;
+          }
           if (nf === 0) firstEnd = i;
         } else {
           let c = 0;
@@ -216,6 +262,10 @@ export class DelimitedTokenizer {
               this.suspend(text, recordStart, recordLine, false);
               return;
             }
+            // the empty last field of a final line that ends in a delimiter
+            if (nf >= starts.length) [starts, ends] = this.grow();
+            starts[nf] = pos;
+            ends[nf] = pos;
             fields[nf++] = '';
             complete = true;
             break;
@@ -241,10 +291,30 @@ export class DelimitedTokenizer {
       // Blank (or whitespace-only) lines carry no record.
       if (nf === 1 && (firstEnd < 0 ? fields[0] : text.slice(recordStart, firstEnd)).trim().length === 0)
         continue;
+      if (spanSink !== null) {
+        if (!quoted && tooLong < 0 && spanSink(text, starts, ends, nf, recordLine)) continue;
+        // declined: the strings the sink would have had without spans
+        for (let k = 0; k < nf; k++) {
+          if (starts[k] < 0) continue;
+          fields[k] =
+            wanted === null || k >= wanted.length || wanted[k] === 1 ? text.slice(starts[k], ends[k]) : '';
+        }
+      }
       this.sink(fields, recordLine, tooLong);
       wanted = this.wanted; // the sink may have called select() (after the header)
+      spanSink = lf ? this.spanSink : null;
     }
     this.line = line;
+  }
+
+  private grow(): [Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>] {
+    const starts = new Int32Array(this.starts.length * 2);
+    const ends = new Int32Array(this.ends.length * 2);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    this.starts = starts;
+    this.ends = ends;
+    return [starts, ends];
   }
 
   private suspend(text: string, recordStart: number, recordLine: number, inQuote: boolean): void {

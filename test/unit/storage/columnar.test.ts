@@ -23,6 +23,31 @@ describe('columnar shards', () => {
     expect(Array.from(decoded.columns.key as Uint32Array)).toEqual([0, 4294967295, 7, 8]);
   });
 
+  it('decodes dictionary columns (1-, 2- and 4-byte codes) as the plain string columns they stand for', () => {
+    for (const distinct of [3, 300, 70_000]) {
+      // Prepare: values with unicode and an empty one, rows that repeat them out of order
+      const values = Array.from({ length: distinct }, (_, i) =>
+        i === 0 ? '' : i % 7 === 0 ? `Zoë-${i}` : `v${i}`,
+      );
+      const rows = distinct + 500;
+      const codes = Uint32Array.from({ length: rows }, (_, i) => (i * 7919) % distinct);
+      const plain = Array.from(codes, (c) => values[c]);
+      const amount = Float64Array.from({ length: rows }, (_, i) => i / 4);
+
+      // Act
+      const dict = decodeColumns(encodeColumns({ category: { values, codes }, amount }, { part: 1 }));
+      const reference = decodeColumns(encodeColumns({ category: plain, amount }, { part: 1 }));
+
+      // Assess: the same columns; the dictionary part is smaller when values repeat
+      expect(dict.columns).toEqual(reference.columns);
+      expect(dict.rows).toBe(rows);
+    }
+    const codes = new Uint32Array(10_000);
+    const small = encodeColumns({ channel: { values: ['web', 'app'], codes } });
+    const large = encodeColumns({ channel: Array.from(codes, () => 'web') });
+    expect(small.byteLength).toBeLessThan(large.byteLength / 3);
+  });
+
   it('decodes from an unaligned buffer (as Node pools small buffers)', () => {
     const bytes = encodeColumns({ x: Float64Array.from([1, 2, 3]) });
     const shifted = new Uint8Array(bytes.byteLength + 3);
