@@ -26,25 +26,29 @@ export interface DuplicateCheck {
 
 /** Drops repeated transactions from one shard's parts, keeping each fingerprint's earliest origin. */
 export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
-  const first = new Map<number, number>();
-  for (const p of parts) {
+  let total = 0;
+  for (const p of parts)
+    if (p.duplicateKey instanceof Float64Array && p.origin instanceof Float64Array)
+      total += p.duplicateKey.length;
+  // earliest origin per fingerprint; a row's slot is remembered so the second pass looks nothing up
+  const table = new FingerprintTable(total);
+  const slots = parts.map((p) => {
     const keys = p.duplicateKey;
     const origins = p.origin;
-    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array)) continue;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      if (k === 0) continue;
-      const seen = first.get(k);
-      if (seen === undefined || origins[i] < seen) first.set(k, origins[i]);
-    }
-  }
+    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array)) return undefined;
+    const slot = new Int32Array(keys.length);
+    for (let i = 0; i < keys.length; i++)
+      slot[i] = keys[i] === 0 ? -1 : table.keepEarliest(keys[i], origins[i]);
+    return slot;
+  });
   const repeats: { origin: number; value: string }[] = [];
   let kept = 0;
-  const out = parts.map((p) => {
+  const out = parts.map((p, index) => {
     const keys = p.duplicateKey;
     const origins = p.origin;
+    const slot = slots[index];
     const n = rowCount(p);
-    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array) || first.size === 0) {
+    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array) || !slot || table.size === 0) {
       kept += n;
       return p;
     }
@@ -52,8 +56,7 @@ export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
     let count = 0;
     const orders = p.orderId as string[] | undefined;
     for (let i = 0; i < n; i++) {
-      const k = keys[i];
-      if (k !== 0 && first.get(k) !== origins[i]) {
+      if (slot[i] >= 0 && table.earliest[slot[i]] !== origins[i]) {
         repeats.push({ origin: origins[i], value: orders?.[i] ?? '' });
         continue;
       }
@@ -76,6 +79,57 @@ export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
     }
   }
   return { parts: out, kept, removed: repeats.length, files };
+}
+
+/**
+ * Open-addressing table of float64 fingerprints → earliest origin, in typed arrays: a Map keyed by
+ * doubles boxed every key and was most of this check's time. Keys compare as a Map's would
+ * (SameValueZero; 0 never reaches it, a NaN fingerprint matches NaN).
+ */
+class FingerprintTable {
+  readonly keys: Float64Array;
+  readonly earliest: Float64Array;
+  private readonly used: Uint8Array;
+  private readonly mask: number;
+  private readonly bits = new Float64Array(1);
+  private readonly words = new Uint32Array(this.bits.buffer);
+  private nanSlot = -1;
+  size = 0;
+  constructor(rows: number) {
+    let capacity = 16;
+    while (capacity < 2 * rows) capacity *= 2;
+    this.keys = new Float64Array(capacity);
+    this.earliest = new Float64Array(capacity);
+    this.used = new Uint8Array(capacity);
+    this.mask = capacity - 1;
+  }
+  /** Records `origin` for `key` when it is the earliest so far; returns the key's slot. */
+  keepEarliest(key: number, origin: number): number {
+    if (Number.isNaN(key)) {
+      if (this.nanSlot < 0) this.nanSlot = this.insertAt(this.probe(Number.NaN), Number.NaN, origin);
+      else if (origin < this.earliest[this.nanSlot]) this.earliest[this.nanSlot] = origin;
+      return this.nanSlot;
+    }
+    const at = this.probe(key);
+    if (!this.used[at]) return this.insertAt(at, key, origin);
+    if (origin < this.earliest[at]) this.earliest[at] = origin;
+    return at;
+  }
+  private insertAt(at: number, key: number, origin: number): number {
+    this.used[at] = 1;
+    this.keys[at] = key;
+    this.earliest[at] = origin;
+    this.size++;
+    return at;
+  }
+  /** The slot holding `key`, or the empty slot where it belongs (NaN is always placed fresh). */
+  private probe(key: number): number {
+    this.bits[0] = key;
+    let at = Math.imul(this.words[0] ^ Math.imul(this.words[1], 0x9e3779b1), 0x85ebca6b) >>> 0;
+    at = (at ^ (at >>> 15)) & this.mask;
+    while (this.used[at] && this.keys[at] !== key) at = (at + 1) & this.mask;
+    return at;
+  }
 }
 
 function rowCount(p: Columns): number {
