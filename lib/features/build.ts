@@ -14,7 +14,7 @@ import {
   windowFeatureNames,
 } from './dictionary.js';
 import { groupRows, type RowGroups } from './grouping.js';
-import { hashKeys, orderByKey } from './sampling.js';
+import { hashKeys, orderByKey, takeColumn } from './sampling.js';
 import { addValue, emptyStats, type FeatureStats } from './stats.js';
 
 const DAY_MS = 86_400_000;
@@ -554,13 +554,13 @@ export function selectSample(features: CustomerFeatures, size: number, seed: num
   const keysAll = hashKeys(features.customerId, `${seed}:`); // sampleKey of each customer
   const chosen = orderByKey(keysAll, features.customerId).subarray(0, Math.min(size, n));
   const out: Columns = {
-    customerId: Array.from(chosen, (i) => features.customerId[i]),
-    sampleKey: Uint32Array.from(chosen, (i) => keysAll[i]),
+    customerId: takeColumn(features.customerId, chosen),
+    sampleKey: takeColumn(keysAll, chosen),
   };
-  for (const name of features.names) out[name] = Float64Array.from(chosen, (i) => features.values[name][i]);
+  for (const name of features.names) out[name] = takeColumn(features.values[name], chosen);
   // categorical attributes ride along for the predictive models' population (segmentation reads names only)
   for (const [column, values] of Object.entries(features.categorical ?? {}))
-    out[`${CATEGORY_PREFIX}${column}`] = Array.from(chosen, (i) => values[i]);
+    out[`${CATEGORY_PREFIX}${column}`] = takeColumn(values, chosen);
   return out;
 }
 

@@ -6,7 +6,7 @@ import type { Columns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 import type { TransactionColumns } from './build.js';
 import { groupRows } from './grouping.js';
-import { keyHasher } from './sampling.js';
+import { keyHasher, takeColumn } from './sampling.js';
 
 const DAY_MS = 86_400_000;
 
@@ -60,11 +60,11 @@ export function computeClvInputs(
   }
   // summariseTransactions per customer, on their purchases ordered by (day, row) as it sorts them, so
   // the spend sums add the same amounts in the same order
-  const kept: number[] = [];
-  const x: number[] = [];
-  const txs: number[] = [];
-  const Ts: number[] = [];
-  const meanSpend: number[] = [];
+  const kept: string[] = [];
+  const x = new Float64Array(order.length);
+  const txs = new Float64Array(order.length);
+  const Ts = new Float64Array(order.length);
+  const meanSpend = new Float64Array(order.length);
   let days: Int32Array = new Int32Array(64);
   let amounts: Float64Array = new Float64Array(64);
   for (const g of order) {
@@ -101,34 +101,40 @@ export function computeClvInputs(
       totalAmount += amounts[r];
     }
     const repeats = distinctDays - 1;
-    kept.push(g);
-    x.push(repeats);
-    txs.push((lastDay - firstDay) / periodDays);
-    Ts.push((endDay - firstDay) / periodDays);
-    meanSpend.push(repeats > 0 ? (totalAmount - firstDayAmount) / repeats : 0);
+    const c = kept.length;
+    kept.push(groups.ids[g]);
+    x[c] = repeats;
+    txs[c] = (lastDay - firstDay) / periodDays;
+    Ts[c] = (endDay - firstDay) / periodDays;
+    meanSpend[c] = repeats > 0 ? (totalAmount - firstDayAmount) / repeats : 0;
   }
+  const m = kept.length;
   const histories: Record<string, number> = {};
-  const repeaters: number[] = [];
-  for (let c = 0; c < kept.length; c++) {
+  const repeaters = new Int32Array(m);
+  let r = 0;
+  for (let c = 0; c < m; c++) {
     // exact: tx and T are whole days divided by periodDays
     const key = `${x[c]}|${Math.round(txs[c] * periodDays)}|${Math.round(Ts[c] * periodDays)}`;
     histories[key] = (histories[key] ?? 0) + 1;
-    if (x[c] > 0 && meanSpend[c] > 0) repeaters.push(c);
+    if (x[c] > 0 && meanSpend[c] > 0) repeaters[r++] = c;
   }
   const hashSpend = keyHasher('clv-spend:');
+  const spendKeys = new Uint32Array(r);
+  for (let k = 0; k < r; k++) spendKeys[k] = hashSpend(kept[repeaters[k]]);
+  const repeaterRows = repeaters.subarray(0, r);
   return {
     customers: {
-      customerId: kept.map((g) => groups.ids[g]),
-      x: Float64Array.from(x),
-      tx: Float64Array.from(txs),
-      T: Float64Array.from(Ts),
-      meanSpend: Float64Array.from(meanSpend),
+      customerId: kept,
+      x: x.slice(0, m),
+      tx: txs.slice(0, m),
+      T: Ts.slice(0, m),
+      meanSpend: meanSpend.slice(0, m),
     },
-    histories: { calibrationEndDay: endDay, customers: kept.length, histories },
+    histories: { calibrationEndDay: endDay, customers: m, histories },
     spend: {
-      x: Float64Array.from(repeaters, (c) => x[c]),
-      meanSpend: Float64Array.from(repeaters, (c) => meanSpend[c]),
-      key: Uint32Array.from(repeaters, (c) => hashSpend(groups.ids[kept[c]])),
+      x: takeColumn(x, repeaterRows),
+      meanSpend: takeColumn(meanSpend, repeaterRows),
+      key: spendKeys,
     },
   };
 }

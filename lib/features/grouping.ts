@@ -182,3 +182,14 @@ function codeValues(
   }
   return { codes, values };
 }
+
+/** Per row: the index of its customer in `ids` (-1 when absent), one lookup per customer, not per row. */
+export function rowCustomerIn(tx: TransactionColumns, ids: readonly string[]): Int32Array {
+  const groups = groupRows(tx);
+  const position = new Map<string, number>();
+  for (let c = 0; c < ids.length; c++) position.set(ids[c], c);
+  const of = Int32Array.from(groups.ids, (id) => position.get(id) ?? -1);
+  const out = new Int32Array(groups.customerOf.length);
+  for (let i = 0; i < out.length; i++) out[i] = of[groups.customerOf[i]];
+  return out;
+}

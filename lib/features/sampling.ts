@@ -77,7 +77,8 @@ export function takeRows(part: Columns, rows: ArrayLike<number>): Columns {
   return out;
 }
 
-function takeColumn(col: Column, rows: ArrayLike<number>): Column {
+/** The given rows of one column, in that order (a column of the same type). */
+export function takeColumn(col: Column, rows: ArrayLike<number>): Column {
   const n = rows.length;
   if (Array.isArray(col)) {
     const out = new Array<string>(n);

@@ -56,7 +56,7 @@ export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
     let count = 0;
     const orders = p.orderId as string[] | undefined;
     for (let i = 0; i < n; i++) {
-      if (slot[i] >= 0 && table.earliest[slot[i]] !== origins[i]) {
+      if (slot[i] >= 0 && table.pairs[slot[i]] !== origins[i]) {
         repeats.push({ origin: origins[i], value: orders?.[i] ?? '' });
         continue;
       }
@@ -82,53 +82,42 @@ export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
 }
 
 /**
- * Open-addressing table of float64 fingerprints → earliest origin, in typed arrays: a Map keyed by
- * doubles boxed every key and was most of this check's time. Keys compare as a Map's would
- * (SameValueZero; 0 never reaches it, a NaN fingerprint matches NaN).
+ * Open-addressing table of float64 fingerprints → earliest origin in one Float64Array of (key, origin)
+ * pairs, 0 marking an empty slot (a 0 fingerprint never reaches it): a Map keyed by doubles boxed every
+ * key and was most of this check's time. Keys compare as a Map's would (SameValueZero: NaN matches NaN).
  */
 class FingerprintTable {
-  readonly keys: Float64Array;
-  readonly earliest: Float64Array;
-  private readonly used: Uint8Array;
+  /** pair s is (pairs[2s], pairs[2s + 1]); the last pair is NaN's */
+  readonly pairs: Float64Array;
   private readonly mask: number;
   private readonly bits = new Float64Array(1);
   private readonly words = new Uint32Array(this.bits.buffer);
-  private nanSlot = -1;
   size = 0;
   constructor(rows: number) {
     let capacity = 16;
-    while (capacity < 2 * rows) capacity *= 2;
-    this.keys = new Float64Array(capacity);
-    this.earliest = new Float64Array(capacity);
-    this.used = new Uint8Array(capacity);
+    while (capacity < 1.5 * rows) capacity *= 2;
+    this.pairs = new Float64Array(2 * capacity + 2);
     this.mask = capacity - 1;
   }
-  /** Records `origin` for `key` when it is the earliest so far; returns the key's slot. */
+  /** Records `origin` for `key` when it is the earliest so far; returns where the key's origin is kept. */
   keepEarliest(key: number, origin: number): number {
-    if (Number.isNaN(key)) {
-      if (this.nanSlot < 0) this.nanSlot = this.insertAt(this.probe(Number.NaN), Number.NaN, origin);
-      else if (origin < this.earliest[this.nanSlot]) this.earliest[this.nanSlot] = origin;
-      return this.nanSlot;
+    const pairs = this.pairs;
+    let at: number;
+    if (key !== key) at = pairs.length - 2;
+    else {
+      this.bits[0] = key;
+      let h = Math.imul(this.words[0] ^ Math.imul(this.words[1], 0x9e3779b1), 0x85ebca6b);
+      h ^= h >>> 15;
+      let s = h & this.mask;
+      while (pairs[2 * s] !== 0 && pairs[2 * s] !== key) s = (s + 1) & this.mask;
+      at = 2 * s;
     }
-    const at = this.probe(key);
-    if (!this.used[at]) return this.insertAt(at, key, origin);
-    if (origin < this.earliest[at]) this.earliest[at] = origin;
-    return at;
-  }
-  private insertAt(at: number, key: number, origin: number): number {
-    this.used[at] = 1;
-    this.keys[at] = key;
-    this.earliest[at] = origin;
-    this.size++;
-    return at;
-  }
-  /** The slot holding `key`, or the empty slot where it belongs (NaN is always placed fresh). */
-  private probe(key: number): number {
-    this.bits[0] = key;
-    let at = Math.imul(this.words[0] ^ Math.imul(this.words[1], 0x9e3779b1), 0x85ebca6b) >>> 0;
-    at = (at ^ (at >>> 15)) & this.mask;
-    while (this.used[at] && this.keys[at] !== key) at = (at + 1) & this.mask;
-    return at;
+    if (pairs[at] === 0) {
+      pairs[at] = key;
+      pairs[at + 1] = origin;
+      this.size++;
+    } else if (origin < pairs[at + 1]) pairs[at + 1] = origin;
+    return at + 1;
   }
 }
 
@@ -144,7 +133,12 @@ function filterColumns(p: Columns, keep: Uint8Array, count: number): Columns {
 }
 
 function filterColumn(col: Column, keep: Uint8Array, count: number): Column {
-  if (Array.isArray(col)) return col.filter((_, i) => keep[i] === 1);
+  if (Array.isArray(col)) {
+    const out = new Array<string>(count);
+    let at = 0;
+    for (let i = 0; i < keep.length; i++) if (keep[i] === 1) out[at++] = col[i];
+    return out;
+  }
   const out = new (col.constructor as new (n: number) => typeof col)(count);
   let at = 0;
   for (let i = 0; i < keep.length; i++) if (keep[i] === 1) out[at++] = col[i];
