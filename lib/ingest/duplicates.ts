@@ -103,7 +103,7 @@ class FingerprintTable {
   keepEarliest(key: number, origin: number): number {
     const pairs = this.pairs;
     let at: number;
-    if (key !== key) at = pairs.length - 2;
+    if (Number.isNaN(key)) at = pairs.length - 2;
     else {
       this.bits[0] = key;
       let h = Math.imul(this.words[0] ^ Math.imul(this.words[1], 0x9e3779b1), 0x85ebca6b);
