@@ -152,7 +152,8 @@ describe('BuildFeatures computations are unchanged by the grouped implementation
       const origin = new Float64Array(n);
       const orderId: string[] = [];
       for (let i = 0; i < n; i++) {
-        key[i] = r.next() < 0.1 ? 0 : r.int(900) + 0.5; // fingerprints repeat
+        // fingerprints repeat; 0 means none, and NaN must match NaN as in a Map
+        key[i] = r.next() < 0.1 ? 0 : r.next() < 0.02 ? Number.NaN : r.int(900) + 0.5;
         origin[i] = (2 - part) * 2 ** 32 + (r.int(3) === 0 ? 5 : i + 2); // equal origins too
         orderId.push(`#${part}-${i}`);
       }
