@@ -69,28 +69,19 @@ export function concatTransactions(parts: Columns[]): TransactionColumns {
   const hasCategory = parts.some((p) => Array.isArray(p.category));
   const hasChannel = parts.some((p) => Array.isArray(p.channel));
   const out: TransactionColumns = {
-    customerId: new Array(total),
-    orderId: new Array(total),
-    eventType: new Array(total),
+    customerId: concatStrings(parts, 'customerId', false),
+    orderId: concatStrings(parts, 'orderId', false),
+    eventType: concatStrings(parts, 'eventType', false),
     timestampMs: new Float64Array(total),
     amount: new Float64Array(total),
     discount: new Float64Array(total),
     isReturn: new Uint8Array(total),
-    ...(hasCategory ? { category: new Array<string>(total).fill('') } : {}),
-    ...(hasChannel ? { channel: new Array<string>(total).fill('') } : {}),
+    ...(hasCategory ? { category: concatStrings(parts, 'category', true) } : {}),
+    ...(hasChannel ? { channel: concatStrings(parts, 'channel', true) } : {}),
   };
   let at = 0;
   for (const p of parts) {
     const n = (p.customerId as string[]).length;
-    const copy = (into: string[] | undefined, from: unknown): void => {
-      if (!into || !Array.isArray(from)) return;
-      for (let i = 0; i < n; i++) into[at + i] = from[i] as string;
-    };
-    copy(out.customerId, p.customerId);
-    copy(out.orderId, p.orderId);
-    copy(out.eventType, p.eventType);
-    copy(out.category, p.category);
-    copy(out.channel, p.channel);
     out.timestampMs.set(p.timestampMs as Float64Array, at);
     out.amount.set(p.amount as Float64Array, at);
     out.discount.set(p.discount as Float64Array, at);
@@ -98,6 +89,17 @@ export function concatTransactions(parts: Columns[]): TransactionColumns {
     at += n;
   }
   return out;
+}
+
+/** One string column of all parts (native concat); a part without it gives '' (`blank`) or holes. */
+function concatStrings(parts: Columns[], name: string, blank: boolean): string[] {
+  const pieces = parts.map((p) => {
+    const col = p[name];
+    if (Array.isArray(col)) return col;
+    const n = (p.customerId as string[]).length;
+    return blank ? new Array<string>(n).fill('') : new Array<string>(n);
+  });
+  return ([] as string[]).concat(...pieces);
 }
 
 // Attributes that must never become features, whatever the export calls them: direct identifiers

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   computeFeatures,
+  concatTransactions,
   sampleKey,
   selectSample,
   type TransactionColumns,
@@ -168,6 +169,18 @@ describe('BuildFeatures computations are unchanged by the grouped implementation
     ours.parts.forEach((p, i) => {
       expectSameColumns(p, theirs.parts[i]);
     });
+  });
+
+  it('concatTransactions: same columns from parts with and without the optional columns', () => {
+    // Prepare
+    const { category, channel, ...withoutOptional } = messyRows(20, 5);
+    const parts = [tx, withoutOptional, { ...withoutOptional, category }].map((p) => ({ ...p }) as Columns);
+    // Act
+    const ours = concatTransactions(parts);
+    const theirs = previous.concatTransactions(parts);
+    // Assess
+    expect(channel?.length).toBeGreaterThan(0);
+    expectSameColumns(ours as unknown as Columns, theirs as unknown as Columns);
   });
 
   it('keys and key order: keyHasher is fnv1a32 of prefix + id, orderByKey the comparator sort', () => {
