@@ -13,6 +13,8 @@ import {
   transformValue,
   windowFeatureNames,
 } from './dictionary.js';
+import { groupRows, type RowGroups } from './grouping.js';
+import { hashKeys, orderByKey, takeColumn } from './sampling.js';
 import { addValue, emptyStats, type FeatureStats } from './stats.js';
 
 const DAY_MS = 86_400_000;
@@ -67,28 +69,19 @@ export function concatTransactions(parts: Columns[]): TransactionColumns {
   const hasCategory = parts.some((p) => Array.isArray(p.category));
   const hasChannel = parts.some((p) => Array.isArray(p.channel));
   const out: TransactionColumns = {
-    customerId: new Array(total),
-    orderId: new Array(total),
-    eventType: new Array(total),
+    customerId: concatStrings(parts, 'customerId', false),
+    orderId: concatStrings(parts, 'orderId', false),
+    eventType: concatStrings(parts, 'eventType', false),
     timestampMs: new Float64Array(total),
     amount: new Float64Array(total),
     discount: new Float64Array(total),
     isReturn: new Uint8Array(total),
-    ...(hasCategory ? { category: new Array<string>(total).fill('') } : {}),
-    ...(hasChannel ? { channel: new Array<string>(total).fill('') } : {}),
+    ...(hasCategory ? { category: concatStrings(parts, 'category', true) } : {}),
+    ...(hasChannel ? { channel: concatStrings(parts, 'channel', true) } : {}),
   };
   let at = 0;
   for (const p of parts) {
     const n = (p.customerId as string[]).length;
-    const copy = (into: string[] | undefined, from: unknown): void => {
-      if (!into || !Array.isArray(from)) return;
-      for (let i = 0; i < n; i++) into[at + i] = from[i] as string;
-    };
-    copy(out.customerId, p.customerId);
-    copy(out.orderId, p.orderId);
-    copy(out.eventType, p.eventType);
-    copy(out.category, p.category);
-    copy(out.channel, p.channel);
     out.timestampMs.set(p.timestampMs as Float64Array, at);
     out.amount.set(p.amount as Float64Array, at);
     out.discount.set(p.discount as Float64Array, at);
@@ -96,6 +89,17 @@ export function concatTransactions(parts: Columns[]): TransactionColumns {
     at += n;
   }
   return out;
+}
+
+/** One string column of all parts (native concat); a part without it gives '' (`blank`) or holes. */
+function concatStrings(parts: Columns[], name: string, blank: boolean): string[] {
+  const pieces = parts.map((p) => {
+    const col = p[name];
+    if (Array.isArray(col)) return col;
+    const n = (p.customerId as string[]).length;
+    return blank ? new Array<string>(n).fill('') : new Array<string>(n);
+  });
+  return ([] as string[]).concat(...pieces);
 }
 
 // Attributes that must never become features, whatever the export calls them: direct identifiers
@@ -139,22 +143,26 @@ export function computeFeatures(
   options: FeatureOptions = {},
 ): CustomerFeatures {
   const n = tx.customerId.length;
-  const index = new Map<string, number>();
-  const rowCustomer = new Int32Array(n).fill(-1);
+  const groups = groupRows(tx);
+  // customers with a row strictly before the as-of time, in the order of their first such row
   const ids: string[] = [];
+  const local = new Int32Array(groups.ids.length).fill(-1);
+  const globalOf = new Int32Array(groups.ids.length);
   for (let i = 0; i < n; i++) {
-    if (!(tx.timestampMs[i] < asOfMs)) continue; // strictly before the as-of time
-    const id = tx.customerId[i];
-    let c = index.get(id);
-    if (c === undefined) {
-      c = ids.length;
-      index.set(id, c);
-      ids.push(id);
-    }
-    rowCustomer[i] = c;
+    if (!(tx.timestampMs[i] < asOfMs)) continue;
+    const g = groups.customerOf[i];
+    if (local[g] >= 0) continue;
+    local[g] = ids.length;
+    globalOf[ids.length] = g;
+    ids.push(groups.ids[g]);
   }
   const customersOnly = n === 0 && options.customers !== undefined;
-  if (customersOnly) {
+  let index: Map<string, number> | undefined;
+  if (options.customers) {
+    index = new Map<string, number>();
+    for (let c = 0; c < ids.length; c++) index.set(ids[c], c);
+  }
+  if (customersOnly && index) {
     for (const id of options.customers?.customerId ?? []) {
       if (!index.has(id)) {
         index.set(id, ids.length);
@@ -164,10 +172,10 @@ export function computeFeatures(
   }
   const values: Record<string, Float64Array> = customersOnly
     ? {}
-    : behaviouralFeatures(tx, asOfMs, options, ids, rowCustomer);
+    : behaviouralFeatures(tx, asOfMs, options, ids.length, groups, globalOf);
   let categorical: Record<string, string[]> | undefined;
   const laterDates: Record<string, { later: number; filled: number }> = {};
-  if (options.customers)
+  if (options.customers && index)
     categorical = attributeFeatures(options.customers, index, ids.length, asOfMs, values, laterDates);
   const names = dictionaryFor(Object.keys(values)).map((d) => d.name);
   return {
@@ -179,23 +187,22 @@ export function computeFeatures(
   };
 }
 
+// One pass over each customer's rows (grouped once per shard, lib/features/grouping.ts) with per-code
+// scratch tables stamped by customer instead of per-customer Maps and Sets: nothing is allocated per row.
+// Sums run over the same rows in the same order as before, so every value is the same to the bit.
 function behaviouralFeatures(
   tx: TransactionColumns,
   asOfMs: number,
   options: FeatureOptions,
-  ids: string[],
-  rowCustomer: Int32Array,
+  m: number,
+  groups: RowGroups,
+  globalOf: Int32Array,
 ): Record<string, Float64Array> {
-  const n = tx.customerId.length;
-  const m = ids.length;
-  // counting sort of rows by customer so each customer's rows are contiguous
-  const start = new Int32Array(m + 1);
-  for (let i = 0; i < n; i++) if (rowCustomer[i] >= 0) start[rowCustomer[i] + 1]++;
-  for (let c = 0; c < m; c++) start[c + 1] += start[c];
-  const order = new Int32Array(start[m]);
-  const fill = start.slice(0, m);
-  for (let i = 0; i < n; i++) if (rowCustomer[i] >= 0) order[fill[rowCustomer[i]]++] = i;
-
+  const { start, rows, orderOf, categoryOf, channelOf, eventOf } = groups;
+  const timestampMs = tx.timestampMs;
+  const amounts = tx.amount;
+  const discounts = tx.discount;
+  const isReturn = tx.isReturn;
   const windows = [...new Set(options.windowsDays ?? [])].filter((w) => w > 0).sort((a, b) => a - b);
   const wCut = windows.map((w) => asOfMs - w * DAY_MS);
   const wOrders = windows.map(() => new Float64Array(m));
@@ -216,24 +223,36 @@ function behaviouralFeatures(
   const channelCount = col().fill(Number.NaN);
   const activeDays = col();
   const featuresUsed = col();
+  // feature name → counts, created in the order the names are first met (the columns' order)
   const eventCounts = new Map<string, Float64Array>();
+  const countsOfEvent: (Float64Array | undefined)[] = new Array(groups.events.length);
   let anyDiscount = false;
   let anyReturn = false;
   let anyCategory = false;
   let anyChannel = false;
   let anyEngagement = false;
   let anyUsage = false;
-  // per-customer scratch, reused
-  const orderTime = new Map<string, number>();
-  const discountedOrders = new Set<string>();
-  const windowOrders = windows.map(() => new Set<string>());
-  const spendByCategory = new Map<string, number>();
-  const linesByChannel = new Map<string, number>();
-  const days = new Set<number>();
-  const used = new Set<string>();
+  // per-code scratch: a slot belongs to customer c while its stamp is c
+  const categories = groups.categories.length;
+  const spendByCategory = new Float64Array(categories);
+  const categoryStamp = new Int32Array(categories).fill(-1);
+  const categoriesSeen = new Int32Array(categories);
+  const usedStamp = new Int32Array(categories).fill(-1);
+  const channels = groups.channels.length;
+  const linesByChannel = new Float64Array(channels);
+  const channelStamp = new Int32Array(channels).fill(-1);
+  const channelsSeen = new Int32Array(channels);
+  const maxOrders = groups.maxOrders;
+  const orderFirst = new Float64Array(maxOrders);
+  const orderLast = new Float64Array(maxOrders);
+  const orderDiscounted = new Uint8Array(maxOrders);
+  const orderStamp = new Int32Array(maxOrders).fill(-1);
+  const ordersSeen = new Int32Array(maxOrders);
   let times: Float64Array = new Float64Array(64);
+  let days: Float64Array = new Float64Array(64);
 
   for (let c = 0; c < m; c++) {
+    const g = globalOf[c];
     let firstAny = Infinity;
     let gross = 0;
     let returned = 0;
@@ -241,38 +260,45 @@ function behaviouralFeatures(
     let returnLines = 0;
     let unkeyed = 0;
     let unkeyedDiscounted = 0;
-    orderTime.clear();
-    discountedOrders.clear();
-    for (const s of windowOrders) s.clear();
-    spendByCategory.clear();
-    linesByChannel.clear();
-    days.clear();
-    used.clear();
-    for (let j = start[c]; j < start[c + 1]; j++) {
-      const i = order[j];
-      const t = tx.timestampMs[i];
+    let keyed = 0;
+    let categoryN = 0;
+    let channelN = 0;
+    let dayN = 0;
+    let used = 0;
+    for (let j = start[g]; j < start[g + 1]; j++) {
+      const i = rows[j];
+      const t = timestampMs[i];
+      if (!(t < asOfMs)) continue; // strictly before the as-of time
       if (t < firstAny) firstAny = t;
-      const event = tx.eventType[i];
-      if (event !== '') {
+      const event = eventOf[i];
+      if (event >= 0) {
         // engagement and product-usage events are not purchases
         anyEngagement = true;
-        const name = eventFeatureName(event);
-        let counts = eventCounts.get(name);
+        let counts = countsOfEvent[event];
         if (!counts) {
-          counts = col();
-          eventCounts.set(name, counts);
+          const name = eventFeatureName(groups.events[event]);
+          counts = eventCounts.get(name);
+          if (!counts) {
+            counts = col();
+            eventCounts.set(name, counts);
+          }
+          countsOfEvent[event] = counts;
         }
         counts[c]++;
-        days.add(Math.floor(t / DAY_MS));
-        const feature = tx.category?.[i] ?? '';
-        if (feature !== '') {
-          used.add(feature);
+        if (days.length <= dayN) days = grow(days);
+        days[dayN++] = Math.floor(t / DAY_MS);
+        const feature = categoryOf[i];
+        if (feature >= 0) {
+          if (usedStamp[feature] !== c) {
+            usedStamp[feature] = c;
+            used++;
+          }
           anyUsage = true;
         }
         continue;
       }
-      const amount = tx.amount[i];
-      if (tx.isReturn[i]) {
+      const amount = amounts[i];
+      if (isReturn[i]) {
         returned += amount;
         returnLines++;
         anyReturn = true;
@@ -282,38 +308,59 @@ function behaviouralFeatures(
       purchaseLines++;
       gross += amount;
       for (let w = 0; w < windows.length; w++) if (t >= wCut[w]) wSpend[w][c] += amount;
-      const discounted = tx.discount[i] > 0;
-      if (!Number.isNaN(tx.discount[i])) anyDiscount = true;
-      const category = tx.category?.[i] ?? '';
-      if (category !== '') {
+      const discounted = discounts[i] > 0;
+      if (!Number.isNaN(discounts[i])) anyDiscount = true;
+      const category = categoryOf[i];
+      if (category >= 0) {
         anyCategory = true;
-        spendByCategory.set(category, (spendByCategory.get(category) ?? 0) + amount);
+        if (categoryStamp[category] !== c) {
+          categoryStamp[category] = c;
+          spendByCategory[category] = 0;
+          categoriesSeen[categoryN++] = category;
+        }
+        spendByCategory[category] += amount;
       }
-      const channel = tx.channel?.[i] ?? '';
-      if (channel !== '') {
+      const channel = channelOf[i];
+      if (channel >= 0) {
         anyChannel = true;
-        linesByChannel.set(channel, (linesByChannel.get(channel) ?? 0) + 1);
+        if (channelStamp[channel] !== c) {
+          channelStamp[channel] = c;
+          linesByChannel[channel] = 0;
+          channelsSeen[channelN++] = channel;
+        }
+        linesByChannel[channel]++;
       }
-      const orderId = tx.orderId[i];
-      if (orderId === '') {
+      const order = orderOf[i];
+      if (order < 0) {
         // a row without an order id is its own order
         if (times.length <= unkeyed) times = grow(times);
         times[unkeyed] = t;
         unkeyed++;
         if (discounted) unkeyedDiscounted++;
         for (let w = 0; w < windows.length; w++) if (t >= wCut[w]) wOrders[w][c]++;
+      } else if (orderStamp[order] !== c) {
+        orderStamp[order] = c;
+        orderFirst[order] = t;
+        orderLast[order] = t;
+        orderDiscounted[order] = discounted ? 1 : 0;
+        ordersSeen[keyed++] = order;
       } else {
-        const seen = orderTime.get(orderId);
-        if (seen === undefined || t < seen) orderTime.set(orderId, t);
-        if (discounted) discountedOrders.add(orderId);
-        for (let w = 0; w < windows.length; w++) if (t >= wCut[w]) windowOrders[w].add(orderId);
+        if (t < orderFirst[order]) orderFirst[order] = t;
+        if (t > orderLast[order]) orderLast[order] = t;
+        if (discounted) orderDiscounted[order] = 1;
       }
     }
-    const orders = orderTime.size + unkeyed;
-    // order times: unkeyed rows were written first at [0, unkeyed) then keyed orders follow
+    const orders = keyed + unkeyed;
+    // order times: unkeyed rows were written first at [0, unkeyed), keyed orders follow (sorted below)
     if (times.length < orders) times = grow(times, orders);
-    let k = unkeyed;
-    for (const t of orderTime.values()) times[k++] = t;
+    let discountedOrders = 0;
+    for (let k = 0; k < keyed; k++) {
+      const order = ordersSeen[k];
+      times[unkeyed + k] = orderFirst[order];
+      discountedOrders += orderDiscounted[order];
+      // an order counts in a window when any of its lines does
+      for (let w = 0; w < windows.length; w++) if (orderLast[order] >= wCut[w]) wOrders[w][c]++;
+    }
     const sorted = times.subarray(0, orders).sort();
     frequency[c] = orders;
     monetary[c] = Math.max(0, gross - returned);
@@ -327,37 +374,37 @@ function behaviouralFeatures(
     if (orders >= 3) {
       const mean = (last - first) / (orders - 1);
       let ss = 0;
-      for (let g = 1; g < orders; g++) ss += (sorted[g] - sorted[g - 1] - mean) ** 2;
+      for (let k = 1; k < orders; k++) ss += (sorted[k] - sorted[k - 1] - mean) ** 2;
       gapCv[c] = mean > 0 ? Math.sqrt(ss / (orders - 1)) / mean : 0;
     }
-    discountShare[c] = orders ? (discountedOrders.size + unkeyedDiscounted) / orders : 0;
+    discountShare[c] = orders ? (discountedOrders + unkeyedDiscounted) / orders : 0;
     returnRate[c] = purchaseLines + returnLines ? returnLines / (purchaseLines + returnLines) : 0;
-    for (let w = 0; w < windows.length; w++) {
-      wOrders[w][c] += windowOrders[w].size;
-      wSpend[w][c] = Math.max(0, wSpend[w][c]);
-    }
-    if (spendByCategory.size) {
+    for (let w = 0; w < windows.length; w++) wSpend[w][c] = Math.max(0, wSpend[w][c]);
+    if (categoryN) {
       let top = 0;
       let total = 0;
-      for (const v of spendByCategory.values()) {
+      // summed in first-seen order, as the per-customer Map of spend used to be
+      for (let k = 0; k < categoryN; k++) {
+        const v = spendByCategory[categoriesSeen[k]];
         total += v;
         if (v > top) top = v;
       }
-      topCategory[c] = total > 0 ? top / total : 1 / spendByCategory.size;
-      categoryCount[c] = spendByCategory.size;
+      topCategory[c] = total > 0 ? top / total : 1 / categoryN;
+      categoryCount[c] = categoryN;
     }
-    if (linesByChannel.size) {
+    if (channelN) {
       let top = 0;
       let total = 0;
-      for (const v of linesByChannel.values()) {
+      for (let k = 0; k < channelN; k++) {
+        const v = linesByChannel[channelsSeen[k]];
         total += v;
         if (v > top) top = v;
       }
       mainChannel[c] = top / total;
-      channelCount[c] = linesByChannel.size;
+      channelCount[c] = channelN;
     }
-    activeDays[c] = days.size;
-    featuresUsed[c] = used.size;
+    activeDays[c] = distinctCount(days, dayN);
+    featuresUsed[c] = used;
   }
   const values: Record<string, Float64Array> = {
     recencyDays: recency,
@@ -389,6 +436,15 @@ function behaviouralFeatures(
   }
   if (anyUsage) values.featuresUsed = featuresUsed;
   return values;
+}
+
+/** Distinct values among the first `n` of `a` (reorders them). */
+function distinctCount(a: Float64Array, n: number): number {
+  if (n < 2) return n;
+  const s = a.subarray(0, n).sort();
+  let k = 1;
+  for (let i = 1; i < n; i++) if (s[i] !== s[i - 1]) k++;
+  return k;
 }
 
 function grow(a: Float64Array, atLeast = 0): Float64Array {
@@ -497,19 +553,16 @@ export function sampleKey(customerId: string, seed: number): number {
 
 export function selectSample(features: CustomerFeatures, size: number, seed: number): Columns {
   const n = features.customerId.length;
-  const keysAll = new Uint32Array(n);
-  for (let i = 0; i < n; i++) keysAll[i] = sampleKey(features.customerId[i], seed);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => keysAll[a] - keysAll[b] || (features.customerId[a] < features.customerId[b] ? -1 : 1));
-  const chosen = idx.slice(0, Math.min(size, n));
+  const keysAll = hashKeys(features.customerId, `${seed}:`); // sampleKey of each customer
+  const chosen = orderByKey(keysAll, features.customerId).subarray(0, Math.min(size, n));
   const out: Columns = {
-    customerId: chosen.map((i) => features.customerId[i]),
-    sampleKey: Uint32Array.from(chosen, (i) => keysAll[i]),
+    customerId: takeColumn(features.customerId, chosen),
+    sampleKey: takeColumn(keysAll, chosen),
   };
-  for (const name of features.names) out[name] = Float64Array.from(chosen, (i) => features.values[name][i]);
+  for (const name of features.names) out[name] = takeColumn(features.values[name], chosen);
   // categorical attributes ride along for the predictive models' population (segmentation reads names only)
   for (const [column, values] of Object.entries(features.categorical ?? {}))
-    out[`${CATEGORY_PREFIX}${column}`] = chosen.map((i) => values[i]);
+    out[`${CATEGORY_PREFIX}${column}`] = takeColumn(values, chosen);
   return out;
 }
 

@@ -5,6 +5,60 @@
 import type { Column, Columns } from '../storage/columnar.js';
 
 /**
+ * `fnv1a32(prefix + id)` with the prefix hashed once: the same 32-bit value for every id (FNV-1a is a
+ * left fold over the UTF-16 code units), without building a string per customer.
+ */
+export function keyHasher(prefix: string): (id: string) => number {
+  let state = 0x811c9dc5;
+  for (let i = 0; i < prefix.length; i++) state = Math.imul(state ^ prefix.charCodeAt(i), 0x01000193);
+  return (id: string): number => {
+    let h = state;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  };
+}
+
+/** Sampling keys of `ids` under `prefix` (see keyHasher). */
+export function hashKeys(ids: readonly string[], prefix: string): Uint32Array {
+  const hash = keyHasher(prefix);
+  const keys = new Uint32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) keys[i] = hash(ids[i]);
+  return keys;
+}
+
+const INDEX_BITS = 2 ** 21;
+
+/**
+ * Row indices ordered by (key, id): the order `idx.sort((a, b) => keys[a] - keys[b] || (ids[a] < ids[b] ?
+ * -1 : 1))` gives for distinct ids, found by one numeric sort of key × 2^21 + index (exact below 2^53)
+ * and a string sort only within runs of equal keys (hash collisions, a handful per shard).
+ */
+export function orderByKey(keys: Uint32Array, ids: readonly string[]): Int32Array {
+  const n = keys.length;
+  if (n >= INDEX_BITS) {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    idx.sort((a, b) => keys[a] - keys[b] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : a - b));
+    return Int32Array.from(idx);
+  }
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = keys[i] * INDEX_BITS + i;
+  packed.sort();
+  const order = new Int32Array(n);
+  for (let r = 0; r < n; r++) order[r] = packed[r] % INDEX_BITS;
+  for (let r = 0; r < n; ) {
+    let end = r + 1;
+    while (end < n && keys[order[end]] === keys[order[r]]) end++;
+    if (end - r > 1) {
+      const run = Array.from(order.subarray(r, end));
+      run.sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : a - b));
+      order.set(run, r);
+    }
+    r = end;
+  }
+  return order;
+}
+
+/**
  * Rows a shard keeps of a global sample of `size`: the number of the global sample that lands in one
  * shard is hypergeometric with mean μ = size / S and variance below μ; the quota is 1.25 μ + 8 √μ + 16,
  * which a shard exceeds with probability below e^-36 (Chernoff, at any μ), so below 1e-12 over 10,000
@@ -23,7 +77,8 @@ export function takeRows(part: Columns, rows: ArrayLike<number>): Columns {
   return out;
 }
 
-function takeColumn(col: Column, rows: ArrayLike<number>): Column {
+/** The given rows of one column, in that order (a column of the same type). */
+export function takeColumn(col: Column, rows: ArrayLike<number>): Column {
   const n = rows.length;
   if (Array.isArray(col)) {
     const out = new Array<string>(n);

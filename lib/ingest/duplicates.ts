@@ -26,34 +26,25 @@ export interface DuplicateCheck {
 
 /** Drops repeated transactions from one shard's parts, keeping each fingerprint's earliest origin. */
 export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
-  const first = new Map<number, number>();
-  for (const p of parts) {
-    const keys = p.duplicateKey;
-    const origins = p.origin;
-    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array)) continue;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      if (k === 0) continue;
-      const seen = first.get(k);
-      if (seen === undefined || origins[i] < seen) first.set(k, origins[i]);
-    }
-  }
+  const repeated = findRepeats(parts);
   const repeats: { origin: number; value: string }[] = [];
   let kept = 0;
+  let base = 0;
   const out = parts.map((p) => {
     const keys = p.duplicateKey;
     const origins = p.origin;
     const n = rowCount(p);
-    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array) || first.size === 0) {
+    if (!(keys instanceof Float64Array) || !(origins instanceof Float64Array) || !repeated) {
       kept += n;
       return p;
     }
+    const at = base;
+    base += keys.length;
     const keep = new Uint8Array(n);
     let count = 0;
     const orders = p.orderId as string[] | undefined;
     for (let i = 0; i < n; i++) {
-      const k = keys[i];
-      if (k !== 0 && first.get(k) !== origins[i]) {
+      if (repeated[at + i] === 1) {
         repeats.push({ origin: origins[i], value: orders?.[i] ?? '' });
         continue;
       }
@@ -78,6 +69,99 @@ export function dropDuplicateRows(parts: readonly Columns[]): DuplicateCheck {
   return { parts: out, kept, removed: repeats.length, files };
 }
 
+/** Rows per bucket aimed at: a bucket's table (16 bytes a slot, half full) stays in the CPU cache. */
+const BUCKET_ROWS = 4096;
+
+/**
+ * Per fingerprinted row (parts with fingerprints, concatenated in order): 1 when another row has the same
+ * fingerprint and an earlier origin, i.e. the row is a repeat; undefined when no row has a fingerprint.
+ * Rows are first scattered into buckets by a hash of the fingerprint, then each bucket gets a small
+ * open-addressing table: one table for all rows was cache misses throughout (and a Map boxed every key).
+ * Fingerprints compare as a Map's keys did (SameValueZero; 0 means none, NaN matches NaN).
+ */
+function findRepeats(parts: readonly Columns[]): Uint8Array | undefined {
+  let total = 0;
+  let any = false;
+  for (const p of parts) {
+    if (!(p.duplicateKey instanceof Float64Array) || !(p.origin instanceof Float64Array)) continue;
+    total += p.duplicateKey.length;
+    for (let i = 0; i < p.duplicateKey.length && !any; i++) any = p.duplicateKey[i] !== 0;
+  }
+  if (!any) return undefined;
+  const keys = new Float64Array(total);
+  const origins = new Float64Array(total);
+  let at = 0;
+  for (const p of parts) {
+    if (!(p.duplicateKey instanceof Float64Array) || !(p.origin instanceof Float64Array)) continue;
+    keys.set(p.duplicateKey, at);
+    origins.set(p.origin, at);
+    at += p.duplicateKey.length;
+  }
+  let bucketBits = 0;
+  while (bucketBits < 16 && total >> bucketBits > BUCKET_ROWS) bucketBits++;
+  const bits = new Float64Array(1);
+  const words = new Uint32Array(bits.buffer);
+  const hash = new Int32Array(total);
+  const start = new Int32Array((1 << bucketBits) + 1);
+  for (let i = 0; i < total; i++) {
+    const k = keys[i];
+    if (k === 0) continue;
+    bits[0] = Number.isNaN(k) ? Number.NaN : k;
+    let h = Math.imul(words[0] ^ Math.imul(words[1], 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    hash[i] = h;
+    start[(bucketBits ? h >>> (32 - bucketBits) : 0) + 1]++;
+  }
+  const buckets = 1 << bucketBits;
+  for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
+  // the rows' fingerprints, origins and hashes themselves are moved into bucket order, so the tables
+  // below read them sequentially (gathering them through an index was most of the time)
+  const m = start[buckets];
+  const rowOf = new Int32Array(m);
+  const keyOf = new Float64Array(m);
+  const originOf = new Float64Array(m);
+  const hashOf = new Int32Array(m);
+  const fill = start.slice(0, buckets);
+  for (let i = 0; i < total; i++) {
+    if (keys[i] === 0) continue;
+    const j = fill[bucketBits ? hash[i] >>> (32 - bucketBits) : 0]++;
+    rowOf[j] = i;
+    keyOf[j] = keys[i];
+    originOf[j] = origins[i];
+    hashOf[j] = hash[i];
+  }
+  let largest = 0;
+  for (let b = 0; b < buckets; b++) largest = Math.max(largest, start[b + 1] - start[b]);
+  let capacity = 16;
+  while (capacity < 2 * largest) capacity *= 2;
+  const mask = capacity - 1;
+  const tableKey = new Float64Array(capacity);
+  const tableEarliest = new Float64Array(capacity);
+  const tableBucket = new Int32Array(capacity).fill(-1);
+  const slotOf = new Int32Array(largest);
+  const repeated = new Uint8Array(total);
+  for (let b = 0; b < buckets; b++) {
+    for (let j = start[b]; j < start[b + 1]; j++) {
+      const k = keyOf[j];
+      const nan = Number.isNaN(k);
+      let s = hashOf[j] & mask;
+      while (tableBucket[s] === b && !(tableKey[s] === k || (nan && Number.isNaN(tableKey[s]))))
+        s = (s + 1) & mask;
+      if (tableBucket[s] !== b) {
+        tableBucket[s] = b;
+        tableKey[s] = k;
+        tableEarliest[s] = originOf[j];
+      } else if (originOf[j] < tableEarliest[s]) tableEarliest[s] = originOf[j];
+      slotOf[j - start[b]] = s;
+    }
+    for (let j = start[b]; j < start[b + 1]; j++)
+      if (tableEarliest[slotOf[j - start[b]]] !== originOf[j]) repeated[rowOf[j]] = 1;
+  }
+  return repeated;
+}
+
 function rowCount(p: Columns): number {
   const any = Object.values(p)[0];
   return any ? any.length : 0;
@@ -90,7 +174,12 @@ function filterColumns(p: Columns, keep: Uint8Array, count: number): Columns {
 }
 
 function filterColumn(col: Column, keep: Uint8Array, count: number): Column {
-  if (Array.isArray(col)) return col.filter((_, i) => keep[i] === 1);
+  if (Array.isArray(col)) {
+    const out = new Array<string>(count);
+    let at = 0;
+    for (let i = 0; i < keep.length; i++) if (keep[i] === 1) out[at++] = col[i];
+    return out;
+  }
   const out = new (col.constructor as new (n: number) => typeof col)(count);
   let at = 0;
   for (let i = 0; i < keep.length; i++) if (keep[i] === 1) out[at++] = col[i];

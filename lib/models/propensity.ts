@@ -6,8 +6,10 @@
 // L2-regularised logistic regression is fitted on standardised features with a hash split of customers
 // for validation (ROC AUC, top-decile lift, Brier score, calibration); scores as of asOf are 0–100 with
 // high / medium / low bands cut on the population's score distribution.
-import { CATEGORY_PREFIX, computeFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
+import { CATEGORY_PREFIX, computeFeatures, type TransactionColumns } from '../features/build.js';
 import { FEATURE_BY_NAME, levelFeatureName, OTHER_LEVEL, transformValue } from '../features/dictionary.js';
+import { rowCustomerIn } from '../features/grouping.js';
+import { hashKeys, orderByKey, takeColumn } from '../features/sampling.js';
 import type { Columns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/random.js';
 import {
@@ -155,14 +157,12 @@ export function buildSelfLabelledSample(
 ): { sample: Columns; positives: number; negatives: number } {
   const cutMs = asOfMs - (target.windowDays ?? 30) * DAY_MS;
   const features = computeFeatures(tx, cutMs);
-  const index = new Map<string, number>();
-  for (let c = 0; c < features.customerId.length; c++) index.set(features.customerId[c], c);
+  const customerOf = rowCustomerIn(tx, features.customerId); // -1: not active before the cut
   const bought = new Uint8Array(features.customerId.length);
   for (let i = 0; i < tx.customerId.length; i++) {
     const t = tx.timestampMs[i];
     if (!(t >= cutMs && t < asOfMs) || tx.eventType[i] !== '' || tx.isReturn[i]) continue;
-    const c = index.get(tx.customerId[i]);
-    if (c !== undefined) bought[c] = 1;
+    if (customerOf[i] >= 0) bought[customerOf[i]] = 1;
   }
   const label = target.kind === 'churn' ? bought.map((b) => 1 - b) : bought;
   return labelledSample(features.customerId, features.values, label, size, seed);
@@ -222,19 +222,17 @@ export function labelledSample(
   const n = customerId.length;
   let positives = 0;
   for (let i = 0; i < n; i++) positives += label[i];
-  const keys = new Uint32Array(n);
-  for (let i = 0; i < n; i++) keys[i] = sampleKey(customerId[i], seed);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => keys[a] - keys[b] || (customerId[a] < customerId[b] ? -1 : 1));
-  const chosen = idx.slice(0, Math.min(size, n));
+  // sampleKey of each customer, in (key, id) order: typed-array sort and copies (features/sampling.ts)
+  const keys = hashKeys(customerId, `${seed}:`);
+  const chosen = orderByKey(keys, customerId).subarray(0, Math.min(size, n));
   const sample: Columns = {
-    customerId: chosen.map((i) => customerId[i]),
-    key: Uint32Array.from(chosen, (i) => keys[i]),
-    label: Uint8Array.from(chosen, (i) => label[i]),
+    customerId: takeColumn(customerId, chosen),
+    key: takeColumn(keys, chosen),
+    label: takeColumn(label, chosen),
   };
-  for (const [name, v] of Object.entries(values)) sample[name] = Float64Array.from(chosen, (i) => v[i]);
+  for (const [name, v] of Object.entries(values)) sample[name] = takeColumn(v, chosen);
   for (const [column, v] of Object.entries(categorical))
-    sample[`${CATEGORY_PREFIX}${column}`] = chosen.map((i) => v[i]);
+    sample[`${CATEGORY_PREFIX}${column}`] = takeColumn(v, chosen);
   return { sample, positives, negatives: n - positives };
 }
 
