@@ -13,9 +13,10 @@ import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { createS3Client } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
+import { loadLocalModel } from './model-cache.js';
 import { type Fault, faultFor, invokeInSandbox } from './sandbox.js';
 import { type StandIns, startStandIns } from './standins.js';
-import { type LocalModel, localModel, synthesizeTemplate } from './template.js';
+import type { LocalModel } from './template.js';
 
 export interface LocalEnvironment {
   standIns: StandIns;
@@ -68,7 +69,7 @@ export async function startLocalEnvironment(
   });
   try {
     standIns.applyEnvironment();
-    const model = localModel(synthesizeTemplate());
+    const { model } = await loadLocalModel();
     Object.assign(process.env, model.environment);
     const s3 = createS3Client();
     await s3.send(new CreateBucketCommand({ Bucket: model.bucketName })).catch((e: { name?: string }) => {
@@ -104,11 +105,15 @@ export async function startLocalEnvironment(
         });
     }
     ddb.destroy();
-    const handlers: LocalEnvironment['handlers'] = {};
-    for (const [state, name] of Object.entries(model.taskHandlers)) {
-      const mod = (await import(`../../functions/${name}/handler.ts`)) as { main: Handler };
-      handlers[state] = (input) => mod.main(input, lambdaContext(name));
-    }
+    // loaded side by side: each waits on module reads and transforms (tsx) the others can overlap
+    const handlers: LocalEnvironment['handlers'] = Object.fromEntries(
+      await Promise.all(
+        Object.entries(model.taskHandlers).map(async ([state, name]) => {
+          const mod = (await import(`../../functions/${name}/handler.ts`)) as { main: Handler };
+          return [state, (input: unknown) => mod.main(input, lambdaContext(name))] as const;
+        }),
+      ),
+    );
     return {
       standIns,
       model,
@@ -342,8 +347,9 @@ export async function executeRun(
   onProgress?: (event: ProgressEvent) => void,
   options: { signal?: AbortSignal } & SandboxOptions = {},
 ): Promise<LocalRunResult> {
+  // the definition was validated when its model was made (loadLocalModel): not again on every run
   const machine = new StateMachine(env.model.definition as never, {
-    validationOptions: { checkPaths: false },
+    validationOptions: { noValidate: true },
   });
   // each attempt runs as in a Lambda sandbox: its function's Timeout, frozen after it, faults if asked
   const attempts: Record<string, number> = {};
