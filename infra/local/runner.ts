@@ -58,53 +58,78 @@ function lambdaContext(functionName: string): Context {
   };
 }
 
+async function createBucket(s3: S3Client, model: LocalModel): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: model.bucketName })).catch((e: { name?: string }) => {
+    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+  });
+  await s3
+    .send(
+      new PutBucketVersioningCommand({
+        Bucket: model.bucketName,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    )
+    .catch(() => undefined); // s3rver does not implement versioning; the run does not depend on it
+}
+
+async function createTables(model: LocalModel): Promise<void> {
+  const ddb = new DynamoDBClient({});
+  try {
+    await Promise.all(
+      model.tables.map((t) => {
+        const p = t.properties as unknown as CreateTableCommandInput;
+        return ddb
+          .send(
+            new CreateTableCommand({
+              TableName: t.name,
+              KeySchema: p.KeySchema,
+              AttributeDefinitions: p.AttributeDefinitions,
+              BillingMode: 'PAY_PER_REQUEST',
+              GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g) => ({
+                IndexName: g.IndexName,
+                KeySchema: g.KeySchema,
+                Projection: g.Projection,
+              })),
+            }),
+          )
+          .catch((e: { name?: string }) => {
+            if (e.name !== 'ResourceInUseException') throw e;
+          });
+      }),
+    );
+  } finally {
+    ddb.destroy();
+  }
+}
+
 /** Starts the stand-ins and creates the bucket and tables of the synthesized template. */
 export async function startLocalEnvironment(
   options: { dataDir?: string; s3Port?: number } = {},
 ): Promise<LocalEnvironment> {
-  const standIns = await startStandIns({
+  // dynalite boots on its own thread while this one reads (or, the first time, synthesizes) the model
+  const starting = startStandIns({
     dataDir: options.dataDir,
     s3Port: options.s3Port,
     dynamoOnDisk: true,
   });
+  let model: LocalModel;
+  try {
+    ({ model } = await loadLocalModel());
+  } catch (error) {
+    await starting.then(
+      (s) => s.stop(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const standIns = await starting;
   try {
     standIns.applyEnvironment();
-    const { model } = await loadLocalModel();
     Object.assign(process.env, model.environment);
     const s3 = createS3Client();
-    await s3.send(new CreateBucketCommand({ Bucket: model.bucketName })).catch((e: { name?: string }) => {
-      if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
-    });
-    await s3
-      .send(
-        new PutBucketVersioningCommand({
-          Bucket: model.bucketName,
-          VersioningConfiguration: { Status: 'Enabled' },
-        }),
-      )
-      .catch(() => undefined); // s3rver does not implement versioning; the run does not depend on it
-    const ddb = new DynamoDBClient({});
-    for (const t of model.tables) {
-      const p = t.properties as unknown as CreateTableCommandInput;
-      await ddb
-        .send(
-          new CreateTableCommand({
-            TableName: t.name,
-            KeySchema: p.KeySchema,
-            AttributeDefinitions: p.AttributeDefinitions,
-            BillingMode: 'PAY_PER_REQUEST',
-            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g) => ({
-              IndexName: g.IndexName,
-              KeySchema: g.KeySchema,
-              Projection: g.Projection,
-            })),
-          }),
-        )
-        .catch((e: { name?: string }) => {
-          if (e.name !== 'ResourceInUseException') throw e;
-        });
-    }
-    ddb.destroy();
+    // the bucket and tables are made (mostly on the stand-ins' side) while the handlers load
+    const resources = Promise.all([createBucket(s3, model), createTables(model)]);
+    resources.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     // loaded side by side: each waits on module reads and transforms (tsx) the others can overlap
     const handlers: LocalEnvironment['handlers'] = Object.fromEntries(
       await Promise.all(
@@ -114,6 +139,7 @@ export async function startLocalEnvironment(
         }),
       ),
     );
+    await resources;
     return {
       standIns,
       model,
