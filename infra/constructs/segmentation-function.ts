@@ -12,11 +12,12 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { HANDLER_METADATA } from './handler-metadata.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Metadata key the local runner reads to map a synthesized function back to its handler folder. */
-export const HANDLER_METADATA = 'audience-segmentation:handler';
+export { HANDLER_METADATA };
 
 /** CloudWatch namespace the handlers publish their business metrics to (Powertools Metrics). */
 export const METRICS_NAMESPACE = 'AudienceSegmentation';

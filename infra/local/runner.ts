@@ -13,9 +13,10 @@ import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { createS3Client } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
+import { loadLocalModel } from './model-cache.js';
 import { type Fault, faultFor, invokeInSandbox } from './sandbox.js';
 import { type StandIns, startStandIns } from './standins.js';
-import { type LocalModel, localModel, synthesizeTemplate } from './template.js';
+import type { LocalModel } from './template.js';
 
 export interface LocalEnvironment {
   standIns: StandIns;
@@ -57,58 +58,88 @@ function lambdaContext(functionName: string): Context {
   };
 }
 
+async function createBucket(s3: S3Client, model: LocalModel): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: model.bucketName })).catch((e: { name?: string }) => {
+    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+  });
+  await s3
+    .send(
+      new PutBucketVersioningCommand({
+        Bucket: model.bucketName,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    )
+    .catch(() => undefined); // s3rver does not implement versioning; the run does not depend on it
+}
+
+async function createTables(model: LocalModel): Promise<void> {
+  const ddb = new DynamoDBClient({});
+  try {
+    await Promise.all(
+      model.tables.map((t) => {
+        const p = t.properties as unknown as CreateTableCommandInput;
+        return ddb
+          .send(
+            new CreateTableCommand({
+              TableName: t.name,
+              KeySchema: p.KeySchema,
+              AttributeDefinitions: p.AttributeDefinitions,
+              BillingMode: 'PAY_PER_REQUEST',
+              GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g) => ({
+                IndexName: g.IndexName,
+                KeySchema: g.KeySchema,
+                Projection: g.Projection,
+              })),
+            }),
+          )
+          .catch((e: { name?: string }) => {
+            if (e.name !== 'ResourceInUseException') throw e;
+          });
+      }),
+    );
+  } finally {
+    ddb.destroy();
+  }
+}
+
 /** Starts the stand-ins and creates the bucket and tables of the synthesized template. */
 export async function startLocalEnvironment(
   options: { dataDir?: string; s3Port?: number } = {},
 ): Promise<LocalEnvironment> {
-  const standIns = await startStandIns({
+  // dynalite boots on its own thread while this one reads (or, the first time, synthesizes) the model
+  const starting = startStandIns({
     dataDir: options.dataDir,
     s3Port: options.s3Port,
     dynamoOnDisk: true,
   });
+  let model: LocalModel;
+  try {
+    ({ model } = await loadLocalModel());
+  } catch (error) {
+    await starting.then(
+      (s) => s.stop(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const standIns = await starting;
   try {
     standIns.applyEnvironment();
-    const model = localModel(synthesizeTemplate());
     Object.assign(process.env, model.environment);
     const s3 = createS3Client();
-    await s3.send(new CreateBucketCommand({ Bucket: model.bucketName })).catch((e: { name?: string }) => {
-      if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
-    });
-    await s3
-      .send(
-        new PutBucketVersioningCommand({
-          Bucket: model.bucketName,
-          VersioningConfiguration: { Status: 'Enabled' },
+    // the bucket and tables are made (mostly on the stand-ins' side) while the handlers load
+    const resources = Promise.all([createBucket(s3, model), createTables(model)]);
+    resources.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // loaded side by side: each waits on module reads and transforms (tsx) the others can overlap
+    const handlers: LocalEnvironment['handlers'] = Object.fromEntries(
+      await Promise.all(
+        Object.entries(model.taskHandlers).map(async ([state, name]) => {
+          const mod = (await import(`../../functions/${name}/handler.ts`)) as { main: Handler };
+          return [state, (input: unknown) => mod.main(input, lambdaContext(name))] as const;
         }),
-      )
-      .catch(() => undefined); // s3rver does not implement versioning; the run does not depend on it
-    const ddb = new DynamoDBClient({});
-    for (const t of model.tables) {
-      const p = t.properties as unknown as CreateTableCommandInput;
-      await ddb
-        .send(
-          new CreateTableCommand({
-            TableName: t.name,
-            KeySchema: p.KeySchema,
-            AttributeDefinitions: p.AttributeDefinitions,
-            BillingMode: 'PAY_PER_REQUEST',
-            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes?.map((g) => ({
-              IndexName: g.IndexName,
-              KeySchema: g.KeySchema,
-              Projection: g.Projection,
-            })),
-          }),
-        )
-        .catch((e: { name?: string }) => {
-          if (e.name !== 'ResourceInUseException') throw e;
-        });
-    }
-    ddb.destroy();
-    const handlers: LocalEnvironment['handlers'] = {};
-    for (const [state, name] of Object.entries(model.taskHandlers)) {
-      const mod = (await import(`../../functions/${name}/handler.ts`)) as { main: Handler };
-      handlers[state] = (input) => mod.main(input, lambdaContext(name));
-    }
+      ),
+    );
+    await resources;
     return {
       standIns,
       model,
@@ -342,8 +373,9 @@ export async function executeRun(
   onProgress?: (event: ProgressEvent) => void,
   options: { signal?: AbortSignal } & SandboxOptions = {},
 ): Promise<LocalRunResult> {
+  // the definition was validated when its model was made (loadLocalModel): not again on every run
   const machine = new StateMachine(env.model.definition as never, {
-    validationOptions: { checkPaths: false },
+    validationOptions: { noValidate: true },
   });
   // each attempt runs as in a Lambda sandbox: its function's Timeout, frozen after it, faults if asked
   const attempts: Record<string, number> = {};

@@ -98,12 +98,31 @@ function decodeAwsChunked(ctx: KoaLikeContext, next: () => Promise<unknown>): Pr
  */
 const DYNALITE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
+let profiler;
+if (workerData.profileDir) {
+  const { Session } = require('node:inspector');
+  profiler = new Session();
+  profiler.connect();
+  profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+}
 const dynalite = require(workerData.dynalite);
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: workerData.path });
 server.once('error', (error) => parentPort.postMessage({ error: String(error && error.message || error) }));
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+const closed = () => parentPort.postMessage({ closed: true });
 parentPort.on('message', (m) => {
-  if (m === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+  if (m !== 'close') return;
+  server.close(() => {
+    if (!profiler) return closed();
+    profiler.post('Profiler.stop', (error, result) => {
+      if (!error) {
+        const fs = require('node:fs');
+        fs.mkdirSync(workerData.profileDir, { recursive: true });
+        fs.writeFileSync(require('node:path').join(workerData.profileDir, 'dynalite-' + Date.now() + '.cpuprofile'), JSON.stringify(result.profile));
+      }
+      closed();
+    });
+  });
 });
 `;
 
@@ -112,10 +131,10 @@ interface DynamoWorker {
   stop(): Promise<void>;
 }
 
-async function startDynamoWorker(path: string | undefined): Promise<DynamoWorker> {
+async function startDynamoWorker(path: string | undefined, profileDir?: string): Promise<DynamoWorker> {
   const worker = new Worker(DYNALITE_WORKER, {
     eval: true,
-    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite'), path },
+    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite'), path, profileDir },
     // the loaders of the parent (tsx, vitest) are not needed for plain CommonJS
     execArgv: [],
   });
@@ -156,6 +175,8 @@ export async function startStandIns(
      */
     dynamoOnDisk?: boolean;
     s3Port?: number;
+    /** write a CPU profile of dynalite's worker thread into this folder when stopped (test/bench) */
+    profileDir?: string;
   } = {},
 ): Promise<StandIns> {
   const ownDir = !options.dataDir;
@@ -173,13 +194,30 @@ export async function startStandIns(
   });
   // first in the chain, so every controller sees the decoded body
   (s3rver as unknown as { middleware: unknown[] }).middleware.unshift(decodeAwsChunked);
-  const s3 = await s3rver.run();
+  const removeFolders = (): void => {
+    if (ownDir) rmSync(directory, { recursive: true, force: true });
+    if (ownDynamoDir && dynamoPath) rmSync(dynamoPath, { recursive: true, force: true });
+  };
+  // dynalite boots on its own thread while s3rver starts on this one
+  const dynamoStarting = startDynamoWorker(dynamoPath, options.profileDir);
+  dynamoStarting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  let s3: { port: number };
+  try {
+    s3 = await s3rver.run();
+  } catch (error) {
+    await dynamoStarting.then(
+      (d) => d.stop(),
+      () => undefined,
+    );
+    removeFolders();
+    throw error;
+  }
   let dynamo: DynamoWorker;
   try {
-    dynamo = await startDynamoWorker(dynamoPath);
+    dynamo = await dynamoStarting;
   } catch (error) {
     await s3rver.close();
-    if (ownDynamoDir && dynamoPath) rmSync(dynamoPath, { recursive: true, force: true });
+    removeFolders();
     throw error;
   }
   const s3Endpoint = `http://127.0.0.1:${s3.port}`;
@@ -200,10 +238,11 @@ export async function startStandIns(
       process.env.AWS_RESPONSE_CHECKSUM_VALIDATION = 'WHEN_REQUIRED';
     },
     async stop() {
+      // one after the other: dynalite's LevelDB must be closed (or its worker ended) before its
+      // folder goes; closing both servers side by side once ended a 1M-row run in a segfault
       await s3rver.close();
       await dynamo.stop();
-      if (ownDir) rmSync(directory, { recursive: true, force: true });
-      if (ownDynamoDir && dynamoPath) rmSync(dynamoPath, { recursive: true, force: true });
+      removeFolders();
     },
   };
 }

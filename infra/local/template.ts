@@ -1,9 +1,7 @@
 // Reads the synthesized CloudFormation template the way the local runner needs it: the state
 // machine definition with Lambda ARNs resolved to the handlers they stand for, the tables to
 // create, and each function's environment with Refs resolved to local resource names.
-import { App } from 'aws-cdk-lib';
-import { buildApp } from '../build-app.js';
-import { HANDLER_METADATA } from '../constructs/segmentation-function.js';
+import { HANDLER_METADATA } from '../constructs/handler-metadata.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface Resource {
@@ -40,8 +38,12 @@ export class TemplateError extends Error {
   }
 }
 
-/** Synthesizes the app without bundling (the local runner calls handlers in-process). */
-export function synthesizeTemplate(): Template {
+/**
+ * Synthesizes the app without bundling (the local runner calls handlers in-process). aws-cdk-lib and the
+ * constructs are loaded here, on demand: a run whose model is cached (model-cache.ts) never loads them.
+ */
+export async function synthesizeTemplate(): Promise<Template> {
+  const [{ App }, { buildApp }] = await Promise.all([import('aws-cdk-lib'), import('../build-app.js')]);
   // no bundling (handlers run in-process) and no built-in CloudFormation validation (a 15–30 s
   // WASM pass that `cdk synth` still runs): the local runner needs the template, fast
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });

@@ -2,12 +2,25 @@
 // stand-ins are reached through the SDK's standard AWS_ENDPOINT_URL_* variables; s3rver also
 // needs path-style addressing and checksums only when required (see ARCHITECTURE.md).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+const nothing = (): void => undefined;
+
+/**
+ * As silent as the SDK's default logger, without its `info`: the SDK's logger middleware copies every
+ * request and response through the sensitive-data filter only to hand them to `info`
+ * (`logger?.info?.(…)`), which by default does nothing — at 1M rows ~0.7 s of CPU over 3,125 membership
+ * writes. Nothing else in the SDK calls `info`; errors still reach the caller as thrown errors.
+ */
+export const sdkLogger = { debug: nothing, warn: nothing, error: nothing } as unknown as NonNullable<
+  S3ClientConfig['logger']
+>;
 
 export function createS3Client(): S3Client {
   const local = Boolean(process.env.AWS_ENDPOINT_URL_S3);
   return new S3Client({
+    logger: sdkLogger,
     forcePathStyle: local || process.env.S3_FORCE_PATH_STYLE === 'true',
     ...(local
       ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
@@ -16,7 +29,7 @@ export function createS3Client(): S3Client {
 }
 
 export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ logger: sdkLogger }), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

@@ -1,6 +1,7 @@
 // DynamoDB batch writes with the retry discipline the service expects: 25 items per request,
 // UnprocessedItems re-sent with exponential backoff and full jitter until done or clearly failed,
 // a bounded number of requests in flight (each request waits a network round trip otherwise).
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
@@ -22,12 +23,97 @@ export class BatchWriteError extends Error {
   }
 }
 
+/** Named so the caller of a flat write sees which attribute broke the promise (a programming error). */
+export class NotFlatItemError extends Error {
+  constructor(attribute: string, reason: string) {
+    super(
+      `attribute ${attribute} ${reason}: a flat batch write takes strings, numbers, booleans and null only`,
+    );
+    this.name = 'NotFlatItemError';
+  }
+}
+
+/** What the DocumentClient's marshaller makes of a top-level attribute value, for the flat kinds. */
+function flatAttribute(name: string, v: unknown): AttributeValue {
+  if (typeof v === 'string') return { S: v };
+  if (typeof v === 'boolean') return { BOOL: v };
+  if (v === null) return { NULL: true };
+  if (typeof v === 'number') {
+    // the SDK's own refusals (util-dynamodb convertToNumberAttr), with its messages
+    if (!Number.isFinite(v)) throw new Error(`Special numeric value ${v} is not allowed`);
+    if (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER)
+      throw new Error(
+        `Number ${v} is outside the safe integer range. Use NumberValue from @aws-sdk/lib-dynamodb.`,
+      );
+    return { N: String(v) };
+  }
+  throw new NotFlatItemError(name, `is a ${v === undefined ? 'undefined' : typeof v}`);
+}
+
+function flatMap(item: Record<string, unknown>): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const k of Object.keys(item)) {
+    const v = item[k];
+    // the DocumentClient leaves out undefined attributes (removeUndefinedValues) and functions
+    if (v === undefined || typeof v === 'function') continue;
+    out[k] = flatAttribute(k, v);
+  }
+  return out;
+}
+
+type MarshallingStack = {
+  addRelativeTo(
+    middleware: (
+      next: (args: { input: unknown }) => Promise<unknown>,
+    ) => (args: { input: unknown }) => Promise<unknown>,
+    options: { name: string; relation: 'after'; toMiddleware: string; override: boolean },
+  ): void;
+};
+
+/** The input with every item and key marshalled (the DocumentClient's shapes, built directly). */
+function marshalFlat(input: BatchWriteCommandInput): BatchWriteCommandInput {
+  const requestItems: Record<string, unknown[]> = {};
+  for (const [table, requests] of Object.entries(input.RequestItems ?? {}))
+    requestItems[table] = requests.map((r) => ({
+      ...r,
+      ...(r.PutRequest ? { PutRequest: { ...r.PutRequest, Item: flatMap(r.PutRequest.Item ?? {}) } } : {}),
+      ...(r.DeleteRequest
+        ? { DeleteRequest: { ...r.DeleteRequest, Key: flatMap(r.DeleteRequest.Key ?? {}) } }
+        : {}),
+    }));
+  return { ...input, RequestItems: requestItems as BatchWriteCommandInput['RequestItems'] };
+}
+
+/**
+ * A BatchWriteCommand for items of flat attributes (strings, numbers, booleans, null), as memberships
+ * are: the same input and output, the same request on the wire, but marshalled in one direct pass
+ * instead of the DocumentClient's generic walk (~16 µs per membership: 1.2 s of CPU at 78,125
+ * customers, on Lambda too). An attribute of another kind is refused (NotFlatItemError), not guessed at.
+ */
+export class FlatBatchWriteCommand extends BatchWriteCommand {
+  constructor(input: BatchWriteCommandInput) {
+    super(input);
+    // with no key nodes the SDK's DocumentMarshall only copies the input (and still tags the request
+    // as the DocumentClient's); the items are marshalled right after it, here
+    (this as unknown as { inputKeyNodes: object }).inputKeyNodes = {};
+    (this.middlewareStack as unknown as MarshallingStack).addRelativeTo(
+      (next) => async (args) => next({ ...args, input: marshalFlat(args.input as BatchWriteCommandInput) }),
+      { name: 'FlatMarshall', relation: 'after', toMiddleware: 'DocumentMarshall', override: true },
+    );
+  }
+}
+
 export interface BatchWriteOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** BatchWriteItem requests in flight at once (default 8); each retries and backs off on its own */
   concurrency?: number;
+  /**
+   * every item's attributes are strings, numbers, booleans or null: marshalled by FlatBatchWriteCommand's
+   * direct pass (default false: the DocumentClient's generic marshalling)
+   */
+  flatItems?: boolean;
   /** injectable for tests */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -54,7 +140,9 @@ export async function batchWriteAll(
     concurrency = 8,
     sleep = sleepReal,
     random = Math.random,
+    flatItems = false,
   } = options;
+  const Command = flatItems ? FlatBatchWriteCommand : BatchWriteCommand;
   let calls = 0;
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -65,7 +153,7 @@ export async function batchWriteAll(
       if (attempt > 1) await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 2)));
       calls++;
       try {
-        const res = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        const res = await ddb.send(new Command({ RequestItems: { [table]: pending } }));
         pending = (res.UnprocessedItems?.[table] as WriteRequest[] | undefined) ?? [];
       } catch (error) {
         const name = (error as { name?: string }).name ?? '';

@@ -55,7 +55,10 @@ export class DynamoSegmentStore {
     const requests: WriteRequest[] = items.map((m) => ({
       PutRequest: { Item: membershipRecord(dataset, model, m) },
     }));
-    return batchWriteAll(this.ddb, this.tables.memberships, requests, this.writeOptions);
+    return batchWriteAll(this.ddb, this.tables.memberships, requests, {
+      ...this.writeOptions,
+      flatItems: true,
+    });
   }
 
   /**
@@ -77,7 +80,10 @@ export class DynamoSegmentStore {
       ),
     ];
     if (requests.length === 0) return 0;
-    return batchWriteAll(this.ddb, this.tables.memberships, requests, this.writeOptions);
+    return batchWriteAll(this.ddb, this.tables.memberships, requests, {
+      ...this.writeOptions,
+      flatItems: true,
+    });
   }
 
   async putRun(dataset: string, runId: string, item: Record<string, unknown>): Promise<void> {
