@@ -345,10 +345,16 @@ export function oneHot(
   return out;
 }
 
-function transform(name: string, v: number): number {
+/**
+ * The model's transform of one feature (log1p for money and counts, as the dictionary says), as a
+ * function of the value: the feature's definition is looked up once per column, not once per value.
+ */
+function transformOf(name: string): (v: number) => number {
   const def = FEATURE_BY_NAME.get(name);
-  const t = def ? transformValue(def, v) : v;
-  return Number.isFinite(t) ? t : 0;
+  return (v) => {
+    const t = def ? transformValue(def, v) : v;
+    return Number.isFinite(t) ? t : 0;
+  };
 }
 
 /** Row-major standardised matrix of the given features, for any columns holding them (missing → mean). */
@@ -363,7 +369,8 @@ export function designMatrix(
     const col = columns[model.features[j]];
     const mean = model.means[j];
     const sd = model.sds[j];
-    for (let i = 0; i < n; i++) X[i * d + j] = col ? (transform(model.features[j], col[i]) - mean) / sd : 0;
+    const transform = transformOf(model.features[j]);
+    for (let i = 0; i < n; i++) X[i * d + j] = col ? (transform(col[i]) - mean) / sd : 0;
   }
   return X;
 }
@@ -437,7 +444,7 @@ export function fitScoreModel(
         return;
       }
     }
-    const t = merged.values[j].map((v) => transform(name, v));
+    const t = merged.values[j].map(transformOf(name));
     let mean = 0;
     for (let i = 0; i < n; i++) mean += t[i] / n;
     let variance = 0;
