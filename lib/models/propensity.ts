@@ -6,6 +6,7 @@
 // L2-regularised logistic regression is fitted on standardised features with a hash split of customers
 // for validation (ROC AUC, top-decile lift, Brier score, calibration); scores as of asOf are 0–100 with
 // high / medium / low bands cut on the population's score distribution.
+
 import { CATEGORY_PREFIX, computeFeatures, sampleKey, type TransactionColumns } from '../features/build.js';
 import { FEATURE_BY_NAME, levelFeatureName, OTHER_LEVEL, transformValue } from '../features/dictionary.js';
 import type { Columns } from '../storage/columnar.js';
@@ -20,6 +21,7 @@ import {
   rocAuc,
 } from './evaluation.js';
 import { fitLogistic, predictProbability } from './logistic.js';
+import { smallestRows } from './sample-order.js';
 
 const DAY_MS = 86_400_000;
 /** Columns of a training sample that are not features. */
@@ -261,32 +263,39 @@ export function mergeSamples(parts: readonly Columns[], size: number): Merged {
   const categories = [
     ...new Set(parts.flatMap((p) => keysOf(p).filter((k) => k.startsWith(CATEGORY_PREFIX)))),
   ].sort();
-  const entries: { part: number; row: number; key: number; id: string }[] = [];
-  parts.forEach((p, part) => {
-    const ids = p.customerId as string[];
-    const keys = p.key as Uint32Array;
-    for (let row = 0; row < ids.length; row++) entries.push({ part, row, key: keys[row], id: ids[row] });
-  });
-  entries.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const chosen = entries.slice(0, size);
-  const values = names.map((name) =>
-    Float64Array.from(chosen, (e) => {
-      const col = parts[e.part][name] as Float64Array | undefined;
-      return col ? col[e.row] : 0;
-    }),
+  const ids = parts.map((p) => p.customerId as string[]);
+  const chosen = smallestRows(
+    parts.map((p) => p.key as Uint32Array),
+    ids,
+    size,
   );
-  const merged: Merged = {
-    customerId: chosen.map((e) => e.id),
-    label: Uint8Array.from(chosen, (e) => (parts[e.part].label as Uint8Array)[e.row]),
-    names,
-    values,
-  };
+  const n = chosen.part.length;
+  const values = names.map((name) => {
+    const cols = parts.map((p) => p[name] as Float64Array | undefined);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const col = cols[chosen.part[i]];
+      out[i] = col ? col[chosen.row[i]] : 0;
+    }
+    return out;
+  });
+  const customerId: string[] = new Array(n);
+  const label = new Uint8Array(n);
+  const labels = parts.map((p) => p.label as Uint8Array);
+  for (let i = 0; i < n; i++) {
+    customerId[i] = ids[chosen.part[i]][chosen.row[i]];
+    label[i] = labels[chosen.part[i]][chosen.row[i]];
+  }
+  const merged: Merged = { customerId, label, names, values };
   if (categories.length) {
     const raw: Record<string, string[]> = {};
-    for (const key of categories)
-      raw[key.slice(CATEGORY_PREFIX.length)] = chosen.map(
-        (e) => (parts[e.part][key] as string[] | undefined)?.[e.row] ?? '',
+    for (const key of categories) {
+      const cols = parts.map((p) => p[key] as string[] | undefined);
+      raw[key.slice(CATEGORY_PREFIX.length)] = Array.from(
+        chosen.part,
+        (part, i) => cols[part]?.[chosen.row[i]] ?? '',
       );
+    }
     const levels: Record<string, string[]> = {};
     for (const [column, values] of Object.entries(raw)) {
       const kept = chooseLevels(values);
@@ -295,7 +304,7 @@ export function mergeSamples(parts: readonly Columns[], size: number): Merged {
     merged.categoryFilled = {};
     for (const [column, values] of Object.entries(raw))
       merged.categoryFilled[column] = Float64Array.from(values, (v) => (v === '' ? Number.NaN : 1));
-    const encoded = oneHot(levels, raw, chosen.length);
+    const encoded = oneHot(levels, raw, n);
     for (const [name, col] of Object.entries(encoded)) {
       merged.names.push(name);
       merged.values.push(col);
