@@ -24,26 +24,27 @@ export function smallestRows(
   const partOf = new Int32Array(total);
   const rowOf = new Int32Array(total);
   const keyOf = new Float64Array(total);
-  const idOf: string[] = new Array(total);
   let at = 0;
-  keys.forEach((k, part) => {
-    const partIds = ids[part];
+  for (let part = 0; part < keys.length; part++) {
+    const k = keys[part];
     for (let row = 0; row < k.length; row++, at++) {
       partOf[at] = part;
       rowOf[at] = row;
       keyOf[at] = k[row];
-      idOf[at] = partIds[row];
     }
-  });
+  }
   const order = sortByKey(keyOf);
   // rows sharing a key: by customer id, then (a stable sort's tie) by their position in the parts
+  const idOf = (i: number): string => ids[partOf[i]][rowOf[i]];
   for (let start = 0; start < total; ) {
     let end = start + 1;
     while (end < total && keyOf[order[end]] === keyOf[order[start]]) end++;
     if (end - start > 1) {
-      const run = Array.from(order.subarray(start, end)).sort(
-        (a, b) => (idOf[a] < idOf[b] ? -1 : idOf[a] > idOf[b] ? 1 : 0) || a - b,
-      );
+      const run = Array.from(order.subarray(start, end)).sort((a, b) => {
+        const ia = idOf(a);
+        const ib = idOf(b);
+        return (ia < ib ? -1 : ia > ib ? 1 : 0) || a - b;
+      });
       order.set(run, start);
     }
     start = end;
@@ -59,7 +60,10 @@ export function smallestRows(
 function sortByKey(key: Float64Array): Int32Array {
   const n = key.length;
   const order = new Int32Array(n);
-  if (n < ROW_BITS && key.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32)) {
+  let packable = n < ROW_BITS;
+  for (let i = 0; i < n && packable; i++)
+    packable = Number.isInteger(key[i]) && key[i] >= 0 && key[i] < 2 ** 32;
+  if (packable) {
     const packed = new Float64Array(n);
     for (let i = 0; i < n; i++) packed[i] = key[i] * ROW_BITS + i;
     packed.sort();

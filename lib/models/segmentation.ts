@@ -190,7 +190,14 @@ export function fitSegmentation(
   // a customers-only dataset (no purchases): segment on the numeric CRM attributes instead
   if (!candidates.length) candidates = all.filter((n) => n.startsWith('crm_'));
   const dropped: { feature: string; reason: string }[] = [];
-  const sample = mergeSamples(samples, options.sampleSize, candidates);
+  const rfmNames = ['recencyDays', 'frequency', 'monetary'];
+  const withRfm = rfmNames.every((name) => merged.stats[name]);
+  // one merge for the clustering and the RFM columns: the same rows either way
+  const sample = mergeSamples(
+    samples,
+    options.sampleSize,
+    withRfm ? [...new Set([...candidates, ...rfmNames])] : candidates,
+  );
   const n = (sample.customerId as string[]).length;
   if (n < options.kMin * 2 || merged.customers < options.kMin * 2) {
     throw new NotEnoughCustomersError(merged.customers, options.kMin);
@@ -286,12 +293,11 @@ export function fitSegmentation(
     }
   }
   let rfm: RfmModel | undefined;
-  if (merged.stats.recencyDays && merged.stats.frequency && merged.stats.monetary) {
-    const rfmSample = mergeSamples(samples, options.sampleSize, ['recencyDays', 'frequency', 'monetary']);
+  if (withRfm) {
     rfm = fitRfm(
-      rfmSample.recencyDays as Float64Array,
-      rfmSample.frequency as Float64Array,
-      rfmSample.monetary as Float64Array,
+      sample.recencyDays as Float64Array,
+      sample.frequency as Float64Array,
+      sample.monetary as Float64Array,
     );
   }
   return {
