@@ -366,6 +366,26 @@ function transformOf(name: string): (v: number) => number {
   };
 }
 
+/** A training column through its feature's transform (a top-level loop: no closure call per value). */
+function transformColumn(name: string, values: Float64Array): Float64Array {
+  const def = FEATURE_BY_NAME.get(name);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const t = def ? transformValue(def, values[i]) : values[i];
+    out[i] = Number.isFinite(t) ? t : 0;
+  }
+  return out;
+}
+
+/** Mean and (population) standard deviation over the first n values, summed in row order. */
+function meanAndSd(t: Float64Array, n: number): { mean: number; sd: number } {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += t[i] / n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (t[i] - mean) ** 2 / n;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
 /** Row-major standardised matrix of the given features, for any columns holding them (missing → mean). */
 export function designMatrix(
   model: Pick<ScoreModel, 'features' | 'means' | 'sds'>,
@@ -453,12 +473,8 @@ export function fitScoreModel(
         return;
       }
     }
-    const t = merged.values[j].map(transformOf(name));
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += t[i] / n;
-    let variance = 0;
-    for (let i = 0; i < n; i++) variance += (t[i] - mean) ** 2 / n;
-    const sd = Math.sqrt(variance);
+    const t = transformColumn(name, merged.values[j]);
+    const { mean, sd } = meanAndSd(t, n);
     if (!(sd > 1e-12)) {
       dropped.push({ feature: name, reason: 'constant in the training data' });
       return;
