@@ -354,8 +354,11 @@ function weightedLogGradient(
  * Optimisation runs on log-parameters (so all four stay positive): Nelder–Mead from the initial point
  * (default r = a = b = 1, α = mean T) until the simplex's function spread is below 1e-5 relative, then
  * BFGS with the analytic gradient until ‖∂(LL/n)/∂ln θ‖∞ <= 1e-9, i.e. the mean per-customer score is
- * below 1e-9. `converged` reports that BFGS criterion. Customers are first collapsed to distinct
- * (x, t_x, T) triples (exact; see compressSummaries), so cost grows with distinct histories, not customers.
+ * below 1e-9 (or the objective's floating-point floor is reached within 1e3 of that; see bfgs).
+ * `converged` reports that BFGS criterion. Customers are first collapsed to distinct (x, t_x, T) triples
+ * (exact; see compressSummaries), so cost grows with distinct histories, not customers. Above
+ * COARSE_SEARCH_ABOVE distinct histories, Nelder–Mead and a first BFGS run on a binned copy and only
+ * the final BFGS on the exact data (coarseThenExact): same criterion, a few exact evaluations.
  *
  * `penalizer` (default 0) follows the `lifetimes` convention: the objective is the mean per-customer
  * log-likelihood minus penalizer·(r² + α² + a² + b²), which shrinks parameters on tiny data sets.
@@ -364,7 +367,13 @@ export function fitBgNbd(
   x: Float64Array,
   tx: Float64Array,
   T: Float64Array,
-  options: { initial?: BgNbdParams; penalizer?: number; counts?: Float64Array } = {},
+  options: {
+    initial?: BgNbdParams;
+    penalizer?: number;
+    counts?: Float64Array;
+    /** distinct histories above which the search runs on a binned copy first (COARSE_SEARCH_ABOVE) */
+    coarseSearchAbove?: number;
+  } = {},
 ): BgNbdFit {
   checkSummaries(x, tx, T);
   // with counts, x/tx/T are distinct histories in ascending (x, t_x, T) order, counts[i] customers each
@@ -424,7 +433,8 @@ export function fitBgNbd(
     };
   };
   const theta0 = Float64Array.from([start.r, start.alpha, start.a, start.b].map(Math.log));
-  const coarse = data.x.length > COARSE_SEARCH_ABOVE ? on(binSummaries(data)) : null;
+  const coarse =
+    data.x.length > (options.coarseSearchAbove ?? COARSE_SEARCH_ABOVE) ? on(binSummaries(data)) : null;
   const best = coarseThenExact(on(data), coarse, theta0);
   const params = unpack(best.x);
   return {
@@ -627,7 +637,11 @@ function gammaGammaLogGradient(params: GammaGammaParams, rows: SpendRows, out: F
 export function fitGammaGamma(
   frequency: Float64Array,
   meanSpend: Float64Array,
-  options: { initial?: GammaGammaParams } = {},
+  options: {
+    initial?: GammaGammaParams;
+    /** customers above which the search runs on a binned copy first (COARSE_SEARCH_ABOVE) */
+    coarseSearchAbove?: number;
+  } = {},
 ): GammaGammaFit {
   const n = frequency.length;
   if (meanSpend.length !== n) {
@@ -673,7 +687,7 @@ export function fitGammaGamma(
     },
   });
   const theta0 = Float64Array.from([start.p, start.q, start.gamma].map(Math.log));
-  const coarse = n > COARSE_SEARCH_ABOVE ? on(binSpend(rows)) : null;
+  const coarse = n > (options.coarseSearchAbove ?? COARSE_SEARCH_ABOVE) ? on(binSpend(rows)) : null;
   const best = coarseThenExact(on(rows), coarse, theta0);
   const params = unpack(best.x);
   return {

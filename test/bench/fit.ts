@@ -17,7 +17,13 @@ import os from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClvHistories } from '../../lib/features/clv-inputs.js';
-import { type ClvModel, fitClvHistories } from '../../lib/models/clv-pipeline.js';
+import { fitBgNbd } from '../../lib/models/clv.js';
+import {
+  type ClvModel,
+  countedHistories,
+  FALLBACK_PENALIZER,
+  fitClvHistories,
+} from '../../lib/models/clv-pipeline.js';
 import { buildFeatures } from '../../lib/pipeline/features.js';
 import { fitModels } from '../../lib/pipeline/fit.js';
 import { ingest } from '../../lib/pipeline/ingest.js';
@@ -148,8 +154,31 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     const c0 = process.cpuUsage();
     const fit = fitClvHistories([merged], config.clv);
-    const it = fit.ok ? ` (${fit.bg.iterations} iterations)` : '';
+    const it = fit.ok
+      ? ` (${fit.bg.iterations} iterations${fit.warnings.length ? ', refitted with a penalty' : ''})`
+      : '';
     console.log(`BG/NBD alone:   wall ${seconds(t0).toFixed(2)} s, CPU ${cpuSeconds(c0).toFixed(2)} s${it}`);
+  }
+  // the optimiser's search alone, exact data only (as before the coarse search) against coarse then
+  // exact, on the same histograms, free and with the pipeline's fallback penalty
+  const h = countedHistories(merged, config.clv.periodDays);
+  for (const [label, coarseSearchAbove] of [
+    ['exact-only search', Number.POSITIVE_INFINITY],
+    ['coarse then exact', undefined],
+  ] as const) {
+    for (const penalizer of [0, FALLBACK_PENALIZER]) {
+      const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      const bg = fitBgNbd(h.x, h.tx, h.T, {
+        counts: h.count,
+        penalizer,
+        ...(coarseSearchAbove ? { coarseSearchAbove } : {}),
+      });
+      console.log(
+        `  fitBgNbd ${label}, penalizer ${penalizer}: wall ${seconds(t0).toFixed(2)} s, CPU ${cpuSeconds(c0).toFixed(2)} s; ` +
+          `r ${fmt(bg.r)} α ${fmt(bg.alpha)} a ${bg.a.toPrecision(6)} b ${bg.b.toPrecision(6)} LL ${bg.logLikelihood.toFixed(4)}${bg.converged ? '' : ' (not converged)'}`,
+      );
+    }
   }
   const model = (await getJson<{ clv: ClvModel | null }>(store, runFile(ref, 'predictive-model.json'))).clv;
   const p = model?.params;
