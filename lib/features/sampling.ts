@@ -29,22 +29,26 @@ export function hashKeys(ids: readonly string[], prefix: string): Uint32Array {
 const INDEX_BITS = 2 ** 21;
 
 /**
- * Row indices ordered by (key, id): the order `idx.sort((a, b) => keys[a] - keys[b] || (ids[a] < ids[b] ?
- * -1 : 1))` gives for distinct ids, found by one numeric sort of key × 2^21 + index (exact below 2^53)
- * and a string sort only within runs of equal keys (hash collisions, a handful per shard).
+ * Row indices ordered by (key, id), equal ids by index: the order a stable sort by that comparator
+ * gives, found by one numeric sort of key × 2^21 + index (exact below 2^53) and a string sort only
+ * within runs of equal keys (hash collisions, a handful per shard). Keys that are not 32-bit unsigned
+ * integers, or 2^21 rows and more, take a comparator sort by key instead of the packed one.
  */
-export function orderByKey(keys: Uint32Array, ids: readonly string[]): Int32Array {
+export function orderByKey(keys: ArrayLike<number>, ids: readonly string[]): Int32Array {
   const n = keys.length;
-  if (n >= INDEX_BITS) {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    idx.sort((a, b) => keys[a] - keys[b] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : a - b));
-    return Int32Array.from(idx);
+  let packable = n < INDEX_BITS;
+  for (let i = 0; i < n && packable; i++)
+    packable = Number.isInteger(keys[i]) && keys[i] >= 0 && keys[i] < 2 ** 32;
+  let order: Int32Array;
+  if (packable) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = keys[i] * INDEX_BITS + i;
+    packed.sort();
+    order = new Int32Array(n);
+    for (let r = 0; r < n; r++) order[r] = packed[r] % INDEX_BITS;
+  } else {
+    order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
   }
-  const packed = new Float64Array(n);
-  for (let i = 0; i < n; i++) packed[i] = keys[i] * INDEX_BITS + i;
-  packed.sort();
-  const order = new Int32Array(n);
-  for (let r = 0; r < n; r++) order[r] = packed[r] % INDEX_BITS;
   for (let r = 0; r < n; ) {
     let end = r + 1;
     while (end < n && keys[order[end]] === keys[order[r]]) end++;

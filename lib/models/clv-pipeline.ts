@@ -178,6 +178,24 @@ export function fitClvSpend(spend: readonly Columns[], settings: ClvSettings): C
   }
 }
 
+/** Both halves of the CLV fit, as fitClvModel makes them (no spend fit once BG/NBD could not be fitted). */
+export interface ClvFitParts {
+  purchases: ClvHistoriesFit;
+  spend: ClvSpendFit;
+}
+
+/** BG/NBD then Gamma-Gamma: plain data in and out, so both can run on one worker thread. */
+export function fitClvParts(
+  histories: readonly ClvHistories[],
+  spend: readonly Columns[],
+  settings: ClvSettings,
+): ClvFitParts {
+  const purchases = fitClvHistories(histories, settings);
+  // the spend fit is not needed once BG/NBD could not be fitted
+  const spendFit: ClvSpendFit = purchases.ok ? fitClvSpend(spend, settings) : { ok: false, reason: '' };
+  return { purchases, spend: spendFit };
+}
+
 /** The CLV model from its two halves; a BG/NBD that could not be fitted is the reason given first. */
 export function combineClvFits(
   purchases: ClvHistoriesFit,
@@ -234,10 +252,8 @@ export function fitClvModel(
   /** repeat buyers over all shards, when the spend parts are capped samples of them */
   repeatBuyers?: number,
 ): ClvModel {
-  const purchases = fitClvHistories(histories, settings);
-  // the spend fit is not needed once BG/NBD could not be fitted
-  const spendFit: ClvSpendFit = purchases.ok ? fitClvSpend(spend, settings) : { ok: false, reason: '' };
-  return combineClvFits(purchases, spendFit, settings, repeatBuyers);
+  const parts = fitClvParts(histories, spend, settings);
+  return combineClvFits(parts.purchases, parts.spend, settings, repeatBuyers);
 }
 
 function mergeSpend(

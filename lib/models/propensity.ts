@@ -6,6 +6,7 @@
 // L2-regularised logistic regression is fitted on standardised features with a hash split of customers
 // for validation (ROC AUC, top-decile lift, Brier score, calibration); scores as of asOf are 0–100 with
 // high / medium / low bands cut on the population's score distribution.
+
 import { CATEGORY_PREFIX, computeFeatures, type TransactionColumns } from '../features/build.js';
 import { FEATURE_BY_NAME, levelFeatureName, OTHER_LEVEL, transformValue } from '../features/dictionary.js';
 import { rowCustomerIn } from '../features/grouping.js';
@@ -22,6 +23,7 @@ import {
   rocAuc,
 } from './evaluation.js';
 import { fitLogistic, predictProbability } from './logistic.js';
+import { smallestRows } from './sample-order.js';
 
 const DAY_MS = 86_400_000;
 /** Columns of a training sample that are not features. */
@@ -259,32 +261,39 @@ export function mergeSamples(parts: readonly Columns[], size: number): Merged {
   const categories = [
     ...new Set(parts.flatMap((p) => keysOf(p).filter((k) => k.startsWith(CATEGORY_PREFIX)))),
   ].sort();
-  const entries: { part: number; row: number; key: number; id: string }[] = [];
-  parts.forEach((p, part) => {
-    const ids = p.customerId as string[];
-    const keys = p.key as Uint32Array;
-    for (let row = 0; row < ids.length; row++) entries.push({ part, row, key: keys[row], id: ids[row] });
-  });
-  entries.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const chosen = entries.slice(0, size);
-  const values = names.map((name) =>
-    Float64Array.from(chosen, (e) => {
-      const col = parts[e.part][name] as Float64Array | undefined;
-      return col ? col[e.row] : 0;
-    }),
+  const ids = parts.map((p) => p.customerId as string[]);
+  const chosen = smallestRows(
+    parts.map((p) => p.key as Uint32Array),
+    ids,
+    size,
   );
-  const merged: Merged = {
-    customerId: chosen.map((e) => e.id),
-    label: Uint8Array.from(chosen, (e) => (parts[e.part].label as Uint8Array)[e.row]),
-    names,
-    values,
-  };
+  const n = chosen.part.length;
+  const values = names.map((name) => {
+    const cols = parts.map((p) => p[name] as Float64Array | undefined);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const col = cols[chosen.part[i]];
+      out[i] = col ? col[chosen.row[i]] : 0;
+    }
+    return out;
+  });
+  const customerId: string[] = new Array(n);
+  const label = new Uint8Array(n);
+  const labels = parts.map((p) => p.label as Uint8Array);
+  for (let i = 0; i < n; i++) {
+    customerId[i] = ids[chosen.part[i]][chosen.row[i]];
+    label[i] = labels[chosen.part[i]][chosen.row[i]];
+  }
+  const merged: Merged = { customerId, label, names, values };
   if (categories.length) {
     const raw: Record<string, string[]> = {};
-    for (const key of categories)
-      raw[key.slice(CATEGORY_PREFIX.length)] = chosen.map(
-        (e) => (parts[e.part][key] as string[] | undefined)?.[e.row] ?? '',
+    for (const key of categories) {
+      const cols = parts.map((p) => p[key] as string[] | undefined);
+      raw[key.slice(CATEGORY_PREFIX.length)] = Array.from(
+        chosen.part,
+        (part, i) => cols[part]?.[chosen.row[i]] ?? '',
       );
+    }
     const levels: Record<string, string[]> = {};
     for (const [column, values] of Object.entries(raw)) {
       const kept = chooseLevels(values);
@@ -293,7 +302,7 @@ export function mergeSamples(parts: readonly Columns[], size: number): Merged {
     merged.categoryFilled = {};
     for (const [column, values] of Object.entries(raw))
       merged.categoryFilled[column] = Float64Array.from(values, (v) => (v === '' ? Number.NaN : 1));
-    const encoded = oneHot(levels, raw, chosen.length);
+    const encoded = oneHot(levels, raw, n);
     for (const [name, col] of Object.entries(encoded)) {
       merged.names.push(name);
       merged.values.push(col);
@@ -343,10 +352,36 @@ export function oneHot(
   return out;
 }
 
-function transform(name: string, v: number): number {
+/**
+ * The model's transform of one feature (log1p for money and counts, as the dictionary says), as a
+ * function of the value: the feature's definition is looked up once per column, not once per value.
+ */
+function transformOf(name: string): (v: number) => number {
   const def = FEATURE_BY_NAME.get(name);
-  const t = def ? transformValue(def, v) : v;
-  return Number.isFinite(t) ? t : 0;
+  return (v) => {
+    const t = def ? transformValue(def, v) : v;
+    return Number.isFinite(t) ? t : 0;
+  };
+}
+
+/** A training column through its feature's transform (a top-level loop: no closure call per value). */
+function transformColumn(name: string, values: Float64Array): Float64Array {
+  const def = FEATURE_BY_NAME.get(name);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const t = def ? transformValue(def, values[i]) : values[i];
+    out[i] = Number.isFinite(t) ? t : 0;
+  }
+  return out;
+}
+
+/** Mean and (population) standard deviation over the first n values, summed in row order. */
+function meanAndSd(t: Float64Array, n: number): { mean: number; sd: number } {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += t[i] / n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (t[i] - mean) ** 2 / n;
+  return { mean, sd: Math.sqrt(variance) };
 }
 
 /** Row-major standardised matrix of the given features, for any columns holding them (missing → mean). */
@@ -361,7 +396,8 @@ export function designMatrix(
     const col = columns[model.features[j]];
     const mean = model.means[j];
     const sd = model.sds[j];
-    for (let i = 0; i < n; i++) X[i * d + j] = col ? (transform(model.features[j], col[i]) - mean) / sd : 0;
+    const transform = transformOf(model.features[j]);
+    for (let i = 0; i < n; i++) X[i * d + j] = col ? (transform(col[i]) - mean) / sd : 0;
   }
   return X;
 }
@@ -435,12 +471,8 @@ export function fitScoreModel(
         return;
       }
     }
-    const t = merged.values[j].map((v) => transform(name, v));
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += t[i] / n;
-    let variance = 0;
-    for (let i = 0; i < n; i++) variance += (t[i] - mean) ** 2 / n;
-    const sd = Math.sqrt(variance);
+    const t = transformColumn(name, merged.values[j]);
+    const { mean, sd } = meanAndSd(t, n);
     if (!(sd > 1e-12)) {
       dropped.push({ feature: name, reason: 'constant in the training data' });
       return;

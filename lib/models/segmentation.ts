@@ -17,6 +17,7 @@ import {
 import type { Columns } from '../storage/columnar.js';
 import { assignNearest, chooseK } from './kmeans.js';
 import { fitRfm, type RfmModel } from './rfm.js';
+import { smallestRows } from './sample-order.js';
 
 export interface SegmentationModel {
   version: 1;
@@ -109,21 +110,25 @@ export function mergeSummaries(summaries: readonly ShardFeatureSummary[]): Shard
 
 /** The global sample: the `size` rows with the smallest sampling keys over all shards, key-ordered. */
 export function mergeSamples(samples: readonly Columns[], size: number, names: readonly string[]): Columns {
-  const rows: { shard: number; row: number; key: number; id: string }[] = [];
-  samples.forEach((s, shard) => {
-    const keys = s.sampleKey as Uint32Array;
-    const ids = s.customerId as string[];
-    for (let row = 0; row < ids.length; row++) rows.push({ shard, row, key: keys[row], id: ids[row] });
-  });
-  rows.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const chosen = rows.slice(0, size);
-  const out: Columns = { customerId: chosen.map((r) => r.id) };
+  const ids = samples.map((s) => s.customerId as string[]);
+  const chosen = smallestRows(
+    samples.map((s) => s.sampleKey as Uint32Array),
+    ids,
+    size,
+  );
+  const n = chosen.part.length;
+  const customerId: string[] = new Array(n);
+  for (let i = 0; i < n; i++) customerId[i] = ids[chosen.part[i]][chosen.row[i]];
+  const out: Columns = { customerId };
   for (const name of names) {
     const absent = definitionOf(name)?.whenAbsent === 'zero' ? 0 : Number.NaN;
-    out[name] = Float64Array.from(chosen, (r) => {
-      const col = samples[r.shard][name] as Float64Array | undefined;
-      return col ? col[r.row] : absent;
-    });
+    const cols = samples.map((s) => s[name] as Float64Array | undefined);
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const col = cols[chosen.part[i]];
+      values[i] = col ? col[chosen.row[i]] : absent;
+    }
+    out[name] = values;
   }
   return out;
 }
@@ -185,7 +190,14 @@ export function fitSegmentation(
   // a customers-only dataset (no purchases): segment on the numeric CRM attributes instead
   if (!candidates.length) candidates = all.filter((n) => n.startsWith('crm_'));
   const dropped: { feature: string; reason: string }[] = [];
-  const sample = mergeSamples(samples, options.sampleSize, candidates);
+  const rfmNames = ['recencyDays', 'frequency', 'monetary'];
+  const withRfm = rfmNames.every((name) => merged.stats[name]);
+  // one merge for the clustering and the RFM columns: the same rows either way
+  const sample = mergeSamples(
+    samples,
+    options.sampleSize,
+    withRfm ? [...new Set([...candidates, ...rfmNames])] : candidates,
+  );
   const n = (sample.customerId as string[]).length;
   if (n < options.kMin * 2 || merged.customers < options.kMin * 2) {
     throw new NotEnoughCustomersError(merged.customers, options.kMin);
@@ -281,12 +293,11 @@ export function fitSegmentation(
     }
   }
   let rfm: RfmModel | undefined;
-  if (merged.stats.recencyDays && merged.stats.frequency && merged.stats.monetary) {
-    const rfmSample = mergeSamples(samples, options.sampleSize, ['recencyDays', 'frequency', 'monetary']);
+  if (withRfm) {
     rfm = fitRfm(
-      rfmSample.recencyDays as Float64Array,
-      rfmSample.frequency as Float64Array,
-      rfmSample.monetary as Float64Array,
+      sample.recencyDays as Float64Array,
+      sample.frequency as Float64Array,
+      sample.monetary as Float64Array,
     );
   }
   return {

@@ -19,7 +19,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
     indices.map((i) => getJson<ShardFeatureSummary>(store, shardFile(ref, i, 'features-summary.json'))),
   );
   const samples = await loadFitSample(store, ref, config.segments.sampleSize);
-  // a large BG/NBD fit runs on a worker thread while this one fits the segments, propensity and spend models
+  // a large CLV fit runs on a worker thread while this one fits the segments and propensity models
   const clv = await startClvFit(store, ref, config);
   let model: SegmentationModel;
   try {
@@ -27,7 +27,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
     await putJson(store, runFile(ref, 'model.json'), model);
     await fitPredictive(store, ref, config, samples.parts, clv);
   } catch (error) {
-    clv?.purchases.cancel();
+    clv?.parts.cancel();
     throw error;
   }
   await putJson(

@@ -2,14 +2,16 @@
 // same function on the same inputs, so the result is bit-identical to running it inline, which is what
 // happens whenever no worker can start (no module URL to load, a loader missing) or the work is small.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { fitClvHistories } from '../models/clv-pipeline.js';
+import type { fitClvHistories, fitClvParts } from '../models/clv-pipeline.js';
 
 /** What a worker can run: loaded on demand, so a worker only evaluates the modules its task needs. */
 const TASKS = {
   fitClvHistories: async (): Promise<typeof fitClvHistories> =>
     (await import('../models/clv-pipeline.js')).fitClvHistories,
+  fitClvParts: async (): Promise<typeof fitClvParts> =>
+    (await import('../models/clv-pipeline.js')).fitClvParts,
 };
-type Tasks = { fitClvHistories: typeof fitClvHistories };
+type Tasks = { fitClvHistories: typeof fitClvHistories; fitClvParts: typeof fitClvParts };
 export type OffloadTask = keyof Tasks;
 
 const MARK = 'audienceSegmentationOffload';

@@ -175,6 +175,24 @@ describe('CDNOW reference fit (Fader, Hardie & Lee 2005)', () => {
     }
   });
 
+  it('keeps every bit of the BG/NBD and Gamma-Gamma fits (below the coarse-search size, the path is unchanged)', () => {
+    // Prepare
+    const repeat = Array.from(summary.x.keys()).filter((i) => summary.x[i] > 0);
+    // Act
+    const bg = fitBgNbd(summary.x, summary.tx, summary.T);
+    const gg = fitGammaGamma(
+      Float64Array.from(repeat, (i) => summary.x[i]),
+      Float64Array.from(repeat, (i) => summary.meanRepeatSpend[i]),
+    );
+    // Assess: the values the fit gave before the coarse search and the line-search floor existed
+    expect([bg.r, bg.alpha, bg.a, bg.b, bg.logLikelihood]).toEqual([
+      0.24259452247200602, 4.413602019449013, 0.792922017085596, 2.4259067762367166, -9582.42920667392,
+    ]);
+    expect([gg.p, gg.q, gg.gamma, gg.logLikelihood]).toEqual([
+      6.2495722212246525, 3.7442246795878376, 15.44352116364438, -4055.917694801869,
+    ]);
+  });
+
   it('lands on the same optimum from a different starting point (deterministic, not start-dependent)', () => {
     // Act
     const fit = fitBgNbd(summary.x, summary.tx, summary.T, { initial: { r: 3, alpha: 0.5, a: 5, b: 0.3 } });
@@ -236,11 +254,52 @@ describe('BG/NBD on simulated customers', () => {
     expect(Math.abs(fit.b / PAPER.b - 1)).toBeLessThan(0.25);
   });
 
+  it('searches a binned copy of 5,000 distinct histories first and still lands on the exact optimum', () => {
+    // Prepare: continuous t_x and T, so every history is distinct (above COARSE_SEARCH_ABOVE)
+    const { x, tx, T } = simulateBgNbd(PAPER, 5000, 21);
+    // Act
+    const coarse = fitBgNbd(x, tx, T);
+    const exactOnly = fitBgNbd(x, tx, T, { coarseSearchAbove: Number.POSITIVE_INFINITY });
+    // Assess: both converged; the parameters agree far below the printed 5 decimals (3e-8 measured)
+    expect(coarse.converged).toBe(true);
+    expect(exactOnly.converged).toBe(true);
+    for (const key of ['r', 'alpha', 'a', 'b'] as const)
+      expect(Math.abs(coarse[key] / exactOnly[key] - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(coarse.logLikelihood - exactOnly.logLikelihood)).toBeLessThan(1e-8);
+  });
+
   it('rejects impossible summaries with the customer and the fix named', () => {
     // Act / Assess
     expect(() => fitBgNbd(Float64Array.of(1, 2), Float64Array.of(5, 9), Float64Array.of(10, 8))).toThrow(
       /Customer #1 .*t_x <= T/,
     );
+  });
+});
+
+describe('Gamma-Gamma on simulated repeat buyers', () => {
+  it('searches a binned copy of 6,000 buyers first and still lands on the exact optimum', () => {
+    // Prepare: per-customer mean spend of x Gamma(6, ν) purchases, ν ~ Gamma(3.7, 15)
+    const random = createRandom(8);
+    const n = 6000;
+    const frequency = new Float64Array(n);
+    const meanSpend = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const nu = gammaVariate(random, 3.7) / 15;
+      frequency[i] = 1 + Math.floor(random.next() * 8);
+      let total = 0;
+      for (let k = 0; k < frequency[i]; k++) total += gammaVariate(random, 6) / nu;
+      meanSpend[i] = total / frequency[i];
+    }
+    // Act
+    const coarse = fitGammaGamma(frequency, meanSpend);
+    const exactOnly = fitGammaGamma(frequency, meanSpend, { coarseSearchAbove: Number.POSITIVE_INFINITY });
+    // Assess: near the simulated p = 6, q = 3.7, γ = 15, and the two agree to 1e-6 (9e-8 measured)
+    expect(coarse.converged).toBe(true);
+    expect(exactOnly.converged).toBe(true);
+    expect(Math.abs(coarse.p / 6 - 1)).toBeLessThan(0.1);
+    for (const key of ['p', 'q', 'gamma'] as const)
+      expect(Math.abs(coarse[key] / exactOnly[key] - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(coarse.logLikelihood - exactOnly.logLikelihood)).toBeLessThan(1e-8);
   });
 });
 

@@ -157,6 +157,27 @@ describe('fitLogistic', () => {
     expect(loss / n).toBeCloseTo(first.logLoss, 10);
   });
 
+  it('gives the very bits the fit gave before its passes became top-level functions', () => {
+    // Prepare: values printed by the previous implementation (closures over the fit's variables)
+    const n = 2000;
+    const { X, y } = syntheticData(n, 5, 23);
+    const weights = Float64Array.from({ length: n }, (_, i) => 1 + (i % 3));
+    // Act
+    const plain = fitLogistic(X, y, n, 5, { l2: 0.5 });
+    const weighted = fitLogistic(X, y, n, 5, { l2: 2, weights, tol: 1e-8 });
+    // Assess
+    expect([plain.intercept, ...plain.coefficients]).toEqual([
+      -0.3892813175351442, 0.9550811053776727, -0.5188895843166765, 1.411176814762404, -0.7716435451015554,
+      1.7160937250177513,
+    ]);
+    expect([plain.iterations, plain.logLoss]).toEqual([6, 0.3974717257620124]);
+    expect([weighted.intercept, ...weighted.coefficients]).toEqual([
+      -0.3921776612601714, 0.9414994736265955, -0.547890821058634, 1.353889123443541, -0.7233626046218404,
+      1.6737015623349794,
+    ]);
+    expect([weighted.iterations, weighted.logLoss]).toEqual([6, 0.40329701116686933]);
+  });
+
   it('rejects single-class labels and mismatched shapes with named errors', () => {
     // Act / Assess
     expect(() => fitLogistic(new Float64Array(4), new Uint8Array(4), 4, 1)).toThrow(LogisticInputError);

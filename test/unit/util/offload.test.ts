@@ -2,7 +2,7 @@
 // and a caller must get the inline result or error whenever the worker path is not taken.
 import { describe, expect, it } from 'vitest';
 import { calibrationEndDay, computeClvInputs } from '../../../lib/features/clv-inputs.js';
-import { fitClvHistories } from '../../../lib/models/clv-pipeline.js';
+import { fitClvHistories, fitClvParts } from '../../../lib/models/clv-pipeline.js';
 import { offload } from '../../../lib/util/offload.js';
 import { cdnowTransactions } from '../../support/predictive.js';
 
@@ -39,6 +39,22 @@ describe('offload', () => {
     if (!a.ok || !b.ok) throw new Error('BG/NBD was not fitted');
     expect(a.bg.r).toBe(b.bg.r);
     expect(a.bg.r.toFixed(5)).toBe('0.24259');
+  });
+
+  it('fits both CLV halves (BG/NBD, then Gamma-Gamma on the spend sample) on a worker to the same bits', async () => {
+    // Prepare
+    const parts: Parameters<typeof fitClvParts> = [[inputs.histories], [inputs.spend], SETTINGS];
+    // Act
+    const onWorker = offload('fitClvParts', parts, false, fitClvParts);
+    const inline = offload('fitClvParts', parts, true, fitClvParts);
+    const [a, b] = await Promise.all([onWorker.result, inline.result]);
+    // Assess
+    expect(onWorker.answeredByWorker()).toBe(true);
+    expect(a).toEqual(b);
+    if (!a.spend.ok) throw new Error('Gamma-Gamma was not fitted');
+    expect(a.spend.gg.p.toFixed(5)).toBe('6.24957');
+    expect(a.spend.gg.q.toFixed(5)).toBe('3.74422');
+    expect(a.spend.gg.gamma.toFixed(5)).toBe('15.44352');
   });
 
   it('hands an inline error to the caller when it awaits, not as an unhandled rejection', async () => {
