@@ -23,7 +23,9 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { generate, orderLine, TRANSACTIONS_HEADER } from '../../events/data/generate.js';
+import { measureFeatureKernel } from './features-kernel.js';
 import { benchKMeans } from './kmeans.js';
+import { measureParseKernel } from './parse-kernel.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     'no-reference': { type: 'boolean', default: false },
     'no-bundles': { type: 'boolean', default: false },
     'no-kmeans': { type: 'boolean', default: false },
+    'no-kernels': { type: 'boolean', default: false },
   },
 });
 const CURVE = [500_000, 1_000_000, 5_000_000, 10_000_000];
@@ -269,8 +272,9 @@ console.log(
 console.log(
   `peak RSS   ${fmt(ours.peakRssMb, 0).padStart(6)} MB   ${fmt(ref?.peakRssMb ?? Number.NaN, 0).padStart(10)} MB   ${fmt(ours.peakRssMb / (ref?.peakRssMb ?? Number.NaN)).padStart(14)}`,
 );
+const jobRate = rows / (ours.stages.parse + ours.stages.features);
 console.log(
-  `parse + features: ${fmt(rows / (ours.stages.parse + ours.stages.features) / 1e6)} M rows/s (per core: ${fmt(rows / (ours.stages.parse + ours.stages.features) / 1e6 / os.cpus().length)})`,
+  `parse + features through the job: ${fmt(jobRate / 1e3, 0)}k rows/s wall (${fmt(jobRate / 1e3 / os.cpus().length, 0)}k per core; the stages include the local S3 stand-in's reads and writes)`,
 );
 if (ref?.inertia !== undefined && ours.inertia !== undefined) {
   console.log(
@@ -291,6 +295,25 @@ if (points.length > 1) {
       `${p.rows.toLocaleString('en-US').padStart(10)} ${fmt(p.ours.total).padStart(10)} ${fmt(p.rows / p.ours.total, 0).padStart(8)} ${fmt(perRow(p, p.ours) / perRow(base, base.ours)).padStart(11)} ${fmt(p.ref?.total ?? Number.NaN).padStart(15)} ${fmt(perRow(p, p.ref) / perRow(base, base.ref)).padStart(11)} ${fmt(p.ours.total / (p.ref?.total ?? Number.NaN), 3).padStart(16)} ${fmt(p.ours.peakRssMb, 0).padStart(15)} ${fmt(p.ours.cpuSeconds).padStart(14)}`,
     );
   }
+}
+if (!values['no-kernels']) {
+  // the two kernels alone, in rows per CPU second (one core's work), each against the code it replaced
+  // in the same run: parse = one range from an in-memory buffer to encoded shard parts; features = one
+  // shard's decoded parts to its features, samples and CLV inputs
+  const file = ensureData(sizes[sizes.length - 1]);
+  const parse = await measureParseKernel(file, 2);
+  const features = await measureFeatureKernel({ file, reps: 3 });
+  const both = 1 / (1 / parse.ours.rowsPerCpuSecond + 1 / features.ours.rowsPerCpuSecond);
+  console.log('\nkernels, rows per CPU second (one core), ours against the previous design in this run:');
+  console.log(
+    `  parse     ${fmt(parse.ours.rowsPerCpuSecond / 1e3, 0).padStart(6)}k   previous (general row path) ${fmt(parse.general.rowsPerCpuSecond / 1e3, 0)}k   ×${fmt(parse.ratio)}`,
+  );
+  console.log(
+    `  features  ${fmt(features.ours.rowsPerCpuSecond / 1e3, 0).padStart(6)}k   previous ${fmt(features.previous.rowsPerCpuSecond / 1e3, 0)}k   ×${fmt(features.speedup)}   (shard ${features.shard} of ${features.shardCount}, ${features.rows.toLocaleString('en-US')} rows, outputs ${features.identical ? 'identical' : 'DIFFERENT'})`,
+  );
+  console.log(
+    `  parse + features: ${fmt(both / 1e3, 0)}k rows/s per core (target 2,000k: ${both >= 2e6 ? 'met' : 'not met'})`,
+  );
 }
 if (!values['no-bundles']) {
   console.log('\nLambda bundles (esbuild, minified ESM, AWS SDK external):');
