@@ -38,25 +38,7 @@ const EXACT_POWERS = Array.from({ length: 23 }, (_, i) => 10 ** i);
  * characters; NaN when the text is anything else (the caller then takes the general path).
  */
 function plainValue(text: string): number {
-  const n = text.length;
-  if (n === 0 || n > 17) return Number.NaN;
-  const negative = text.charCodeAt(0) === 45;
-  let i = negative ? 1 : 0;
-  let mantissa = 0;
-  let digits = 0;
-  let scale = -1;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= D0 && c <= D9) {
-      mantissa = mantissa * 10 + (c - D0);
-      digits++;
-    } else if (c === 46 && scale < 0) scale = i;
-    else return Number.NaN;
-  }
-  if (digits === 0 || digits > 15) return Number.NaN;
-  const decimals = scale < 0 ? 0 : n - scale - 1;
-  const v = decimals === 0 ? mantissa : mantissa / EXACT_POWERS[decimals];
-  return negative ? -v : v;
+  return plainSpanValue(text, 0, text.length);
 }
 
 const CURRENCY_CODES = new Set([
