@@ -3,18 +3,9 @@
 // first call ingests the file and builds the features into test/bench/.data/fit-<name>/ (once; the
 // input is read in place, never copied); later calls reuse them, so Fit can be timed again and again.
 // Prints wall and CPU seconds (process-wide, worker threads included) and the fitted CLV parameters.
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClvHistories } from '../../lib/features/clv-inputs.js';
 import { fitBgNbd } from '../../lib/models/clv.js';
@@ -28,8 +19,8 @@ import { buildFeatures } from '../../lib/pipeline/features.js';
 import { fitModels } from '../../lib/pipeline/fit.js';
 import { ingest } from '../../lib/pipeline/ingest.js';
 import { loadRunConfig, runFile, shardFile } from '../../lib/pipeline/run-files.js';
-import type { BlobStore, BlobWriter, ListedObject, VersionedObject } from '../../lib/storage/blob.js';
-import { getJson, PartWriter } from '../../lib/storage/blob.js';
+import { getJson } from '../../lib/storage/blob.js';
+import { DiskBlobStore } from './disk-store.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,71 +33,8 @@ const input = values.file;
 const root = join(process.cwd(), 'test/bench/.data', `fit-${basename(input).replace(/\.\w+$/, '')}`);
 const INCOMING = 'incoming/bench/transactions.csv';
 
-/** Objects as files under a folder, with the input export served from where it lies (no copy). */
-class DiskStore implements BlobStore {
-  constructor(private readonly dir: string) {}
-  private path(key: string): string {
-    return key === INCOMING ? input : join(this.dir, key);
-  }
-  async get(key: string): Promise<Uint8Array> {
-    if (!existsSync(this.path(key)))
-      throw Object.assign(new Error(`no object at ${key}`), { name: 'NoSuchKey' });
-    return readFileSync(this.path(key));
-  }
-  async getIfExists(key: string): Promise<Uint8Array | undefined> {
-    return existsSync(this.path(key)) ? readFileSync(this.path(key)) : undefined;
-  }
-  async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
-    return createReadStream(this.path(key), { highWaterMark: 1 << 20 });
-  }
-  async streamRange(key: string, start: number, end: number): Promise<AsyncIterable<Uint8Array>> {
-    if (end <= start) return (async function* () {})();
-    return createReadStream(this.path(key), { highWaterMark: 1 << 20, start, end: end - 1 });
-  }
-  async put(key: string, body: Uint8Array | string): Promise<void> {
-    mkdirSync(dirname(this.path(key)), { recursive: true });
-    writeFileSync(this.path(key), body);
-  }
-  async list(prefix: string): Promise<ListedObject[]> {
-    const out: ListedObject[] = [];
-    if (INCOMING.startsWith(prefix)) out.push({ key: INCOMING, size: statSync(input).size, etag: '' });
-    const walk = (d: string): void => {
-      if (!existsSync(d)) return;
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        const full = join(d, e.name);
-        if (e.isDirectory()) walk(full);
-        else {
-          const key = relative(this.dir, full).split('\\').join('/');
-          if (key.startsWith(prefix)) out.push({ key, size: statSync(full).size, etag: '' });
-        }
-      }
-    };
-    walk(join(this.dir, prefix.slice(0, prefix.lastIndexOf('/') + 1)));
-    return out.sort((a, b) => (a.key < b.key ? -1 : 1));
-  }
-  async listLatestVersions(prefix: string): Promise<VersionedObject[]> {
-    return (await this.list(prefix)).map((o) => ({ ...o, lastModifiedMs: 0 }));
-  }
-  async delete(keys: readonly string[]): Promise<void> {
-    for (const k of keys) if (k !== INCOMING) rmSync(this.path(k), { force: true });
-  }
-  async copy(from: string, to: string): Promise<void> {
-    await this.put(to, await this.get(from));
-  }
-  openWrite(key: string): BlobWriter {
-    const parts: Uint8Array[] = [];
-    return new PartWriter({
-      part: async (bytes, last) => {
-        parts.push(bytes.slice());
-        if (last) await this.put(key, Buffer.concat(parts));
-      },
-      abort: async () => undefined,
-    });
-  }
-}
-
 const run = { dataset: 'bench', runId: 'r-fit' };
-const store = new DiskStore(root);
+const store = new DiskBlobStore(root, { [INCOMING]: input });
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const cpuSeconds = (c0: NodeJS.CpuUsage) => {
   const c = process.cpuUsage(c0);

@@ -5,20 +5,9 @@
 // Validate, and PublishMemberships into the local DynamoDB stand-in. The run's files live on local
 // disk (test/bench/.data/), so times are compute plus local file I/O; S3 transfer is estimated in the doc.
 import { spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSample } from '../../events/data/generate.js';
 import { startLocalEnvironment } from '../../infra/local/runner.js';
@@ -30,15 +19,9 @@ import { finishMemberships, publishMembershipShard } from '../../lib/pipeline/pu
 import { score } from '../../lib/pipeline/score.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { validate } from '../../lib/pipeline/validate.js';
-import {
-  type BlobStore,
-  type BlobWriter,
-  type ListedObject,
-  PartWriter,
-  type VersionedObject,
-} from '../../lib/storage/blob.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { DiskBlobStore } from './disk-store.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,75 +37,6 @@ const MiB = 2 ** 20;
 const root = join(process.cwd(), 'test/bench/.data', `shard-${customers}`);
 const inputDir = join(root, 'input');
 const storeDir = join(root, `store-${shards}`);
-
-/** Objects as files under a folder: what a stage reads and writes, without holding the run in memory. */
-class DiskBlobStore implements BlobStore {
-  constructor(private readonly dir: string) {}
-  private path(key: string): string {
-    return join(this.dir, key);
-  }
-  async get(key: string): Promise<Uint8Array> {
-    if (!existsSync(this.path(key)))
-      throw Object.assign(new Error(`no object at ${key}`), { name: 'NoSuchKey' });
-    return readFileSync(this.path(key));
-  }
-  async getIfExists(key: string): Promise<Uint8Array | undefined> {
-    return existsSync(this.path(key)) ? readFileSync(this.path(key)) : undefined;
-  }
-  async stream(key: string): Promise<AsyncIterable<Uint8Array>> {
-    return createReadStream(this.path(key), { highWaterMark: 1 << 20 });
-  }
-  async streamRange(key: string, start: number, end: number): Promise<AsyncIterable<Uint8Array>> {
-    if (end <= start) return (async function* () {})();
-    return createReadStream(this.path(key), { highWaterMark: 1 << 20, start, end: end - 1 });
-  }
-  async put(key: string, body: Uint8Array | string): Promise<void> {
-    mkdirSync(dirname(this.path(key)), { recursive: true });
-    writeFileSync(this.path(key), body);
-  }
-  async list(prefix: string): Promise<ListedObject[]> {
-    const out: ListedObject[] = [];
-    const walk = (d: string): void => {
-      if (!existsSync(d)) return;
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        const full = join(d, e.name);
-        if (e.isDirectory()) walk(full);
-        else {
-          const key = relative(this.dir, full).split('\\').join('/');
-          if (key.startsWith(prefix)) out.push({ key, size: statSync(full).size, etag: '' });
-        }
-      }
-    };
-    walk(join(this.dir, prefix.slice(0, prefix.lastIndexOf('/') + 1)));
-    return out.sort((a, b) => (a.key < b.key ? -1 : 1));
-  }
-  async listLatestVersions(prefix: string): Promise<VersionedObject[]> {
-    // files keep no versions: the modification time stands in for S3's LastModified
-    return (await this.list(prefix)).map((o) => ({
-      ...o,
-      lastModifiedMs: statSync(this.path(o.key)).mtimeMs,
-    }));
-  }
-  async delete(keys: readonly string[]): Promise<void> {
-    for (const k of keys) rmSync(this.path(k), { force: true });
-  }
-  async copy(from: string, to: string): Promise<void> {
-    await this.put(to, await this.get(from));
-  }
-  openWrite(key: string): BlobWriter {
-    // appended to a side file and renamed at close, so the key shows only a complete object
-    const partial = `${this.path(key)}.partial`;
-    mkdirSync(dirname(partial), { recursive: true });
-    writeFileSync(partial, '');
-    return new PartWriter({
-      part: async (bytes, last) => {
-        appendFileSync(partial, bytes);
-        if (last) renameSync(partial, this.path(key));
-      },
-      abort: async () => rmSync(partial, { force: true }),
-    });
-  }
-}
 
 const run: RunInput = { dataset: 'bench', runId: 'r-bench', objects: [] };
 const ref = { dataset: run.dataset, runId: run.runId, shardCount: shards };
