@@ -5,12 +5,13 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startStandIns } from '../../infra/local/standins.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { batchWriteAll } from '../../lib/storage/dynamo.js';
 import { membershipRecord } from '../../lib/storage/segment-store.js';
+import { createMembershipsTable } from '../support/tables.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,32 +26,7 @@ const items = Number(values.items);
 const standIns = await startStandIns({ dynamoOnDisk: !values.memory, profileDir: values.profile });
 standIns.applyEnvironment();
 const raw = new DynamoDBClient({});
-await raw.send(
-  new CreateTableCommand({
-    TableName: 'memberships',
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'segmentKey', AttributeType: 'S' },
-      { AttributeName: 'customerId', AttributeType: 'S' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'bySegment',
-        KeySchema: [
-          { AttributeName: 'segmentKey', KeyType: 'HASH' },
-          { AttributeName: 'customerId', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
-  }),
-);
+await createMembershipsTable(raw, 'memberships');
 raw.destroy();
 const ddb = values.stock
   ? DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } })

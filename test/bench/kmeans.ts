@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { kmeans as mlKmeans } from 'ml-kmeans';
 import { kmeans, kmeansPlusPlus } from '../../lib/models/kmeans.js';
 import { createRandom } from '../../lib/util/random.js';
+import { gaussianBlobs } from '../support/blobs.js';
 
 export interface BenchRow {
   /** 'same-init': fit alone from our k-means++ centroids; 'defaults': each library's own seeding + fit. */
@@ -35,23 +36,6 @@ function cpuNow(): number {
 
 const MAX_ITER = 300;
 const TOL = 1e-4;
-
-/**
- * k Gaussian blobs: centres N(0, spread²) per feature, unit noise. spread 1.5 gives separated segments
- * (Lloyd converges in a few iterations); 0.7 gives heavily overlapping ones, closer to standardized
- * customer features, where Lloyd needs many more iterations.
- */
-function makeData(n: number, d: number, k: number, seed: number, spread: number): Float64Array {
-  const random = createRandom(seed);
-  const centres = new Float64Array(k * d);
-  for (let i = 0; i < k * d; i++) centres[i] = random.normal() * spread;
-  const data = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = random.int(k);
-    for (let t = 0; t < d; t++) data[i * d + t] = centres[c * d + t] + random.normal();
-  }
-  return data;
-}
 
 function meanVariance(data: Float64Array, n: number, d: number): number {
   let v = 0;
@@ -96,7 +80,7 @@ export async function benchKMeans(opts: {
   const seed = opts.seed ?? 1;
   const log = opts.log ?? (() => {});
   const spread = opts.spread ?? 1.5;
-  const data = makeData(n, d, k, seed, spread);
+  const data = gaussianBlobs(n, d, k, spread, seed);
 
   let t0 = performance.now();
   const init = kmeansPlusPlus(data, n, d, k, createRandom(seed));

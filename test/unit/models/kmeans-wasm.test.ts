@@ -3,22 +3,10 @@ import { type KMeansResult, kmeans, kmeansPlusPlus } from '../../../lib/models/k
 import { kmeansHelper } from '../../../lib/models/kmeans-pool.js';
 import { passesModuleBytes } from '../../../lib/models/kmeans-wasm.js';
 import { createRandom } from '../../../lib/util/random.js';
+import { gaussianBlobs } from '../../support/blobs.js';
 
 // the project compiles without the DOM library, which declares WebAssembly's API
 const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
-
-/** Gaussian blobs with unit noise; overlapping ones (small spread) make Lloyd take many iterations. */
-function blobs(n: number, d: number, k: number, spread: number, seed: number): Float64Array {
-  const random = createRandom(seed);
-  const centres = new Float64Array(k * d);
-  for (let i = 0; i < k * d; i++) centres[i] = random.normal() * spread;
-  const data = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = random.int(k);
-    for (let t = 0; t < d; t++) data[i * d + t] = centres[c * d + t] + random.normal();
-  }
-  return data;
-}
 
 function expectIdentical(wasm: KMeansResult, js: KMeansResult): void {
   expect(wasm.iterations).toBe(js.iterations);
@@ -43,7 +31,7 @@ describe('the WebAssembly passes give bit-identical fits to the JavaScript ones'
     it(`${d} features, k=${k}, from the same k-means++ start and with 2 seeded restarts`, () => {
       // Prepare: d covers the vector tail (odd d, d < 4), k an odd spare lane and more than one pair
       const n = 6000;
-      const data = blobs(n, d, k, spread, 100 + d * k);
+      const data = gaussianBlobs(n, d, k, spread, 100 + d * k);
       const init = kmeansPlusPlus(data, n, d, k, createRandom(5));
 
       // Act
@@ -60,7 +48,7 @@ describe('the WebAssembly passes give bit-identical fits to the JavaScript ones'
     // Prepare: three identical initial centroids, so two clusters are empty after the first pass
     const n = 3000;
     const d = 4;
-    const data = blobs(n, d, 3, 2, 41);
+    const data = gaussianBlobs(n, d, 3, 2, 41);
     const init = new Float64Array(3 * d);
     for (let j = 0; j < 3; j++) init.set(data.subarray(0, d), j * d);
 
@@ -97,7 +85,7 @@ describe('the WebAssembly passes give bit-identical fits to the JavaScript ones'
     // Prepare
     const n = 2000;
     const d = 3;
-    const data = blobs(n, d, 2, 2, 7);
+    const data = gaussianBlobs(n, d, 2, 2, 7);
     data[1500 * d + 2] = Number.NaN;
     const init = data.slice(0, 2 * d);
 
@@ -125,7 +113,7 @@ describe('the WebAssembly passes give bit-identical fits to the JavaScript ones'
     // Prepare: 90,000×12 is above the helper's threshold; give the worker time to start so it takes part
     const n = 90_000;
     const d = 12;
-    const data = blobs(n, d, 5, 0.9, 77);
+    const data = gaussianBlobs(n, d, 5, 0.9, 77);
     kmeansHelper();
     await new Promise((resolve) => setTimeout(resolve, 300));
 
