@@ -15,6 +15,21 @@ import {
 } from '../../../lib/models/evaluation.js';
 import { createRandom } from '../../../lib/util/random.js';
 
+/** The share of (positive, negative) pairs the positive outranks, ties counted half: AUC by definition. */
+function pairwiseWinRate(scores: Float64Array, labels: Uint8Array): number {
+  let wins = 0;
+  let pairs = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (labels[i] !== 1) continue;
+    for (let j = 0; j < scores.length; j++) {
+      if (labels[j] !== 0) continue;
+      pairs++;
+      wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+    }
+  }
+  return wins / pairs;
+}
+
 function tiedData(n: number, seed: number, levels = 20) {
   const random = createRandom(seed);
   const scores = new Float64Array(n);
@@ -49,20 +64,11 @@ describe('rocAuc', () => {
   it('equals the pairwise win rate with ties counted half', () => {
     // Prepare
     const { scores, labels } = tiedData(700, 1);
-    let wins = 0;
-    let pairs = 0;
-    for (let i = 0; i < scores.length; i++) {
-      if (labels[i] !== 1) continue;
-      for (let j = 0; j < scores.length; j++) {
-        if (labels[j] !== 0) continue;
-        pairs++;
-        wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-      }
-    }
+    const winRate = pairwiseWinRate(scores, labels);
     // Act
     const auc = rocAuc(scores, labels);
     // Assess
-    expect(auc).toBeCloseTo(wins / pairs, 12);
+    expect(auc).toBeCloseTo(winRate, 12);
     expect(auc).toBeGreaterThan(0.6);
   });
 
@@ -98,18 +104,9 @@ describe('sortInPlace (radix sort from 4,096 values)', () => {
   it('keeps rocAuc equal to the pairwise win rate on 6,000 tied scores', () => {
     // Prepare
     const { scores, labels } = tiedData(6000, 12, 40);
-    let wins = 0;
-    let pairs = 0;
-    for (let i = 0; i < scores.length; i++) {
-      if (labels[i] !== 1) continue;
-      for (let j = 0; j < scores.length; j++) {
-        if (labels[j] !== 0) continue;
-        pairs++;
-        wins += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-      }
-    }
+    const winRate = pairwiseWinRate(scores, labels);
     // Act / Assess
-    expect(rocAuc(scores, labels)).toBeCloseTo(wins / pairs, 12);
+    expect(rocAuc(scores, labels)).toBeCloseTo(winRate, 12);
   });
 });
 
