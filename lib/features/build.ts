@@ -2,7 +2,7 @@
 // events strictly before `asOfMs` count, so a score at T never sees the future. Emits the feature
 // columns, mergeable statistics of the transformed values, and a hash-keyed sample for fitting.
 import type { Columns } from '../storage/columnar.js';
-import { fnv1a32 } from '../util/random.js';
+import { fnv1a32 } from '../util/hash.js';
 import {
   attributeFeatureName,
   definitionOf,

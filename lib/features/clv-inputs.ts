@@ -3,7 +3,7 @@
 // every customer whatever the sharding: distinct (x, t_x, T) histories with counts, and repeat buyers'
 // (x, mean spend) pairs keyed by a stable hash (so a capped sample is the same for any shard count).
 import type { Columns } from '../storage/columnar.js';
-import { fnv1a32 } from '../util/random.js';
+import { fnv1a32 } from '../util/hash.js';
 import type { TransactionColumns } from './build.js';
 import { groupRows } from './grouping.js';
 import { keyHasher, takeColumn } from './sampling.js';

@@ -3,19 +3,15 @@
 // into S equal bins: each shard keeps only its quota of smallest keys and Fit folds the shards' samples
 // into the global bottom-`size` holding about 2 × size rows, however many customers and shards there are.
 import type { Column, Columns } from '../storage/columnar.js';
+import { fnv1aFrom, fnv1aPrefix } from '../util/hash.js';
 
 /**
  * `fnv1a32(prefix + id)` with the prefix hashed once: the same 32-bit value for every id (FNV-1a is a
  * left fold over the UTF-16 code units), without building a string per customer.
  */
 export function keyHasher(prefix: string): (id: string) => number {
-  let state = 0x811c9dc5;
-  for (let i = 0; i < prefix.length; i++) state = Math.imul(state ^ prefix.charCodeAt(i), 0x01000193);
-  return (id: string): number => {
-    let h = state;
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-    return h >>> 0;
-  };
+  const state = fnv1aPrefix(prefix);
+  return (id: string): number => fnv1aFrom(state, id) >>> 0;
 }
 
 /** Sampling keys of `ids` under `prefix` (see keyHasher). */

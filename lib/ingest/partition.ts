@@ -14,7 +14,7 @@
 //   suppressions-NNNN.bin  (run level) customerId, emailSha256, phoneSha256, type 'suppress' | 'erase',
 //                          timestampMs: identifiers hashed, since a suppression often names no customer id
 import { type DictColumn, encodeColumns, type TextColumn } from '../storage/columnar.js';
-import { fnv1a32 } from '../util/random.js';
+import { fnv1aSpan, shardOf } from '../util/hash.js';
 
 /** Shard index of parts that belong to the whole run rather than to one shard. */
 export const RUN_LEVEL = -1;
@@ -64,8 +64,7 @@ export class SpanInterner {
     return found;
   }
   private find(text: string, start: number, end: number): string {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const h = fnv1aSpan(0x811c9dc5, text, start, end);
     const n = end - start;
     let slot = (h ^ (h >>> 15)) & this.mask;
     for (;;) {
@@ -86,29 +85,6 @@ export class SpanInterner {
     }
     return copy;
   }
-}
-
-/**
- * The 32-bit hash shards are cut from: FNV-1a, then murmur3's finalizer. FNV-1a alone is even in its
- * low bits (what a modulo used) but not in its high ones: sequential ids (C00001, C00002, …) made
- * range shards ±20 % uneven; the finalizer (a bijection) spreads them within sampling noise.
- */
-export function shardHash(customerId: string): number {
-  let h = fnv1a32(customerId);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/**
- * The shard of a customer: the hash space cut into `shardCount` contiguous ranges (not a modulo), so
- * shard i of N always covers the same hashes and a later run with another shard count finds a
- * customer's previous state in the one or two ranges that overlap (lib/publish/membership-state.ts).
- */
-export function shardOf(customerId: string, shardCount: number): number {
-  return Math.floor((shardHash(customerId) * shardCount) / 4294967296);
 }
 
 type NumericKind = 'f64' | 'u8';

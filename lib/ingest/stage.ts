@@ -5,6 +5,7 @@
 import type { DatasetConfig, FileSettings } from '../config/schema.js';
 import { settingsForFile } from '../config/schema.js';
 import { hashIdentity, sha256Hex } from '../publish/identity.js';
+import { fmix32, fnv1aFrom, hashPart, hashPartSpan, mixNumber, shardOf } from '../util/hash.js';
 import { InputFileError, type Issue, makeIssue } from './errors.js';
 import {
   type ColumnMapping,
@@ -20,7 +21,6 @@ import {
   RUN_LEVEL,
   ShardPartitioner,
   SpanInterner,
-  shardOf,
   type TransactionRow,
 } from './partition.js';
 import { type Encoding, readTable, type TableFormat, type TableLayout } from './read/index.js';
@@ -1130,10 +1130,10 @@ function transactionSpanRow(
       }
       let a = idHashA;
       let b = idHashB;
-      a = hashSpan(text, orderStart, orderEnd, mixNumber(a, ts));
-      b = hashSpan(text, orderStart, orderEnd, mixNumber(b, ts));
-      a = mixNumber(hashSpan(text, ps, pe, mixNumber(a, amount)), quantity);
-      b = mixNumber(hashSpan(text, ps, pe, mixNumber(b, amount)), quantity);
+      a = hashPartSpan(text, orderStart, orderEnd, mixNumber(a, ts));
+      b = hashPartSpan(text, orderStart, orderEnd, mixNumber(b, ts));
+      a = mixNumber(hashPartSpan(text, ps, pe, mixNumber(a, amount)), quantity);
+      b = mixNumber(hashPartSpan(text, ps, pe, mixNumber(b, amount)), quantity);
       if (fingerprint) {
         row.duplicateKey = duplicateKey(fmix32(a), fmix32(b));
         row.origin = originBase + line;
@@ -1173,13 +1173,6 @@ function transactionSpanRow(
     fastPathTaken++;
     return true;
   };
-}
-
-/** hashPart over text[start, end). */
-function hashSpan(text: string, start: number, end: number, seed: number): number {
-  let h = seed;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return Math.imul(h ^ 0x10001, 0x01000193);
 }
 
 type IdentityWriter = ((fields: readonly string[], customerId: string) => void) & {
@@ -1548,47 +1541,9 @@ function shardOfKey(key: string, shardCount: number): number {
   return shardOf(key, shardCount);
 }
 
-/** FNV-1a over UTF-16 code units, from a seed: fast, stable, no allocation. */
-/** FNV-1a over the text then a separator, so ("ab", "c") and ("a", "bc") hash apart; not finalized. */
-function hashPart(text: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return Math.imul(h ^ 0x10001, 0x01000193);
-}
-
-const numberBits = new Float64Array(1);
-const numberWords = new Int32Array(numberBits.buffer);
-
-/** Mixes a number's 64 bits into h (0 and −0 alike, every NaN alike, as their text was). */
-function mixNumber(h: number, x: number): number {
-  numberBits[0] = x === 0 ? 0 : Number.isNaN(x) ? Number.NaN : x;
-  return mixWord(mixWord(h, numberWords[0]), numberWords[1]);
-}
-
-function mixWord(h: number, word: number): number {
-  let k = Math.imul(word, 0xcc9e2d51);
-  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** MurmurHash3's finalizer: every input bit affects every output bit. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
+/** FNV-1a of a string from a seed, unsigned. */
 function hash32(text: string, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1aFrom(seed >>> 0, text) >>> 0;
 }
 
 /** The 53-bit fingerprint FingerprintSet stores, from two 32-bit hashes; never 0. */

@@ -12,7 +12,7 @@ import { FEATURE_BY_NAME, levelFeatureName, OTHER_LEVEL, transformValue } from '
 import { rowCustomerIn } from '../features/grouping.js';
 import { hashKeys, orderByKey, takeColumn } from '../features/sampling.js';
 import type { Columns } from '../storage/columnar.js';
-import { fnv1a32 } from '../util/random.js';
+import { fnv1a32 } from '../util/hash.js';
 import {
   applyBands,
   assignBands,

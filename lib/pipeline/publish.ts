@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { DestinationSettings } from '../config/schema.js';
-import { shardOf } from '../ingest/partition.js';
 import {
   AudienceBuilder,
   type AudienceMembers,
@@ -47,6 +46,7 @@ import { type BlobStore, type BlobWriter, getJson, getJsonIfExists, putJson } fr
 import { decodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
+import { shardOf } from '../util/hash.js';
 import { loadPredictiveModels, loadPredictiveScores, type PredictiveSegment } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import type { RunRef, StageDone } from './types.js';

@@ -2,14 +2,13 @@
 // reads and writes only its own range. A manifest names the current state (run and shard count) and
 // the catalog versions; it is switched only after every shard of a run succeeded. Layout and
 // migration from the single-object state: docs/data-model.md, "Delta state".
-import { shardOf } from '../ingest/partition.js';
 import { type BlobStore, getJsonIfExists } from '../storage/blob.js';
 import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
+import { HASH_SPACE, hashRange, shardOf } from '../util/hash.js';
 import { stateKeys } from './audience-state.js';
 
 const pad = (n: number): string => String(n).padStart(5, '0');
-const HASH_SPACE = 4294967296;
 
 /** Catalog card versions, by segment id ('retired' digests mark cards Report retired). */
 export type CatalogState = Record<string, { digest: string; version: number }>;
@@ -45,14 +44,6 @@ export const membershipKeys = {
 
 function rangeName(shard: number, shardCount: number): string {
   return `shard-${pad(shard)}-of-${pad(shardCount)}`;
-}
-
-/** The hashes shard `shard` of `shardCount` covers, [lo, hi): the inverse of shardOf's cut. */
-export function hashRange(shard: number, shardCount: number): { lo: number; hi: number } {
-  return {
-    lo: Math.ceil((shard * HASH_SPACE) / shardCount),
-    hi: Math.ceil(((shard + 1) * HASH_SPACE) / shardCount),
-  };
 }
 
 /** Shards of a run with `otherCount` shards whose ranges overlap shard `shard` of `shardCount`. */

@@ -62,13 +62,3 @@ export function createRandom(seed = 1): Random {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
-
-/** FNV-1a 32-bit hash of a string: stable across runs and platforms (used for sharding and holdouts). */
-export function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}

@@ -3,13 +3,13 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../infra/local/standins.js';
-import { shardOf } from '../../lib/ingest/partition.js';
 import { finishMemberships, publishMembershipShard, publishMemberships } from '../../lib/pipeline/publish.js';
 import { stateKeys } from '../../lib/publish/audience-state.js';
 import { loadManifest, membershipKeys } from '../../lib/publish/membership-state.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { decodeColumns, encodeColumns } from '../../lib/storage/columnar.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { shardOf } from '../../lib/util/hash.js';
 import { createMembershipsTable } from '../support/tables.js';
 import { makePopulation, newStore, writeRun, writeSuppressions } from '../unit/publish/fixture.js';
 

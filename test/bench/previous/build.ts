@@ -16,7 +16,7 @@ import {
 } from '../../../lib/features/dictionary.js';
 import { addValue, emptyStats, type FeatureStats } from '../../../lib/features/stats.js';
 import type { Columns } from '../../../lib/storage/columnar.js';
-import { fnv1a32 } from '../../../lib/util/random.js';
+import { fnv1a32 } from '../../../lib/util/hash.js';
 
 const DAY_MS = 86_400_000;
 

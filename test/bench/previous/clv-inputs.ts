@@ -6,7 +6,7 @@
 // (x, mean spend) pairs keyed by a stable hash (so a capped sample is the same for any shard count).
 
 import type { Columns } from '../../../lib/storage/columnar.js';
-import { fnv1a32 } from '../../../lib/util/random.js';
+import { fnv1a32 } from '../../../lib/util/hash.js';
 import type { TransactionColumns } from './build.js';
 import { summariseTransactions } from './clv.js';
 

@@ -6,8 +6,8 @@ import {
   summariseFeatures,
   type TransactionColumns,
 } from '../../../lib/features/build.js';
-import { shardOf } from '../../../lib/ingest/partition.js';
 import { assignSegments, fitSegmentation, profileFeatures } from '../../../lib/models/segmentation.js';
+import { shardOf } from '../../../lib/util/hash.js';
 import { createRandom } from '../../../lib/util/random.js';
 
 const DAY = 86_400_000;

@@ -4,12 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { type CustomerFeatures, selectSample } from '../../../lib/features/build.js';
 import { foldSmallest, shardQuota } from '../../../lib/features/sampling.js';
-import { shardOf } from '../../../lib/ingest/partition.js';
 import { mergeSamples } from '../../../lib/models/segmentation.js';
 import { loadFitSample } from '../../../lib/pipeline/fit.js';
 import { shardFile } from '../../../lib/pipeline/run-files.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
 import { type Columns, encodeColumns } from '../../../lib/storage/columnar.js';
+import { shardOf } from '../../../lib/util/hash.js';
 
 const SEED = 42;
 const NAMES = ['frequency', 'monetary'];

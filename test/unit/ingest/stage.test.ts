@@ -2,10 +2,11 @@
 // sensitive columns and identifiers, repeats, and the partitioner's bounded buffers.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/schema.js';
-import { RUN_LEVEL, ShardPartitioner, shardOf } from '../../../lib/ingest/partition.js';
+import { RUN_LEVEL, ShardPartitioner } from '../../../lib/ingest/partition.js';
 import { emailKey, FingerprintSet, type IngestSource, ingestSources } from '../../../lib/ingest/stage.js';
 import { sha256Hex } from '../../../lib/publish/identity.js';
 import { type Columns, decodeColumns } from '../../../lib/storage/columnar.js';
+import { shardOf } from '../../../lib/util/hash.js';
 
 const NOW = Date.UTC(2026, 10, 22);
 

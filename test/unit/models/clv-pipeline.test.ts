@@ -10,7 +10,7 @@ import {
   mergeClvHistories,
   scoreClvCustomers,
 } from '../../../lib/models/clv-pipeline.js';
-import { fnv1a32 } from '../../../lib/util/random.js';
+import { fnv1a32 } from '../../../lib/util/hash.js';
 import {
   cdnowTransactions,
   filterRows,

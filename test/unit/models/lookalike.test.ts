@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFeatures } from '../../../lib/features/build.js';
 import { buildLookalikeSample, fitLookalike, scoreLookalike } from '../../../lib/models/lookalike.js';
-import { fnv1a32 } from '../../../lib/util/random.js';
+import { fnv1a32 } from '../../../lib/util/hash.js';
 import { filterRows, GENERATED_END_MS, generatedTransactions } from '../../support/predictive.js';
 
 const SETTINGS = { enabled: true, topPercent: 10, holdoutSeedShare: 0.2, l2: 1, sampleSize: 100_000 };

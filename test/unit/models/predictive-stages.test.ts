@@ -15,7 +15,7 @@ import { validate } from '../../../lib/pipeline/validate.js';
 import { renderRunReport } from '../../../lib/report/render.js';
 import { MemoryBlobStore, putJson } from '../../../lib/storage/blob.js';
 import { type Columns, encodeColumns } from '../../../lib/storage/columnar.js';
-import { fnv1a32 } from '../../../lib/util/random.js';
+import { fnv1a32 } from '../../../lib/util/hash.js';
 import { filterRows, GENERATED_END_MS, generatedTransactions } from '../../support/predictive.js';
 
 const SHARDS = 2;

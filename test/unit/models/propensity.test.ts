@@ -17,7 +17,7 @@ import {
   scoreCustomers,
 } from '../../../lib/models/propensity.js';
 import { outcomeCutMs } from '../../../lib/pipeline/predictive.js';
-import { fnv1a32 } from '../../../lib/util/random.js';
+import { fnv1a32 } from '../../../lib/util/hash.js';
 import { filterRows, GENERATED_END_MS, generatedTransactions, toColumns } from '../../support/predictive.js';
 
 const DAY = 86_400_000;

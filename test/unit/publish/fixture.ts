@@ -1,11 +1,11 @@
 // A synthetic run in a MemoryBlobStore (config, segments.json, shard scores and identity parts), so
 // the publish stages can be tested without running the pipeline before them.
 import { parseConfig } from '../../../lib/config/schema.js';
-import { shardOf } from '../../../lib/ingest/partition.js';
 import { hashIdentity, sha256Hex } from '../../../lib/publish/identity.js';
 import { type BlobStore, MemoryBlobStore, putJson } from '../../../lib/storage/blob.js';
 import { encodeColumns } from '../../../lib/storage/columnar.js';
 import { keys } from '../../../lib/storage/keys.js';
+import { shardOf } from '../../../lib/util/hash.js';
 
 export interface Person {
   id: string;

@@ -1,8 +1,8 @@
 // The hash-range arithmetic the memberships state relies on: shardOf's cut, its inverse, and which
 // ranges of a run with another shard count overlap a shard's.
 import { describe, expect, it } from 'vitest';
-import { shardHash, shardOf } from '../../../lib/ingest/partition.js';
-import { hashRange, overlappingShards } from '../../../lib/publish/membership-state.js';
+import { overlappingShards } from '../../../lib/publish/membership-state.js';
+import { hashRange, shardHash, shardOf } from '../../../lib/util/hash.js';
 
 describe('memberships state ranges', () => {
   it('hashRange is exactly the hashes shardOf sends to the shard, boundaries included', () => {
