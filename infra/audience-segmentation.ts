@@ -26,7 +26,7 @@ import {
 } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { isValidDatasetName } from '../lib/storage/keys.js';
+import { isValidDatasetName, PREFIXES } from '../lib/storage/keys.js';
 import { SegmentationObservability } from './constructs/observability.js';
 import { SegmentationFunction } from './constructs/segmentation-function.js';
 import { SegmentationWorkflow } from './constructs/workflow.js';
@@ -180,11 +180,23 @@ export class AudienceSegmentation extends Construct {
       versioned: true,
       removalPolicy,
       lifecycleRules: [
-        { id: 'incoming', prefix: 'incoming/', expiration: Duration.days(props.incomingRetentionDays ?? 30) },
-        { id: 'runs', prefix: 'runs/', expiration: Duration.days(props.runRetentionDays ?? 14) },
+        {
+          id: 'incoming',
+          prefix: PREFIXES.incoming,
+          expiration: Duration.days(props.incomingRetentionDays ?? 30),
+        },
+        { id: 'runs', prefix: PREFIXES.runs, expiration: Duration.days(props.runRetentionDays ?? 14) },
         // snapshot lists too long for an execution input (lib/pipeline/snapshot.ts): run scratch too
-        { id: 'snapshots', prefix: 'snapshots/', expiration: Duration.days(props.runRetentionDays ?? 14) },
-        { id: 'rejected', prefix: 'rejected/', expiration: Duration.days(props.rejectedRetentionDays ?? 90) },
+        {
+          id: 'snapshots',
+          prefix: PREFIXES.snapshots,
+          expiration: Duration.days(props.runRetentionDays ?? 14),
+        },
+        {
+          id: 'rejected',
+          prefix: PREFIXES.rejected,
+          expiration: Duration.days(props.rejectedRetentionDays ?? 90),
+        },
         {
           id: 'noncurrent',
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 7),
@@ -307,7 +319,7 @@ export class AudienceSegmentation extends Construct {
       new PolicyStatement({
         actions: ['s3:ListBucketVersions'],
         resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['incoming/*'] } },
+        conditions: { StringLike: { 's3:prefix': [`${PREFIXES.incoming}*`] } },
       }),
     );
     // re-checks a snapshot that is still changing; explicit actions (grantSendMessages would add
@@ -319,7 +331,7 @@ export class AudienceSegmentation extends Construct {
       new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }),
     );
     // a snapshot too long for the execution input is written as a list the run reads back
-    this.starter.grantObjects(this.bucket, this.key, { put: ['snapshots/'] });
+    this.starter.grantObjects(this.bucket, this.key, { put: [PREFIXES.snapshots] });
     this.workflow.stateMachine.grantStartExecution(this.starter);
     const settleSource = new SqsEventSource(this.settleQueue, {
       // many messages of one drop in one batch list the dataset once
@@ -351,7 +363,10 @@ export class AudienceSegmentation extends Construct {
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
-        detail: { bucket: { name: [this.bucket.bucketName] }, object: { key: [{ prefix: 'incoming/' }] } },
+        detail: {
+          bucket: { name: [this.bucket.bucketName] },
+          object: { key: [{ prefix: PREFIXES.incoming }] },
+        },
       },
     });
     const delivery = {

@@ -27,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { PREFIXES } from '../../lib/storage/keys.js';
 import { logicalId, SegmentationFunction } from './segmentation-function.js';
 
 export interface SegmentationWorkflowProps {
@@ -124,9 +125,9 @@ export class SegmentationWorkflow extends Construct {
     // range of the snapshot's object versions; the merge writes the reports
     const ingest = fn('ingest', 3008, Duration.minutes(15)).grantObjects(bucket, key, {
       // snapshots/: the object list of a drop too long for the execution input (lib/pipeline/snapshot.ts)
-      read: ['config/', 'snapshots/'],
-      readVersions: ['incoming/'],
-      put: ['runs/', 'rejected/'],
+      read: [PREFIXES.config, PREFIXES.snapshots],
+      readVersions: [PREFIXES.incoming],
+      put: [PREFIXES.runs, PREFIXES.rejected],
     });
     if (props.ingestRangeBytes !== undefined)
       ingest.addEnvironment('RANGE_BYTES', String(props.ingestRangeBytes));
@@ -135,22 +136,22 @@ export class SegmentationWorkflow extends Construct {
     // 15 minutes, not the ~1 minute a 256 MiB range needs: a gzip or Parquet file is one range read whole,
     // and must get the time the single Ingest function had (docs/scale.md, item 1)
     const ingestRange = fn('ingest-range', 1769, Duration.minutes(15)).grantObjects(bucket, key, {
-      readVersions: ['incoming/'],
-      read: ['runs/'],
-      put: ['runs/'],
+      readVersions: [PREFIXES.incoming],
+      read: [PREFIXES.runs],
+      put: [PREFIXES.runs],
     });
     const ingestMerge = fn('ingest-merge', 1024, Duration.minutes(5)).grantObjects(bucket, key, {
-      read: ['runs/'],
-      put: ['runs/', 'rejected/'],
+      read: [PREFIXES.runs],
+      put: [PREFIXES.runs, PREFIXES.rejected],
     });
     const buildFeatures = fn('build-features', props.shardMemoryMb, Duration.minutes(15));
     const fit = fn('fit', 3008, Duration.minutes(15));
     const score = fn('score', props.shardMemoryMb, Duration.minutes(15));
     const validate = fn('validate', 1024, Duration.minutes(5));
     for (const f of [buildFeatures, fit, score, validate])
-      f.grantObjects(bucket, key, { readWrite: ['runs/'] });
+      f.grantObjects(bucket, key, { readWrite: [PREFIXES.runs] });
     // the previous run's state (segment identity, holdouts for lift) is read when fitting and checking
-    for (const f of [fit, score, validate]) f.grantObjects(bucket, key, { read: ['state/'] });
+    for (const f of [fit, score, validate]) f.grantObjects(bucket, key, { read: [PREFIXES.state] });
     // One worker per shard writes the memberships delta of its customer-hash range: it reads the run and
     // the published state (state/, also the remembered erasures) and writes only its own state and counts,
     // in the run folder. Measured with test/bench/shard.ts (docs/scale.md): 600 MiB peak for a 100k-customer
@@ -159,23 +160,23 @@ export class SegmentationWorkflow extends Construct {
     const publishMembershipsShard = withTables(
       fn('publish-memberships-shard', props.shardMemoryMb, Duration.minutes(15)),
     )
-      .grantObjects(bucket, key, { read: ['runs/', 'state/'], put: ['runs/'] })
+      .grantObjects(bucket, key, { read: [PREFIXES.runs, PREFIXES.state], put: [PREFIXES.runs] })
       .grantTableWrites(key, memberships);
     // The finish publishes the workers' state (copies into state/, switches the manifest, deletes the
     // superseded files), writes the catalog and the erasure report: small work, whatever the shard count
     const publishMemberships = withTables(fn('publish-memberships', 1024, Duration.minutes(15)))
-      .grantObjects(bucket, key, { read: ['runs/'], readWrite: ['state/'], put: ['runs/'] })
+      .grantObjects(bucket, key, { read: [PREFIXES.runs], readWrite: [PREFIXES.state], put: [PREFIXES.runs] })
       .grantTableWrites(key, catalog, memberships, runs)
       .grantTableQuery(key, memberships, ['bySegment']);
     // exports/ is rewritten each run (stale segment files are listed and deleted); erasures are read from state/
     const publishExports = fn('publish-exports', 2048, Duration.minutes(15)).grantObjects(bucket, key, {
-      read: ['runs/', 'state/'],
-      readWrite: ['exports/'],
+      read: [PREFIXES.runs, PREFIXES.state],
+      readWrite: [PREFIXES.exports],
     });
     // state/ holds each audience's last pushed members (hashed) and the push checkpoints
     const publishAudiences = fn('publish-audiences', 2048, Duration.minutes(15)).grantObjects(bucket, key, {
-      readWrite: ['runs/', 'state/'],
-      put: ['audiences/'],
+      readWrite: [PREFIXES.runs, PREFIXES.state],
+      put: [PREFIXES.audiences],
     });
     const secretArns = props.destinationSecretArns ?? [];
     if (secretArns.length > 0) {
@@ -187,10 +188,14 @@ export class SegmentationWorkflow extends Construct {
     }
     const report = withTables(fn('report', 1024, Duration.minutes(5)))
       // the report leaves a pointer to this run in state/ for the next run's identity and lift checks
-      .grantObjects(bucket, key, { readWrite: ['runs/', 'state/'], put: ['exports/'] })
+      .grantObjects(bucket, key, { readWrite: [PREFIXES.runs, PREFIXES.state], put: [PREFIXES.exports] })
       .grantTableWrites(key, runs, catalog);
     const quarantine = withTables(fn('quarantine', 512, Duration.minutes(15)))
-      .grantObjects(bucket, key, { read: ['snapshots/'], readVersions: ['incoming/'], put: ['rejected/'] })
+      .grantObjects(bucket, key, {
+        read: [PREFIXES.snapshots],
+        readVersions: [PREFIXES.incoming],
+        put: [PREFIXES.rejected],
+      })
       .grantTableWrites(key, runs);
 
     const run = { 'dataset.$': '$.dataset', 'runId.$': '$.runId' };

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
+import { keys } from '../../lib/storage/keys.js';
 import type { LocalEnvironment, ProgressEvent } from './runner.js';
 
 export type Painter = (code: string, text: string) => string;
@@ -163,7 +164,7 @@ export async function writeErrorReports(
   runId: string,
   dir: string,
 ): Promise<number> {
-  const prefix = `rejected/${dataset}/`;
+  const prefix = keys.rejectedPrefix(dataset);
   const reports = (await env.store.list(prefix)).filter((o) => {
     const rel = o.key.slice(prefix.length);
     // per-file reports sit beside the runs' folders; another run's folder is not this run's

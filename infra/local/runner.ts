@@ -12,6 +12,7 @@ import { startRunForObject } from '../../lib/pipeline/starter.js';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { createS3Client } from '../../lib/storage/clients.js';
+import { keys } from '../../lib/storage/keys.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
 import { loadLocalModel } from './model-cache.js';
 import { type Fault, faultFor, invokeInSandbox } from './sandbox.js';
@@ -235,7 +236,7 @@ export async function runLocal(
 ): Promise<LocalRunResult> {
   const { store } = env;
   if (options.config !== undefined) {
-    await store.put(`config/${options.dataset}.json`, JSON.stringify(options.config), 'application/json');
+    await store.put(keys.config(options.dataset), JSON.stringify(options.config), 'application/json');
   }
   for (const input of inputs) {
     await store.put(`incoming/${options.dataset}/${input.name}`, readFileSync(input.path));
@@ -412,7 +413,9 @@ export async function executeRun(
     const output = (await execution.result) as Record<string, unknown>;
     await logs.catch(() => undefined);
     const summary = JSON.parse(
-      new TextDecoder().decode(await env.store.get(`runs/${runInput.dataset}/${runInput.runId}/run.json`)),
+      new TextDecoder().decode(
+        await env.store.get(keys.runFile(runInput.dataset, runInput.runId, 'run.json')),
+      ),
     ) as RunSummary;
     return { status: 'succeeded', runInput, output, summary, attempts };
   } catch (error) {
@@ -427,9 +430,7 @@ export async function executeRun(
       };
     }
     const err = error as { name?: string; message?: string; cause?: { message?: string } };
-    const failure = await env.store.getIfExists(
-      `rejected/${runInput.dataset}/${runInput.runId}/run.errors.json`,
-    );
+    const failure = await env.store.getIfExists(keys.runErrors(runInput.dataset, runInput.runId));
     const detail = failure
       ? (JSON.parse(new TextDecoder().decode(failure)) as { error: { name: string; message: string } }).error
       : { name: err.name ?? 'Error', message: err.message ?? String(error) };

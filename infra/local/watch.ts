@@ -8,7 +8,7 @@ import { loadRunObjects } from '../../lib/pipeline/snapshot.js';
 import { startRunForObject } from '../../lib/pipeline/starter.js';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
-import { isValidDatasetName, keys, parseIncomingKey } from '../../lib/storage/keys.js';
+import { isValidDatasetName, keys, PREFIXES, parseIncomingKey } from '../../lib/storage/keys.js';
 import { isInputProblem, writeErrorReports, writeOutputs } from './output.js';
 import { executeRun, type LocalEnvironment, type ProgressEvent, startLocalEnvironment } from './runner.js';
 
@@ -191,7 +191,7 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
         runs.emit('config', { dataset: config[1], key });
         continue;
       }
-      if (!key.startsWith('incoming/')) continue; // the pipeline's own writes (runs/, exports/, rejected/)
+      if (!key.startsWith(PREFIXES.incoming)) continue; // the pipeline's own writes (runs/, exports/, rejected/)
       const parsed = parseIncomingKey(key);
       if (!parsed || !isValidDatasetName(parsed.dataset)) {
         runs.emit('ignored', {

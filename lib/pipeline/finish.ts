@@ -1,7 +1,7 @@
 // The last states: Report (run.json, report.html, run history) on success, Quarantine on failure.
 import type { SegmentationModel } from '../models/segmentation.js';
 import { renderRunReport } from '../report/render.js';
-import { type DatasetState, stateKeys } from '../segments/state.js';
+import type { DatasetState } from '../segments/state.js';
 import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import type { DynamoSegmentStore } from '../storage/segment-store.js';
@@ -76,12 +76,12 @@ export async function writeDatasetState(
     getJson<SegmentationModel>(store, runFile(ref, 'model.json')),
     getJson<ValidationResult>(store, runFile(ref, 'segments.json')),
   ]);
-  const before = await getJsonIfExists<DatasetState>(store, stateKeys.latest(ref.dataset));
+  const before = await getJsonIfExists<DatasetState>(store, keys.state.latest(ref.dataset));
   const listed = await store.list(keys.run(ref.dataset, ref.runId));
   const scores = listed.filter((o) => /\/shards\/\d+\/scores\.bin$/.test(o.key));
   for (const o of scores) {
     const shard = Number(/\/shards\/(\d+)\//.exec(o.key)?.[1]);
-    await store.copy(o.key, stateKeys.scores(ref.dataset, ref.runId, shard));
+    await store.copy(o.key, keys.state.scores(ref.dataset, ref.runId, shard));
   }
   const previousFirst = new Map(before?.segments.map((s) => [s.id, s.firstRunId]) ?? []);
   const maxId = Math.max(
@@ -114,9 +114,9 @@ export async function writeDatasetState(
     nextId: maxId + 1,
     history: (validation.history ?? []).slice(-config.validation.historyRuns),
   };
-  await putJson(store, stateKeys.latest(ref.dataset), state);
+  await putJson(store, keys.state.latest(ref.dataset), state);
   if (before && before.runId !== ref.runId) {
-    const stale = await store.list(stateKeys.prefix(ref.dataset, before.runId));
+    const stale = await store.list(keys.state.runPrefix(ref.dataset, before.runId));
     if (stale.length) await store.delete(stale.map((o) => o.key));
   }
   return state;
@@ -150,13 +150,13 @@ export async function quarantine(
   options: { now?: () => Date } = {},
 ): Promise<StageDone & { reportKey: string; error: { name: string; message: string } }> {
   const error = describeFailure(input.error);
-  const base = `rejected/${input.dataset}/${input.runId}/`;
+  const base = keys.rejectedRun(input.dataset, input.runId);
   const objects = await loadRunObjects(store, input);
   for (const o of objects) {
     const file = parseIncomingKey(o.key)?.file ?? o.key;
     await store.copy(o.key, `${base}${file}`, o.versionId);
   }
-  const reportKey = `${base}run.errors.json`;
+  const reportKey = keys.runErrors(input.dataset, input.runId);
   await putJson(store, reportKey, {
     runId: input.runId,
     dataset: input.dataset,

@@ -13,7 +13,6 @@ import {
   rowsWithout,
   S3CheckpointStore,
   saveAudienceState,
-  stateKeys,
 } from '../publish/audience-state.js';
 import {
   type AudienceDelta,
@@ -32,7 +31,6 @@ import {
   loadManifest,
   loadRangeState,
   type MembershipManifest,
-  membershipKeys,
 } from '../publish/membership-state.js';
 import { createRunSecretProvider } from '../publish/secrets.js';
 import {
@@ -338,10 +336,10 @@ export async function publishMembershipShard(
     erasedKeptOut,
   };
   await store.put(
-    membershipKeys.runRange(ref.dataset, ref.runId, model, shard, shardCount),
+    keys.memberships.runRange(ref.dataset, ref.runId, model, shard, shardCount),
     encodeRangeState(ids, digests, { runId: ref.runId, shard, shardCount }),
   );
-  await putJson(store, membershipKeys.runResult(ref.dataset, ref.runId, model, shard, shardCount), result);
+  await putJson(store, keys.memberships.runResult(ref.dataset, ref.runId, model, shard, shardCount), result);
   return { dataset: ref.dataset, runId: ref.runId, ...result };
 }
 
@@ -377,7 +375,7 @@ export async function finishMemberships(
   for (let i = 0; i < shardCount; i++) {
     const r = await getJsonIfExists<MembershipShardResult>(
       store,
-      membershipKeys.runResult(ref.dataset, ref.runId, model, i, shardCount),
+      keys.memberships.runResult(ref.dataset, ref.runId, model, i, shardCount),
     );
     if (!r)
       throw new MembershipShardError(
@@ -429,8 +427,8 @@ export async function finishMemberships(
       16,
       (i) =>
         store.copy(
-          membershipKeys.runRange(ref.dataset, ref.runId, model, i, shardCount),
-          membershipKeys.range(ref.dataset, model, ref.runId, i, shardCount),
+          keys.memberships.runRange(ref.dataset, ref.runId, model, i, shardCount),
+          keys.memberships.range(ref.dataset, model, ref.runId, i, shardCount),
         ),
     );
     const next: MembershipManifest = {
@@ -439,7 +437,7 @@ export async function finishMemberships(
       catalog: catalogNow,
       superseded: manifest ? { runId: manifest.runId, shardCount: manifest.shardCount } : 'legacy',
     };
-    await putJson(store, membershipKeys.manifest(ref.dataset, model), next);
+    await putJson(store, keys.memberships.manifest(ref.dataset, model), next);
     await removeSuperseded(store, ref.dataset, model, next);
   } else {
     // a repeat of a finish that switched already: only what it may not have removed
@@ -482,12 +480,12 @@ async function removeSuperseded(
   const old = manifest.superseded;
   if (!old) return;
   if (old === 'legacy') {
-    await store.delete([membershipKeys.legacy(dataset, model)]);
+    await store.delete([keys.memberships.legacy(dataset, model)]);
     return;
   }
   if (old.runId === manifest.runId) return;
   const stale = Array.from({ length: old.shardCount }, (_, j) =>
-    membershipKeys.range(dataset, model, old.runId, j, old.shardCount),
+    keys.memberships.range(dataset, model, old.runId, j, old.shardCount),
   );
   for (let i = 0; i < stale.length; i += 1000) await store.delete(stale.slice(i, i + 1000));
 }
@@ -900,7 +898,7 @@ async function pushAudienceJobs(
   if (!jobs.length) return;
   const outcomes = await pushToDestinations(
     jobs.map((j) => ({ connector: j.connector, delta: j.delta })),
-    { checkpoints: new S3CheckpointStore(store, stateKeys.checkpoints(ref.dataset)), log },
+    { checkpoints: new S3CheckpointStore(store, keys.state.checkpoints(ref.dataset)), log },
   );
   for (let i = 0; i < jobs.length; i++) {
     const job = jobs[i];
@@ -1017,7 +1015,7 @@ export async function publishAudiences(
       excluded.noConsent += candidates.members.size - rows.length;
       const { audienceId, name: audienceName } = audienceSettings(dest, seg);
       if (dest.type === 'file') {
-        const key = `audiences/${ref.dataset}/${name}/${seg.id}.csv`;
+        const key = keys.audienceFile(ref.dataset, name, seg.id);
         const written = await writeAudienceFile(store, key, rows, (i) => {
           const m = candidates.members.identity(i);
           return csvLine([m.emailSha256 ?? '', m.phoneSha256 ?? '']);
@@ -1033,7 +1031,7 @@ export async function publishAudiences(
         });
         continue;
       }
-      const stateKey = stateKeys.audience(ref.dataset, name, seg.id);
+      const stateKey = keys.state.audience(ref.dataset, name, seg.id);
       const previous = await loadAudienceState(store, stateKey);
       // the audience is `rows` of the candidates: one index per member, no copy per destination
       const delta = memberDelta(previous.members, candidates.members, rows);
@@ -1097,7 +1095,7 @@ export async function publishAudiences(
   for (const [name, dest] of destinations) {
     if (dest.type === 'file') continue;
     const current = new Set(results.filter((r) => r.destination === name).map((r) => r.key));
-    const prefix = stateKeys.audience(ref.dataset, name, 'x').replace(/x\.bin$/, '');
+    const prefix = keys.state.audiencePrefix(ref.dataset, name);
     for (const { key } of await store.list(prefix)) {
       if (current.has(key) || !key.endsWith('.bin')) continue;
       const previous = await loadAudienceState(store, key);
@@ -1218,7 +1216,7 @@ async function publishGroupAudiences(
       .map((g, k) => ({ name, g, k }))
       .filter(({ g }) => dest.segments.includes(g.id) || dest.segments.includes(g.name))
       .map(({ name, g, k }) => {
-        const key = `audiences/${ref.dataset}/${name}/${g.id}.csv`;
+        const key = keys.audienceFile(ref.dataset, name, g.id);
         return { name, g, k, key, out: store.openWrite(key, 'text/csv') };
       }),
   );

@@ -32,10 +32,11 @@ import {
 import { effectSizes, mergeProfiles, type ProfileAggregate } from '../segments/profile.js';
 import { type RetirementAdvice, retirementAdvice, type SegmentPerformance } from '../segments/retirement.js';
 import { adjustedRandFromTable, bootstrapStability } from '../segments/stability.js';
-import { type DatasetState, type HistoryEntry, stateKeys } from '../segments/state.js';
+import type { DatasetState, HistoryEntry } from '../segments/state.js';
 import { buildSegments, type Check, type Segment } from '../segments/validate.js';
 import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { decodeColumns } from '../storage/columnar.js';
+import { keys } from '../storage/keys.js';
 import { readTransactionParts } from './ingest.js';
 import { type PredictiveSummary, predictiveSegments } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
@@ -72,7 +73,7 @@ export interface ShardValidationInputs {
 }
 
 async function loadState(store: BlobStore, ref: RunRef): Promise<DatasetState | undefined> {
-  const state = await getJsonIfExists<DatasetState>(store, stateKeys.latest(ref.dataset));
+  const state = await getJsonIfExists<DatasetState>(store, keys.state.latest(ref.dataset));
   return state && state.runId !== ref.runId ? state : undefined;
 }
 
@@ -143,7 +144,7 @@ export async function scoreValidationInputs(
     const previousSegment: number[] = [];
     const previousHoldout: number[] = [];
     for (const f of files) {
-      const bytes = await store.getIfExists(stateKeys.scores(task.dataset, state.runId, f));
+      const bytes = await store.getIfExists(keys.state.scores(task.dataset, state.runId, f));
       if (!bytes) continue;
       const cols = decodeColumns(bytes).columns;
       const ids = cols.customerId as string[];

@@ -6,19 +6,6 @@ import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import type { CheckpointStore } from './checkpoint.js';
 import type { HashedIdentity } from './identity.js';
 
-export const stateKeys = {
-  audience: (dataset: string, destination: string, audienceKey: string) =>
-    `state/${dataset}/audiences/${safe(destination)}/${safe(audienceKey)}.bin`,
-  checkpoints: (dataset: string) => `state/${dataset}/checkpoints/`,
-  erased: (dataset: string) => `state/${dataset}/erased.bin`,
-  memberships: (dataset: string, model: string) => `state/${dataset}/memberships/${safe(model)}.bin`,
-} as const;
-
-/** Key-safe form of a name: S3 accepts almost anything, but people browse these keys. */
-function safe(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
-}
-
 /** Bytes of one SHA-256 digest; each member has one slot per identifier kind (zeros when absent). */
 const DIGEST = 32;
 const KINDS = ['emailSha256', 'phoneSha256', 'phoneDigitsSha256'] as const;

@@ -6,9 +6,6 @@ import { type BlobStore, getJsonIfExists } from '../storage/blob.js';
 import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { HASH_SPACE, hashRange, shardOf } from '../util/hash.js';
-import { stateKeys } from './audience-state.js';
-
-const pad = (n: number): string => String(n).padStart(5, '0');
 
 /** Catalog card versions, by segment id ('retired' digests mark cards Report retired). */
 export type CatalogState = Record<string, { digest: string; version: number }>;
@@ -20,30 +17,6 @@ export interface MembershipManifest {
   catalog: CatalogState;
   /** the state this one replaced, removed once this manifest is in place (again by a repeated finish) */
   superseded?: { runId: string; shardCount: number } | 'legacy';
-}
-
-export const membershipKeys = {
-  /** the state folder of one dataset and model (manifest + one folder per published run) */
-  folder: (dataset: string, model: string) =>
-    `${stateKeys.memberships(dataset, model).replace(/\.bin$/, '')}/`,
-  manifest: (dataset: string, model: string) => `${membershipKeys.folder(dataset, model)}manifest.json`,
-  /** a published range file, named by the run that wrote it and its shard of that run's count */
-  range: (dataset: string, model: string, runId: string, shard: number, shardCount: number) =>
-    `${membershipKeys.folder(dataset, model)}${runId}/${rangeName(shard, shardCount)}.bin`,
-  /**
-   * A worker's output in the run folder: state (copied to state/ once the run's shards all succeeded;
-   * a failed run's files expire with its scratch) and counts.
-   */
-  runRange: (dataset: string, runId: string, model: string, shard: number, shardCount: number) =>
-    keys.runFile(dataset, runId, `memberships/${model}/${rangeName(shard, shardCount)}.bin`),
-  runResult: (dataset: string, runId: string, model: string, shard: number, shardCount: number) =>
-    keys.runFile(dataset, runId, `memberships/${model}/${rangeName(shard, shardCount)}.json`),
-  /** the single-object state of earlier versions: read as one whole-range file until replaced */
-  legacy: (dataset: string, model: string) => stateKeys.memberships(dataset, model),
-} as const;
-
-function rangeName(shard: number, shardCount: number): string {
-  return `shard-${pad(shard)}-of-${pad(shardCount)}`;
 }
 
 /** Shards of a run with `otherCount` shards whose ranges overlap shard `shard` of `shardCount`. */
@@ -62,7 +35,7 @@ export async function loadManifest(
   dataset: string,
   model: string,
 ): Promise<MembershipManifest | undefined> {
-  return getJsonIfExists<MembershipManifest>(store, membershipKeys.manifest(dataset, model));
+  return getJsonIfExists<MembershipManifest>(store, keys.memberships.manifest(dataset, model));
 }
 
 /**
@@ -81,9 +54,9 @@ export async function loadRangeState(
   const out = new Map<string, string>();
   const files = manifest
     ? overlappingShards(shard, shardCount, manifest.shardCount).map((j) =>
-        membershipKeys.range(dataset, model, manifest.runId, j, manifest.shardCount),
+        keys.memberships.range(dataset, model, manifest.runId, j, manifest.shardCount),
       )
-    : [membershipKeys.legacy(dataset, model)];
+    : [keys.memberships.legacy(dataset, model)];
   for (const key of files) {
     // a manifest's files exist by construction; only the legacy object may be absent (first publish)
     const bytes = manifest ? await store.get(key) : await store.getIfExists(key);
@@ -103,7 +76,7 @@ export async function loadLegacyCatalog(
   dataset: string,
   model: string,
 ): Promise<CatalogState> {
-  const bytes = await store.getIfExists(membershipKeys.legacy(dataset, model));
+  const bytes = await store.getIfExists(keys.memberships.legacy(dataset, model));
   if (!bytes) return {};
   return (decodeColumns(bytes).meta.catalog as CatalogState | undefined) ?? {};
 }

@@ -4,7 +4,6 @@
 import type { BlobStore } from '../storage/blob.js';
 import { decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
-import { stateKeys } from './audience-state.js';
 import type { HashedIdentity } from './identity.js';
 
 export interface SuppressionList {
@@ -100,7 +99,7 @@ export async function loadSuppressions(
       out.requests[erase ? 'erase' : 'suppress']++;
     }
   }
-  const remembered = await readEntries(store, stateKeys.erased(ref.dataset));
+  const remembered = await readEntries(store, keys.state.erased(ref.dataset));
   if (remembered) {
     out.remembered = remembered.customerId.length;
     for (let i = 0; i < remembered.customerId.length; i++) add(out.erased, remembered, i);
@@ -118,7 +117,7 @@ export async function rememberErasures(
 ): Promise<number> {
   const run = await readRunEntries(store, ref);
   if (!run) return 0;
-  const key = stateKeys.erased(ref.dataset);
+  const key = keys.state.erased(ref.dataset);
   const known = (await readEntries(store, key)) ?? { customerId: [], emailSha256: [], phoneSha256: [] };
   const seen = new Set(
     known.customerId.map((c, i) => `${c}|${known.emailSha256[i]}|${known.phoneSha256[i]}`),

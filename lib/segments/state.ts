@@ -6,13 +6,6 @@
 // exactly how they were assigned.
 import type { SegmentPerformance } from './retirement.js';
 
-export const stateKeys = {
-  latest: (dataset: string) => `state/${dataset}/latest.json`,
-  prefix: (dataset: string, runId: string) => `state/${dataset}/${runId}/`,
-  scores: (dataset: string, runId: string, shard: number) =>
-    `state/${dataset}/${runId}/scores/${String(shard).padStart(5, '0')}.bin`,
-} as const;
-
 export interface HistoryEntry {
   runId: string;
   asOf: string;

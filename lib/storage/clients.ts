@@ -1,6 +1,7 @@
 // AWS SDK clients, built once per process (module scope in handlers). Locally the embedded
 // stand-ins are reached through the SDK's standard AWS_ENDPOINT_URL_* variables; s3rver also
-// needs path-style addressing and checksums only when required (see ARCHITECTURE.md).
+// needs path-style addressing and checksums only when required: s3rver 3.7.1 otherwise stores the
+// aws-chunked framing (a streamed 1,000,000-byte put came back as 1,000,045 bytes).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

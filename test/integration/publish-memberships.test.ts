@@ -4,10 +4,10 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../infra/local/standins.js';
 import { finishMemberships, publishMembershipShard, publishMemberships } from '../../lib/pipeline/publish.js';
-import { stateKeys } from '../../lib/publish/audience-state.js';
-import { loadManifest, membershipKeys } from '../../lib/publish/membership-state.js';
+import { loadManifest } from '../../lib/publish/membership-state.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';
 import { decodeColumns, encodeColumns } from '../../lib/storage/columnar.js';
+import { keys } from '../../lib/storage/keys.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
 import { shardOf } from '../../lib/util/hash.js';
 import { createMembershipsTable } from '../support/tables.js';
@@ -200,7 +200,7 @@ describe('memberships state split by hash range', () => {
     expect([...held.values()].every((n) => n === 1)).toBe(true);
     // the state is the 5-shard run's, the 3-shard files are gone
     expect(await loadManifest(store, 'reshard', 'clusters')).toMatchObject({ runId: 'r2', shardCount: 5 });
-    const files = (await store.list(membershipKeys.folder('reshard', 'clusters'))).map((o) => o.key);
+    const files = (await store.list(keys.memberships.folder('reshard', 'clusters'))).map((o) => o.key);
     expect(files.filter((k) => k.includes('/r1/'))).toEqual([]);
     expect(files.filter((k) => k.includes('/r2/'))).toHaveLength(5);
 
@@ -231,14 +231,14 @@ describe('memberships state split by hash range', () => {
     const digests: string[] = [];
     for (let i = 0; i < manifest.shardCount; i++) {
       const { columns } = decodeColumns(
-        await store.get(membershipKeys.range('migrate', 'clusters', 'r1', i, manifest.shardCount)),
+        await store.get(keys.memberships.range('migrate', 'clusters', 'r1', i, manifest.shardCount)),
       );
       ids.push(...(columns.customerId as string[]));
       digests.push(...(columns.digest as string[]));
     }
-    const folder = await store.list(membershipKeys.folder('migrate', 'clusters'));
+    const folder = await store.list(keys.memberships.folder('migrate', 'clusters'));
     await store.delete(folder.map((o) => o.key));
-    const legacyKey = stateKeys.memberships('migrate', 'clusters');
+    const legacyKey = keys.memberships.legacy('migrate', 'clusters');
     await store.put(
       legacyKey,
       encodeColumns({ customerId: ids, digest: digests }, { catalog: manifest.catalog, runId: 'r1' }),

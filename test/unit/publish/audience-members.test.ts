@@ -9,11 +9,11 @@ import {
   memberDelta,
   rowsWithout,
   saveAudienceState,
-  stateKeys,
 } from '../../../lib/publish/audience-state.js';
 import { type HashedIdentity, sha256Hex } from '../../../lib/publish/identity.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
 import { encodeColumns } from '../../../lib/storage/columnar.js';
+import { keys } from '../../../lib/storage/keys.js';
 import { createRandom, type Random } from '../../../lib/util/random.js';
 
 /** The delta as it was computed before the columns (Map in, objects out), kept as the reference. */
@@ -152,7 +152,7 @@ describe('compact audience members', () => {
     const { previous } = audiences(13, 300);
     const list = [...previous.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
     const store = new MemoryBlobStore();
-    const key = stateKeys.audience('shop', 'meta', 'seg-1');
+    const key = keys.state.audience('shop', 'meta', 'seg-1');
     const old = encodeColumns(
       {
         customerId: list.map((m) => m.customerId),

@@ -2,7 +2,7 @@
 // state, crash and resume, erasure, dry run, and the consent policy.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AudiencePublishError, publishAudiences } from '../../../lib/pipeline/publish.js';
-import { loadAudienceState, stateKeys } from '../../../lib/publish/audience-state.js';
+import { loadAudienceState } from '../../../lib/publish/audience-state.js';
 import { sha256Hex } from '../../../lib/publish/identity.js';
 import { isHoldout } from '../../../lib/segments/holdout.js';
 import { getJson, type MemoryBlobStore } from '../../../lib/storage/blob.js';
@@ -233,7 +233,7 @@ describe('publishAudiences through every connector', () => {
     expect(results.filter((r) => r.destination !== 'hook').every((r) => r.status === 'sent')).toBe(true);
     const deliveredBefore = rx.hook.accepted.length;
     expect(deliveredBefore).toBeGreaterThanOrEqual(4);
-    expect((await loadAudienceState(store, stateKeys.audience('shop', 'hook', 'seg-0'))).members.size).toBe(
+    expect((await loadAudienceState(store, keys.state.audience('shop', 'hook', 'seg-0'))).members.size).toBe(
       0,
     );
 
@@ -355,7 +355,7 @@ describe('publishAudiences through every connector', () => {
       )
     ).results;
     expect(results.every((r) => r.status === 'dry-run' && r.adds > 300)).toBe(true);
-    expect(await store.getIfExists(stateKeys.audience('shop', 'meta', 'seg-1'))).toBeUndefined();
+    expect(await store.getIfExists(keys.state.audience('shop', 'meta', 'seg-1'))).toBeUndefined();
   });
 
   it('when a dataset states ads consent for anyone, only granted (1) members are sent', async () => {

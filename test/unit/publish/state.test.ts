@@ -17,12 +17,12 @@ import {
   loadAudienceState,
   S3CheckpointStore,
   saveAudienceState,
-  stateKeys,
 } from '../../../lib/publish/audience-state.js';
 import { hashIdentity } from '../../../lib/publish/identity.js';
 import { createRunSecretProvider } from '../../../lib/publish/secrets.js';
 import { exclusionOf, loadSuppressions, rememberErasures } from '../../../lib/publish/suppressions.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
+import { keys } from '../../../lib/storage/keys.js';
 import { DynamoSegmentStore, membershipRecord } from '../../../lib/storage/segment-store.js';
 import { leaksInText } from './arrivals.js';
 import { writeSuppressions } from './fixture.js';
@@ -46,7 +46,7 @@ describe('audience delta and state', () => {
 
   it('round-trips hashed state with its generation, and nothing raw is stored', async () => {
     const store = new MemoryBlobStore();
-    const key = stateKeys.audience('shop', 'meta ads', 'seg-1');
+    const key = keys.state.audience('shop', 'meta ads', 'seg-1');
     await saveAudienceState(store, key, {
       generation: 4,
       members: AudienceMembers.fromIdentities([person(1)]),
@@ -66,7 +66,7 @@ describe('audience delta and state', () => {
 
   it('keeps checkpoints as S3 objects under state/<dataset>/checkpoints/', async () => {
     const store = new MemoryBlobStore();
-    const checkpoints = new S3CheckpointStore(store, stateKeys.checkpoints('shop'));
+    const checkpoints = new S3CheckpointStore(store, keys.state.checkpoints('shop'));
     await checkpoints.put('batch#abc', 'sent');
     expect(await checkpoints.get('batch#abc')).toBe('sent');
     expect(await checkpoints.get('batch#def')).toBeUndefined();
