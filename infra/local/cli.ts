@@ -114,7 +114,11 @@ const shown = (path: string): string => {
 
 async function runOnce(args: Args): Promise<number> {
   // loaded on demand: the CDK app behind the runner takes seconds to import, --help should not wait
-  const { collectInputs, datasetNameFor, runLocal, startLocalEnvironment } = await import('./runner.js');
+  const [{ collectInputs, datasetNameFor }, { startLocalEnvironment }, { runLocal }] = await Promise.all([
+    import('./inputs.js'),
+    import('./environment.js'),
+    import('./runner.js'),
+  ]);
   if (!args.positionals.length) throw new UsageError('no input given (a file or folder, or --watch)');
   if (args.values.port !== undefined || args.values['settle-ms'] !== undefined)
     throw new UsageError('--port and --settle-ms only apply with --watch');

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProgressEvent } from '../../infra/local/runner.js';
+import type { ProgressEvent } from '../../infra/local/progress.js';
 import { AwsChunkedDecoder } from '../../infra/local/standins.js';
 import { type WatchHandle, type WatchRun, watch } from '../../infra/local/watch.js';
 

@@ -1,7 +1,7 @@
 // Shared by integration and e2e tests: one local environment (stand-ins + synthesized workflow)
 // per test file, and small readers for what a run wrote.
 import { readFileSync } from 'node:fs';
-import { type LocalEnvironment, startLocalEnvironment } from '../../infra/local/runner.js';
+import { type LocalEnvironment, startLocalEnvironment } from '../../infra/local/environment.js';
 
 export async function localEnvironment(): Promise<LocalEnvironment> {
   return startLocalEnvironment();
