@@ -8,12 +8,12 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import {
   type SettleMessage,
-  type SettleRequest,
   type StartExecution,
   settleBatch,
   settleRequestOfDrop,
   UnusableTriggerError,
 } from '../../lib/pipeline/starter.js';
+import { type SettleRequest, settleRequest } from '../../lib/pipeline/types.js';
 import { requiredEnv } from '../../lib/storage/clients.js';
 import { handler, logger, store } from '../shared/runtime.js';
 
@@ -39,11 +39,6 @@ const objectCreated = z.object({
   'detail-type': z.literal('Object Created'),
   time: z.string().optional(),
   detail: z.object({ object: z.object({ key: z.string() }) }),
-});
-const settleRequest = z.object({
-  dataset: z.string(),
-  scheduledTime: z.string().optional(),
-  lastActivityMs: z.number().optional(),
 });
 
 function requestOf(body: string): SettleRequest {

@@ -5,8 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../../infra/local/standins.js';
 import { inlineObjects } from '../../../lib/pipeline/snapshot.js';
-import { type SettleRequest, settleAndStart, settleRequestOfDrop } from '../../../lib/pipeline/starter.js';
-import type { RunInput } from '../../../lib/pipeline/types.js';
+import { settleAndStart, settleRequestOfDrop } from '../../../lib/pipeline/starter.js';
+import type { RunInput, SettleRequest } from '../../../lib/pipeline/types.js';
 import { createS3Client } from '../../../lib/storage/clients.js';
 import { S3BlobStore } from '../../../lib/storage/s3.js';
 

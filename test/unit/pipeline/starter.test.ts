@@ -6,7 +6,6 @@ import {
   executionName,
   mergeSettleRequests,
   type SettleMessage,
-  type SettleRequest,
   type StartExecution,
   settleAndStart,
   settleBatch,
@@ -16,7 +15,7 @@ import {
   UnusableKeyError,
   UnusableTriggerError,
 } from '../../../lib/pipeline/starter.js';
-import type { IncomingObject, RunInput } from '../../../lib/pipeline/types.js';
+import type { IncomingObject, RunInput, SettleRequest } from '../../../lib/pipeline/types.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
 
 const T0 = Date.parse('2026-11-23T06:00:00Z');
