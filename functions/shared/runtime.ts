@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { createDocumentClient, createS3Client, requiredEnv } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { INVALID_EVENT_ERROR } from '../../lib/util/error-names.js';
 import { forStepFunctions } from './errors.js';
 
 export const logger = new Logger({ serviceName: 'audience-segmentation' });
@@ -33,7 +34,7 @@ export function segmentsStore(): DynamoSegmentStore {
 export class InvalidEventError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'InvalidEventError';
+    this.name = INVALID_EVENT_ERROR;
   }
 }
 

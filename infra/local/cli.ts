@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { CONFIG_ERROR } from '../../lib/util/error-names.js';
 import {
   createProgressPrinter,
   formatTable,
@@ -94,7 +95,7 @@ function readConfig(path: string | undefined): unknown {
     return JSON.parse(text);
   } catch (error) {
     throw Object.assign(new Error(`${path} is not valid JSON (${(error as Error).message})`), {
-      name: 'ConfigError',
+      name: CONFIG_ERROR,
     });
   }
 }
