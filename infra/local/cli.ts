@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { keys } from '../../lib/storage/keys.js';
 import { CONFIG_ERROR } from '../../lib/util/error-names.js';
 import {
   createProgressPrinter,
@@ -207,8 +208,8 @@ ${err('1', 'Watching the local S3 for drops')} ${dim('(Ctrl-C to stop)')}
 Drop a dataset's files under incoming/<dataset>/ with any S3 client, for example:
 
   export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}
-  aws s3 cp events/data/sample/ s3://${bucket}/incoming/sample/ --recursive --endpoint-url ${endpoint}
-  aws s3 cp my-config.json s3://${bucket}/config/sample.json --endpoint-url ${endpoint}   ${dim('# optional')}
+  aws s3 cp events/data/sample/ s3://${bucket}/${keys.incomingPrefix('sample')} --recursive --endpoint-url ${endpoint}
+  aws s3 cp my-config.json s3://${bucket}/${keys.config('sample')} --endpoint-url ${endpoint}   ${dim('# optional')}
 
 Files dropped within ${(settleMs / 1000).toFixed(1)} s of each other run together; outputs go to ${shown(out)}/<dataset>/<runId>/.
 `);
@@ -225,7 +226,7 @@ Files dropped within ${(settleMs / 1000).toFixed(1)} s of each other run togethe
     printer.close();
     if (run.status === 'unchanged') {
       say(
-        `${dim('=')} nothing new under incoming/${run.dataset}/: this snapshot already ran as ${run.runId}`,
+        `${dim('=')} nothing new under ${keys.incomingPrefix(run.dataset)}: this snapshot already ran as ${run.runId}`,
       );
     } else if (run.status === 'succeeded' && run.summary && run.outputs) {
       console.log(`\n${formatTable(run.summary, painterFor(process.stdout))}`);

@@ -46,15 +46,16 @@ export async function runLocal(
   if (options.config !== undefined) {
     await store.put(keys.config(options.dataset), JSON.stringify(options.config), 'application/json');
   }
+  const incoming = keys.incomingPrefix(options.dataset);
   for (const input of inputs) {
-    await store.put(`incoming/${options.dataset}/${input.name}`, readFileSync(input.path));
+    await store.put(`${incoming}${input.name}`, readFileSync(input.path));
   }
   // the starter's own logic decides the run id and input, as the EventBridge trigger would
   let runInput: RunInput | undefined;
   const last = inputs[inputs.length - 1];
   await startRunForObject(
     store,
-    { detail: { object: { key: `incoming/${options.dataset}/${last.name}` } } },
+    { detail: { object: { key: `${incoming}${last.name}` } } },
     async (_name, input) => {
       runInput = input;
       return 'started';
