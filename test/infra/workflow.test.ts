@@ -9,7 +9,7 @@ import {
 } from '../../infra/constructs/workflow.js';
 import { localModel } from '../../infra/local/template.js';
 import { TRANSIENT_ERROR } from '../../lib/util/error-names.js';
-import { allStates, type Definition, definitionOf, type State, synthStack } from './template.js';
+import { allStates, type Definition, definitionOf, type State, synthStack } from '../support/template.js';
 
 let definition: Definition;
 let tasks: [string, State][];
