@@ -6,12 +6,12 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
+import { settleRequestOfBody } from '../../lib/pipeline/settle-message.js';
 import {
   MAX_SETTLE_SECONDS,
   type SettleMessage,
   type StartExecution,
   settleBatch,
-  settleRequestOfBody,
 } from '../../lib/pipeline/starter.js';
 import type { SettleRequest } from '../../lib/pipeline/types.js';
 import { requiredEnv } from '../../lib/storage/clients.js';

@@ -3,11 +3,10 @@
 // twice is one execution (ExecutionAlreadyExists is success); a settle window lets files dropped
 // together start one run over all of them; a scheduled tick names its run after its scheduled time.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import type { BlobStore, VersionedObject } from '../storage/blob.js';
 import { isValidDatasetName, keys, parseIncomingKey } from '../storage/keys.js';
 import { snapshotRunInput } from './snapshot.js';
-import { type IncomingObject, type RunInput, type SettleRequest, settleRequest } from './types.js';
+import type { IncomingObject, RunInput, SettleRequest } from './types.js';
 
 export interface ObjectCreatedEvent {
   'detail-type'?: string;
@@ -81,31 +80,6 @@ export function settleRequestOfDrop(event: ObjectCreatedEvent): SettleRequest {
   const { dataset } = datasetOfEventKey(event.detail.object.key);
   const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
   return { dataset, ...(Number.isFinite(time) ? { lastActivityMs: time } : {}) };
-}
-
-/** The part of an EventBridge S3 "Object Created" event the starter reads. */
-const objectCreated = z.object({
-  'detail-type': z.literal('Object Created'),
-  time: z.string().optional(),
-  detail: z.object({ object: z.object({ key: z.string() }) }),
-});
-
-/**
- * A settle queue message body as a settle request: an S3 Object Created event (from EventBridge), or
- * a request (a scheduled tick, the starter's own re-check). Anything else is an UnusableTriggerError.
- */
-export function settleRequestOfBody(body: string): SettleRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new UnusableTriggerError('the message body is not JSON');
-  }
-  const drop = objectCreated.safeParse(json);
-  if (drop.success) return settleRequestOfDrop(drop.data);
-  const request = settleRequest.safeParse(json);
-  if (request.success) return request.data;
-  throw new UnusableTriggerError('the message is neither an S3 Object Created event nor a settle request');
 }
 
 /**
