@@ -1,6 +1,7 @@
 // MergeIngest: the ranges' reports into ingest.json and per-file error reports; stops a bad snapshot.
 import { mergeIngest } from '../../lib/pipeline/ingest.js';
-import { handler, logger, runRef, store } from '../shared/runtime.js';
+import { runRef } from '../../lib/pipeline/types.js';
+import { handler, logger, store } from '../shared/runtime.js';
 
 export const main = handler(runRef, async (event) => {
   const out = await mergeIngest(store(), event);

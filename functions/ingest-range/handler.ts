@@ -1,9 +1,7 @@
 // IngestRanges worker: one byte range of a dropped file, validated and partitioned into shards.
-import { z } from 'zod';
 import { ingestRangeTask } from '../../lib/pipeline/ingest.js';
-import { handler, logger, runRef, store } from '../shared/runtime.js';
-
-const rangeTask = runRef.extend({ range: z.object({ index: z.number().int().nonnegative() }) });
+import { rangeTask } from '../../lib/pipeline/types.js';
+import { handler, logger, store } from '../shared/runtime.js';
 
 export const main = handler(rangeTask, async (event) => {
   const report = await ingestRangeTask(store(), event);

@@ -1,10 +1,9 @@
 // How a handler's failure is named for Step Functions: a failure that may pass by itself (throttling,
 // a 5xx, a reset socket) becomes `TransientError`, which every task retries; everything else keeps
 // its own name, so a named input error goes straight to the Catch and Quarantine, unretried.
+import { BATCH_WRITE_ERROR, TRANSIENT_ERROR } from '../../lib/util/error-names.js';
 
-/** The name every task's Retry matches for failures worth trying again (see infra/constructs/workflow.ts). */
-export const TRANSIENT_ERROR = 'TransientError';
-
+/** The failure every task's Retry matches as worth trying again (see infra/constructs/workflow.ts). */
 export class TransientError extends Error {
   /** the name of the failure it stands for, e.g. `SlowDown`, `ThrottlingException`, `ECONNRESET` */
   readonly original: string;
@@ -36,7 +35,7 @@ const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'TransactionInProgressException',
   // ours: DynamoDB left items unprocessed (throttling) after lib/storage/dynamo.ts's own backoff
-  'BatchWriteError',
+  BATCH_WRITE_ERROR,
 ]);
 
 /** Socket-level failures (Node's `code`): the request may never have reached the service. */

@@ -4,10 +4,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createDocumentClient, createS3Client, requiredEnv } from '../../lib/storage/clients.js';
 import { S3BlobStore } from '../../lib/storage/s3.js';
 import { DynamoSegmentStore } from '../../lib/storage/segment-store.js';
+import { INVALID_EVENT_ERROR } from '../../lib/util/error-names.js';
 import { forStepFunctions } from './errors.js';
 
 export const logger = new Logger({ serviceName: 'audience-segmentation' });
@@ -33,7 +34,7 @@ export function segmentsStore(): DynamoSegmentStore {
 export class InvalidEventError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'InvalidEventError';
+    this.name = INVALID_EVENT_ERROR;
   }
 }
 
@@ -80,23 +81,3 @@ export function handler<S extends z.ZodType, R>(
       }
     });
 }
-
-export const runRef = z.object({ dataset: z.string().min(1), runId: z.string().min(1) });
-export const incomingObject = z.object({
-  key: z.string().min(1),
-  versionId: z.string().optional(),
-  size: z.number().nonnegative(),
-  etag: z.string().optional(),
-});
-export const runInput = runRef.extend({
-  // inline, or a pointer to the snapshot manifest in S3 (lib/pipeline/snapshot.ts)
-  objects: z.union([
-    z.array(incomingObject).min(1),
-    z.object({ manifest: z.string().min(1), count: z.number().int().positive() }),
-  ]),
-});
-export const shardTask = runRef.extend({
-  shard: z.object({ index: z.number().int().nonnegative() }),
-  asOfMs: z.number(),
-});
-export const shardedRun = runRef.extend({ shardCount: z.number().int().positive() });

@@ -6,14 +6,14 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
+import { settleRequestOfBody } from '../../lib/pipeline/settle-message.js';
 import {
+  MAX_SETTLE_SECONDS,
   type SettleMessage,
-  type SettleRequest,
   type StartExecution,
   settleBatch,
-  settleRequestOfDrop,
-  UnusableTriggerError,
 } from '../../lib/pipeline/starter.js';
+import type { SettleRequest } from '../../lib/pipeline/types.js';
 import { requiredEnv } from '../../lib/storage/clients.js';
 import { handler, logger, store } from '../shared/runtime.js';
 
@@ -22,10 +22,10 @@ const sqs = new SQSClient({});
 const stateMachineArn = requiredEnv('STATE_MACHINE_ARN');
 const settleQueueUrl = requiredEnv('SETTLE_QUEUE_URL');
 const settleSeconds = Number(requiredEnv('SETTLE_SECONDS'));
-if (!Number.isInteger(settleSeconds) || settleSeconds < 0 || settleSeconds > 900) {
+if (!Number.isInteger(settleSeconds) || settleSeconds < 0 || settleSeconds > MAX_SETTLE_SECONDS) {
   // the stack sets it from the settleSeconds prop, validated at synth: only a hand edit gets here
   throw Object.assign(
-    new Error(`SETTLE_SECONDS must be whole seconds from 0 to 900, got "${settleSeconds}"`),
+    new Error(`SETTLE_SECONDS must be whole seconds from 0 to ${MAX_SETTLE_SECONDS}, got "${settleSeconds}"`),
     {
       name: 'InvalidSettingError',
     },
@@ -35,30 +35,6 @@ if (!Number.isInteger(settleSeconds) || settleSeconds < 0 || settleSeconds > 900
 const sqsEvent = z.object({
   Records: z.array(z.object({ messageId: z.string(), body: z.string() })),
 });
-const objectCreated = z.object({
-  'detail-type': z.literal('Object Created'),
-  time: z.string().optional(),
-  detail: z.object({ object: z.object({ key: z.string() }) }),
-});
-const settleRequest = z.object({
-  dataset: z.string(),
-  scheduledTime: z.string().optional(),
-  lastActivityMs: z.number().optional(),
-});
-
-function requestOf(body: string): SettleRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new UnusableTriggerError('the message body is not JSON');
-  }
-  const drop = objectCreated.safeParse(json);
-  if (drop.success) return settleRequestOfDrop(drop.data);
-  const request = settleRequest.safeParse(json);
-  if (request.success) return request.data;
-  throw new UnusableTriggerError('the message is neither an S3 Object Created event nor a settle request');
-}
 
 const start: StartExecution = async (name, input) => {
   try {
@@ -89,7 +65,7 @@ const requeue = async (request: SettleRequest, delaySeconds: number): Promise<vo
 export const main = handler(sqsEvent, async (event): Promise<SQSBatchResponse> => {
   const messages: SettleMessage[] = event.Records.map((r) => {
     try {
-      return { messageId: r.messageId, request: requestOf(r.body) };
+      return { messageId: r.messageId, request: settleRequestOfBody(r.body) };
     } catch (error) {
       return { messageId: r.messageId, request: error as Error };
     }

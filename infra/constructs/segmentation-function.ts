@@ -24,7 +24,7 @@ export const METRICS_NAMESPACE = 'AudienceSegmentation';
 
 /** Why nodejs22.x and not the newest runtime: cdk-nag L1 / LambdaLatestVersion acknowledgement. */
 export const RUNTIME_REASON =
-  'nodejs22.x is a deliberate decision (docs ARCHITECTURE.md, "Decisions already taken"): the current LTS ' +
+  'nodejs22.x is a deliberate decision (docs/architecture.md, "Runtime"): the current LTS ' +
   'on Lambda, the version CI tests against; it is upgraded on purpose, not by a synth-time lookup.';
 
 export interface SegmentationFunctionProps {

@@ -28,6 +28,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../../lib/storage/keys.js';
+import { AUDIENCE_PUBLISH_ERROR, LAMBDA_TIMEOUT_ERROR, TRANSIENT_ERROR } from '../../lib/util/error-names.js';
 import { logicalId, SegmentationFunction } from './segmentation-function.js';
 
 export interface SegmentationWorkflowProps {
@@ -66,19 +67,13 @@ export const TRANSIENT_ERRORS = [
 ];
 
 /**
- * A handler's own temporary failure (S3/DynamoDB throttling or 5xx after the SDK's retries, a reset
- * socket): functions/shared/errors.ts names it so. Never an input error.
- */
-export const HANDLER_TRANSIENT_ERROR = 'TransientError';
-
-/**
  * A function that ran out of time or memory: `Sandbox.Timedout` is the error type Lambda reports for
  * a timeout, `Runtime.ExitError` for a runtime killed mid-invocation (out of memory), `Lambda.Unknown`
  * what Step Functions reports for an unhandled crash without a type, `States.Timeout` the task's own
  * guard. Retried once: enough for a host that stalled, while a step that is simply too slow or too big
  * for its data fails after two tries, not five.
  */
-export const TIMEOUT_ERRORS = ['Sandbox.Timedout', 'Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout'];
+export const TIMEOUT_ERRORS = [LAMBDA_TIMEOUT_ERROR, 'Runtime.ExitError', 'Lambda.Unknown', 'States.Timeout'];
 
 /** Headroom of a task's TimeoutSeconds over its function's timeout, so Lambda's own timeout comes first. */
 export const TASK_TIMEOUT_MARGIN_SECONDS = 60;
@@ -225,8 +220,10 @@ export class SegmentationWorkflow extends Construct {
       })
         // every step is safe to run again: outputs are keyed by run, writes are idempotent or
         // checkpointed (memberships as deltas, audience batches resumed), so a retry duplicates nothing
+        // a handler's own temporary failure (S3/DynamoDB throttling or 5xx after the SDK's retries, a
+        // reset socket): functions/shared/errors.ts names it so. Never an input error
         .addRetry({
-          errors: [HANDLER_TRANSIENT_ERROR],
+          errors: [TRANSIENT_ERROR],
           // the SDK has already retried for about a second: give a throttled prefix or partition time
           interval: Duration.seconds(5),
           maxAttempts: 4,
@@ -341,7 +338,7 @@ export class SegmentationWorkflow extends Construct {
           // branch cancels its siblings): the destinations' failure is kept and fails the run after Report
           task('PublishAudiences', publishAudiences, sharded, '$').addCatch(
             new Pass(this, 'AudiencesFailed'),
-            { errors: ['AudiencePublishError'], resultPath: '$.failure' },
+            { errors: [AUDIENCE_PUBLISH_ERROR], resultPath: '$.failure' },
           ),
         ),
       task(

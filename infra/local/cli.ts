@@ -6,6 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { keys } from '../../lib/storage/keys.js';
+import { CONFIG_ERROR } from '../../lib/util/error-names.js';
 import {
   createProgressPrinter,
   formatTable,
@@ -94,7 +96,7 @@ function readConfig(path: string | undefined): unknown {
     return JSON.parse(text);
   } catch (error) {
     throw Object.assign(new Error(`${path} is not valid JSON (${(error as Error).message})`), {
-      name: 'ConfigError',
+      name: CONFIG_ERROR,
     });
   }
 }
@@ -114,7 +116,11 @@ const shown = (path: string): string => {
 
 async function runOnce(args: Args): Promise<number> {
   // loaded on demand: the CDK app behind the runner takes seconds to import, --help should not wait
-  const { collectInputs, datasetNameFor, runLocal, startLocalEnvironment } = await import('./runner.js');
+  const [{ collectInputs, datasetNameFor }, { startLocalEnvironment }, { runLocal }] = await Promise.all([
+    import('./inputs.js'),
+    import('./environment.js'),
+    import('./runner.js'),
+  ]);
   if (!args.positionals.length) throw new UsageError('no input given (a file or folder, or --watch)');
   if (args.values.port !== undefined || args.values['settle-ms'] !== undefined)
     throw new UsageError('--port and --settle-ms only apply with --watch');
@@ -202,8 +208,8 @@ ${err('1', 'Watching the local S3 for drops')} ${dim('(Ctrl-C to stop)')}
 Drop a dataset's files under incoming/<dataset>/ with any S3 client, for example:
 
   export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey} AWS_REGION=${region}
-  aws s3 cp events/data/sample/ s3://${bucket}/incoming/sample/ --recursive --endpoint-url ${endpoint}
-  aws s3 cp my-config.json s3://${bucket}/config/sample.json --endpoint-url ${endpoint}   ${dim('# optional')}
+  aws s3 cp events/data/sample/ s3://${bucket}/${keys.incomingPrefix('sample')} --recursive --endpoint-url ${endpoint}
+  aws s3 cp my-config.json s3://${bucket}/${keys.config('sample')} --endpoint-url ${endpoint}   ${dim('# optional')}
 
 Files dropped within ${(settleMs / 1000).toFixed(1)} s of each other run together; outputs go to ${shown(out)}/<dataset>/<runId>/.
 `);
@@ -220,7 +226,7 @@ Files dropped within ${(settleMs / 1000).toFixed(1)} s of each other run togethe
     printer.close();
     if (run.status === 'unchanged') {
       say(
-        `${dim('=')} nothing new under incoming/${run.dataset}/: this snapshot already ran as ${run.runId}`,
+        `${dim('=')} nothing new under ${keys.incomingPrefix(run.dataset)}: this snapshot already ran as ${run.runId}`,
       );
     } else if (run.status === 'succeeded' && run.summary && run.outputs) {
       console.log(`\n${formatTable(run.summary, painterFor(process.stdout))}`);

@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
 import { keys } from '../../lib/storage/keys.js';
-import type { LocalEnvironment, ProgressEvent } from './runner.js';
+import type { LocalEnvironment } from './environment.js';
+import type { ProgressEvent } from './progress.js';
 
 export type Painter = (code: string, text: string) => string;
 

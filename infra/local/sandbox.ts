@@ -6,6 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
+import { LAMBDA_TIMEOUT_ERROR } from '../../lib/util/error-names.js';
 
 export interface Fault {
   /** the Task state, e.g. `Ingest`, `ScoreShard`, `PublishMemberships` */
@@ -45,7 +46,7 @@ export class LambdaTimeoutError extends Error {
   constructor(seconds: number) {
     // Lambda's own wording; the error type is what Step Functions matches
     super(`Task timed out after ${seconds.toFixed(2)} seconds`);
-    this.name = 'Sandbox.Timedout';
+    this.name = LAMBDA_TIMEOUT_ERROR;
   }
 }
 

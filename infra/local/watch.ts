@@ -9,8 +9,10 @@ import { startRunForObject } from '../../lib/pipeline/starter.js';
 import type { RunSummary } from '../../lib/pipeline/summary.js';
 import type { RunInput } from '../../lib/pipeline/types.js';
 import { isValidDatasetName, keys, PREFIXES, parseIncomingKey } from '../../lib/storage/keys.js';
+import { type LocalEnvironment, startLocalEnvironment } from './environment.js';
 import { isInputProblem, writeErrorReports, writeOutputs } from './output.js';
-import { executeRun, type LocalEnvironment, type ProgressEvent, startLocalEnvironment } from './runner.js';
+import type { ProgressEvent } from './progress.js';
+import { executeRun } from './runner.js';
 
 export interface WatchOptions {
   /** outputs go to <out>/<dataset>/<runId>/ (default: out) */

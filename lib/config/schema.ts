@@ -2,6 +2,7 @@
 // --config locally). Every setting has a default, so a dataset with no config still runs; unknown
 // keys are rejected so a typo is reported instead of silently ignored.
 import { z } from 'zod';
+import { CONFIG_ERROR } from '../util/error-names.js';
 
 const fieldOverrides = z.record(z.string(), z.string()).describe('field name → column header in the file');
 
@@ -329,7 +330,7 @@ export class ConfigError extends Error {
     readonly problems: string[],
   ) {
     super(`${source} is not a valid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+    this.name = CONFIG_ERROR;
   }
 }
 

@@ -5,6 +5,7 @@
 import type { DatasetConfig, FileSettings } from '../config/schema.js';
 import { settingsForFile } from '../config/schema.js';
 import { hashIdentity, sha256Hex } from '../publish/identity.js';
+import { INPUT_REJECTED_ERROR } from '../util/error-names.js';
 import { fmix32, fnv1aFrom, hashPart, hashPartSpan, mixNumber, shardOf } from '../util/hash.js';
 import { InputFileError, type Issue, makeIssue } from './errors.js';
 import {
@@ -123,7 +124,7 @@ export class InputRejectedError extends Error {
         )
         .join('; ')}. Nothing was published. See rejected/<dataset>/<file>.errors.json for each file.`,
     );
-    this.name = 'InputRejectedError';
+    this.name = INPUT_REJECTED_ERROR;
   }
 }
 

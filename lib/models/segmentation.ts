@@ -15,6 +15,7 @@ import {
   zeroStats,
 } from '../features/stats.js';
 import type { Columns } from '../storage/columnar.js';
+import { NOT_ENOUGH_CUSTOMERS_ERROR } from '../util/error-names.js';
 import { assignNearest, chooseK } from './kmeans.js';
 import { fitRfm, type RfmModel } from './rfm.js';
 import { smallestRows } from './sample-order.js';
@@ -50,7 +51,7 @@ export class NotEnoughCustomersError extends Error {
     super(
       `only ${customers} customer(s) have purchases before the as-of time; at least ${k * 2} are needed to find ${k} segments. Drop more history, or lower segments.kMin in the dataset config.`,
     );
-    this.name = 'NotEnoughCustomersError';
+    this.name = NOT_ENOUGH_CUSTOMERS_ERROR;
   }
 }
 

@@ -8,7 +8,7 @@ import type { DynamoSegmentStore } from '../storage/segment-store.js';
 import { loadRunConfig, runFile } from './run-files.js';
 import { loadRunObjects } from './snapshot.js';
 import { buildRunSummary } from './summary.js';
-import type { RunInput, RunRef, StageDone } from './types.js';
+import type { FailedRun, RunRef, StageDone, StepFunctionsError } from './types.js';
 import type { ValidationResult } from './validate.js';
 
 export async function report(
@@ -122,11 +122,6 @@ export async function writeDatasetState(
   return state;
 }
 
-export interface StepFunctionsError {
-  Error?: string;
-  Cause?: string;
-}
-
 /** Parses the Catch payload's Cause (a JSON string from Lambda, or plain text) into a message. */
 export function describeFailure(error: StepFunctionsError | undefined): { name: string; message: string } {
   const name = error?.Error ?? 'UnknownError';
@@ -146,7 +141,7 @@ export function describeFailure(error: StepFunctionsError | undefined): { name: 
 export async function quarantine(
   store: BlobStore,
   segments: DynamoSegmentStore,
-  input: RunInput & { error?: StepFunctionsError },
+  input: FailedRun,
   options: { now?: () => Date } = {},
 ): Promise<StageDone & { reportKey: string; error: { name: string; message: string } }> {
   const error = describeFailure(input.error);

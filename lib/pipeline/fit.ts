@@ -8,9 +8,9 @@ import { type Columns, decodeColumns } from '../storage/columnar.js';
 import { applyDuplicateChecks } from './ingest.js';
 import { fitPredictive, startClvFit } from './predictive.js';
 import { loadRunConfig, runFile, shardFile } from './run-files.js';
-import type { RunRef, StageDone } from './types.js';
+import type { ShardedRun, StageDone } from './types.js';
 
-export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: number }): Promise<StageDone> {
+export async function fitModels(store: BlobStore, ref: ShardedRun): Promise<StageDone> {
   const config = await loadRunConfig(store, ref);
   // every shard is done: their exact-duplicate counts go back into the ingest report once
   await applyDuplicateChecks(store, ref, ref.shardCount);
@@ -52,7 +52,7 @@ export async function fitModels(store: BlobStore, ref: RunRef & { shardCount: nu
  */
 export async function loadFitSample(
   store: BlobStore,
-  ref: RunRef & { shardCount: number },
+  ref: ShardedRun,
   size: number,
 ): Promise<{ parts: Columns[]; loaded: number; peak: number; incomplete: boolean }> {
   return foldSmallest(

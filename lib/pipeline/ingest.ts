@@ -33,17 +33,13 @@ import type { Columns } from '../storage/columnar.js';
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
 import { loadRunObjects } from './snapshot.js';
-import type { IngestOutput, RunInput, RunRef } from './types.js';
+import type { IngestOutput, RangeTask, RunInput, RunRef } from './types.js';
 
 /** What Plan hands the IngestRanges map: small references only, whatever the input's size. */
 export interface IngestPlanOutput {
   shardCount: number;
   rangeCount: number;
   ranges: { index: number }[];
-}
-
-export interface RangeTask extends RunRef {
-  range: { index: number };
 }
 
 export interface IngestOptions {

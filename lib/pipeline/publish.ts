@@ -44,6 +44,7 @@ import { type BlobStore, type BlobWriter, getJson, getJsonIfExists, putJson } fr
 import { decodeColumns } from '../storage/columnar.js';
 import { keys } from '../storage/keys.js';
 import { type DynamoSegmentStore, type MembershipItem, membershipRecord } from '../storage/segment-store.js';
+import { AUDIENCE_PUBLISH_ERROR, MEMBERSHIP_SHARD_ERROR } from '../util/error-names.js';
 import { shardOf } from '../util/hash.js';
 import { loadPredictiveModels, loadPredictiveScores, type PredictiveSegment } from './predictive.js';
 import { loadRunConfig, readParts, runFile, shardFile } from './run-files.js';
@@ -220,7 +221,7 @@ async function writeErasureReport(store: BlobStore, ref: RunRef, report: Erasure
 export class MembershipShardError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'MembershipShardError';
+    this.name = MEMBERSHIP_SHARD_ERROR;
   }
 }
 
@@ -704,7 +705,7 @@ export class AudiencePublishError extends Error {
         .join('; ')}. Every other destination was updated. Fix the destination (token, audience id, ` +
         'platform status) and re-run: delivered batches are not sent again.',
     );
-    this.name = 'AudiencePublishError';
+    this.name = AUDIENCE_PUBLISH_ERROR;
     this.failures = failures;
   }
 }

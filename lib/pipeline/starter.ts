@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { BlobStore, VersionedObject } from '../storage/blob.js';
 import { isValidDatasetName, keys, parseIncomingKey } from '../storage/keys.js';
 import { snapshotRunInput } from './snapshot.js';
-import type { IncomingObject, RunInput } from './types.js';
+import type { IncomingObject, RunInput, SettleRequest } from './types.js';
 
 export interface ObjectCreatedEvent {
   'detail-type'?: string;
@@ -22,18 +22,6 @@ export type StartExecution = (name: string, input: RunInput) => Promise<'started
 
 /** Longest SQS message delay, and so the longest settle window. */
 export const MAX_SETTLE_SECONDS = 900;
-
-/**
- * A request to run a dataset once its drops have settled: from an S3 event, a scheduled tick, or a
- * re-check the starter queued itself. This is the settle queue's message body.
- */
-export interface SettleRequest {
-  dataset: string;
-  /** a scheduled refresh's tick (ISO 8601): the run is named after it and runs even if no file changed */
-  scheduledTime?: string;
-  /** latest activity seen for the dataset (epoch ms): the settle window counts from here */
-  lastActivityMs?: number;
-}
 
 export function snapshotRunId(objects: readonly IncomingObject[], scheduledTime?: string): string {
   const h = createHash('sha256');

@@ -7,6 +7,7 @@ import {
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { BATCH_WRITE_ERROR } from '../util/error-names.js';
 
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
@@ -19,7 +20,7 @@ export class BatchWriteError extends Error {
     super(
       `${remaining} item(s) for table ${table} were still unprocessed after ${attempts} attempts; the write is safe to retry`,
     );
-    this.name = 'BatchWriteError';
+    this.name = BATCH_WRITE_ERROR;
   }
 }
 

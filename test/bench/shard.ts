@@ -10,7 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSample } from '../../events/data/generate.js';
-import { startLocalEnvironment } from '../../infra/local/runner.js';
+import { startLocalEnvironment } from '../../infra/local/environment.js';
 import { shardCountFor } from '../../lib/ingest/stage.js';
 import { buildFeatures } from '../../lib/pipeline/features.js';
 import { fitModels } from '../../lib/pipeline/fit.js';

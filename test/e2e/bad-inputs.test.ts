@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, orderLine, TRANSACTIONS_HEADER } from '../../events/data/generate.js';
-import { type LocalEnvironment, type LocalRunResult, runLocal } from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import type { Issue } from '../../lib/ingest/errors.js';
 import { localEnvironment } from '../support/local.js';
 

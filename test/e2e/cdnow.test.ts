@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEnvironment, type LocalRunResult, runLocal } from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { localEnvironment } from '../support/local.js';
 
 function findCdnow(): string | null {

@@ -1,10 +1,11 @@
 // The CLI as a marketer runs it, spawned: exit codes (0 success, 1 rejected input, 2 usage), stdout
 // that is nothing but JSON with --json (also through `npm run segment`), quiet progress on stderr.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { smallSample } from '../support/local.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -31,23 +32,6 @@ function run(command: string, args: string[]): Promise<Spawned> {
   });
 }
 
-/** The first `customers` customers of the committed sample: enough to segment, quick to publish. */
-function smallSample(dir: string, customers: number): string {
-  const target = join(dir, 'small');
-  mkdirSync(target);
-  const sample = join(ROOT, 'events/data/sample');
-  const [custHead, ...custRows] = readFileSync(join(sample, 'customers.csv'), 'utf8').trim().split('\n');
-  const kept = custRows.slice(0, customers);
-  const ids = new Set(kept.map((r) => r.split(',')[0]));
-  const [txHead, ...txRows] = readFileSync(join(sample, 'transactions.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(target, 'customers.csv'), [custHead, ...kept].join('\n'));
-  writeFileSync(
-    join(target, 'transactions.csv'),
-    [txHead, ...txRows.filter((r) => ids.has(r.split(',')[1]))].join('\n'),
-  );
-  return target;
-}
-
 describe('npm run segment', () => {
   let dir: string;
   let success: Spawned;
@@ -56,7 +40,11 @@ describe('npm run segment', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cli-e2e-'));
-    const small = smallSample(dir, 600);
+    const small = join(dir, 'small');
+    const files = smallSample(600);
+    mkdirSync(small);
+    writeFileSync(join(small, 'customers.csv'), files.customers);
+    writeFileSync(join(small, 'transactions.csv'), files.transactions);
     const headerOnly = join(dir, 'header-only');
     mkdirSync(headerOnly);
     writeFileSync(join(headerOnly, 'transactions.csv'), 'order_id,customer_id,created_at,total\n');

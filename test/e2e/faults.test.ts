@@ -8,13 +8,9 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSample } from '../../events/data/generate.js';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunOptions,
-  type LocalRunResult,
-  runLocal,
-} from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunOptions, type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import type { Fault } from '../../infra/local/sandbox.js';
 import { setAudienceDeps } from '../../lib/pipeline/publish.js';
 import { createDocumentClient } from '../../lib/storage/clients.js';

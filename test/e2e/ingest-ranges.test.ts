@@ -2,12 +2,9 @@
 // (3 MB) is cut into ranges read by separate IngestRange workers, and the run gives what the CLI gives
 // with one range per file: 3,000 customers, 38,492 rows, the same five segments and sizes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunResult,
-  runLocal,
-} from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { getJson } from '../../lib/storage/blob.js';
 import { localEnvironment } from '../support/local.js';
 

@@ -5,12 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunResult,
-  runLocal,
-} from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { sha256Hex } from '../../lib/publish/identity.js';
 import { localEnvironment, parseCsv, plantedArchetypes, readText } from '../support/local.js';
 

@@ -1,12 +1,9 @@
 // The whole state machine, locally: the synthesized definition on the embedded stand-ins, on the
 // committed sample generated from planted archetypes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunResult,
-  runLocal,
-} from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { adjustedRandIndex } from '../../lib/models/metrics.js';
 import { localEnvironment, parseCsv, plantedArchetypes, readText } from '../support/local.js';
 

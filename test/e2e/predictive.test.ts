@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEnvironment, type LocalRunResult, runLocal } from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { localEnvironment, parseCsv, readText } from '../support/local.js';
 import { findCdnow, telcoCsv } from '../support/predictive.js';
 

@@ -8,12 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunResult,
-  runLocal,
-} from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { AudiencePublishError, setAudienceDeps } from '../../lib/pipeline/publish.js';
 import { buildRunSummary } from '../../lib/pipeline/summary.js';
 import { sha256Hex } from '../../lib/publish/identity.js';

@@ -6,12 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_END_MS, orderLine, writeSample } from '../../events/data/generate.js';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunResult,
-  runLocal,
-} from '../../infra/local/runner.js';
+import type { LocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { hashIdentity } from '../../lib/publish/identity.js';
 import { localEnvironment, parseCsv, readText } from '../support/local.js';
 

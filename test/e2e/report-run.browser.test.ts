@@ -5,13 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectInputs,
-  type LocalEnvironment,
-  type LocalRunResult,
-  runLocal,
-  startLocalEnvironment,
-} from '../../infra/local/runner.js';
+import { type LocalEnvironment, startLocalEnvironment } from '../../infra/local/environment.js';
+import { collectInputs } from '../../infra/local/inputs.js';
+import { type LocalRunResult, runLocal } from '../../infra/local/runner.js';
 import { lazyBrowser } from '../support/browser.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -3,28 +3,14 @@
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProgressEvent } from '../../infra/local/runner.js';
+import type { ProgressEvent } from '../../infra/local/progress.js';
 import { AwsChunkedDecoder } from '../../infra/local/standins.js';
 import { type WatchHandle, type WatchRun, watch } from '../../infra/local/watch.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/** The first `customers` customers of the committed sample: enough to segment, quick to publish. */
-function smallSample(customers: number): { customers: string; transactions: string } {
-  const sample = join(ROOT, 'events/data/sample');
-  const [custHead, ...custRows] = readFileSync(join(sample, 'customers.csv'), 'utf8').trim().split('\n');
-  const kept = custRows.slice(0, customers);
-  const ids = new Set(kept.map((r) => r.split(',')[0]));
-  const [txHead, ...txRows] = readFileSync(join(sample, 'transactions.csv'), 'utf8').trim().split('\n');
-  return {
-    customers: [custHead, ...kept].join('\n'),
-    transactions: [txHead, ...txRows.filter((r) => ids.has(r.split(',')[1]))].join('\n'),
-  };
-}
+import { smallSample } from '../support/local.js';
 
 describe('npm run segment -- --watch', () => {
   let out: string;

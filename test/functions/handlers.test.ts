@@ -145,6 +145,31 @@ describe('stage handlers', () => {
     expect(s3.calls()).toHaveLength(0);
   });
 
+  it.each([
+    'build-features',
+    'fit',
+    'ingest',
+    'ingest-merge',
+    'ingest-range',
+    'publish-audiences',
+    'publish-exports',
+    'publish-memberships',
+    'publish-memberships-shard',
+    'quarantine',
+    'report',
+    'score',
+    'validate',
+  ])('%s parses its event with its contract and refuses one without a run id', async (name) => {
+    const { main } = (await import(`../../functions/${name}/handler.ts`)) as {
+      main: (event: unknown, context: Context) => Promise<unknown>;
+    };
+    await expect(main({ dataset: 'shop' }, context)).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('runId'),
+    });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
   it('names the ingest range whose worker fails, and asks for a range index', async () => {
     // Prepare: the plan cannot be read (access denied)
     const { main } = await import('../../functions/ingest-range/handler.js');

@@ -1,7 +1,7 @@
 // One snapshot of the whole template, asset hashes scrubbed, to make every infra change visible in
 // review. Fine-grained behaviour lives in stack.test.ts; this only catches unintended drift.
 import { expect, it } from 'vitest';
-import { synthStack } from './template.js';
+import { synthStack } from '../support/template.js';
 
 it('matches the reviewed template (asset hashes scrubbed)', () => {
   // Prepare + Act

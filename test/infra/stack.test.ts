@@ -20,7 +20,7 @@ import {
   resourcesOf,
   statementsOfRole,
   synthStack,
-} from './template.js';
+} from '../support/template.js';
 
 const HANDLERS = [
   'ingest',

@@ -1,12 +1,14 @@
 // The starter's decisions: which snapshot a drop or a tick runs, when the settle window lets it
-// start, and that duplicates, bursts and repeated ticks come to one execution each.
-import { describe, expect, it } from 'vitest';
+// start, and that duplicates, bursts and repeated ticks come to one execution each; and on the
+// s3rver stand-in (the real wire protocol, no versions), files dropped together settle into one run.
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StandIns, startStandIns } from '../../../infra/local/standins.js';
 import { inlineObjects } from '../../../lib/pipeline/snapshot.js';
 import {
   executionName,
   mergeSettleRequests,
   type SettleMessage,
-  type SettleRequest,
   type StartExecution,
   settleAndStart,
   settleBatch,
@@ -16,8 +18,10 @@ import {
   UnusableKeyError,
   UnusableTriggerError,
 } from '../../../lib/pipeline/starter.js';
-import type { IncomingObject, RunInput } from '../../../lib/pipeline/types.js';
+import type { IncomingObject, RunInput, SettleRequest } from '../../../lib/pipeline/types.js';
 import { MemoryBlobStore } from '../../../lib/storage/blob.js';
+import { createS3Client } from '../../../lib/storage/clients.js';
+import { S3BlobStore } from '../../../lib/storage/s3.js';
 
 const T0 = Date.parse('2026-11-23T06:00:00Z');
 
@@ -382,5 +386,65 @@ describe('immediate start (local runner and watch mode)', () => {
     const name = executionName('d'.repeat(64), runId);
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name.endsWith(`-${runId}`)).toBe(true);
+  });
+});
+
+describe('the starter on the s3rver stand-in', () => {
+  let standIns: StandIns;
+  let store: S3BlobStore;
+  beforeAll(async () => {
+    standIns = await startStandIns();
+    standIns.applyEnvironment();
+    const s3 = createS3Client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'starter-test' }));
+    store = new S3BlobStore(s3, 'starter-test');
+  });
+  afterAll(async () => {
+    await standIns?.stop();
+  });
+
+  it('starts one run over three files dropped together, after the window, from S3 dates', async () => {
+    // Prepare: three uploads, each an event queued for the settle window
+    const requests: SettleRequest[] = [];
+    for (const name of ['orders-1.csv', 'orders-2.csv', 'customers.csv']) {
+      await store.put(`incoming/shop/${name}`, `id\n${name}\n`);
+      requests.push(
+        settleRequestOfDrop({
+          'detail-type': 'Object Created',
+          time: new Date().toISOString(),
+          detail: { object: { key: `incoming/shop/${name}` } },
+        }),
+      );
+    }
+    const started = new Map<string, RunInput>();
+    const delays: number[] = [];
+    const options = (nowMs: number) => ({
+      settleSeconds: 60,
+      nowMs,
+      start: async (name: string, input: RunInput) => {
+        if (started.has(name)) return 'already-exists' as const;
+        started.set(name, input);
+        return 'started' as const;
+      },
+      requeue: async (_r: SettleRequest, d: number) => {
+        delays.push(d);
+      },
+    });
+    // Act: each message arrives once within the window, then again (re-queued) after it
+    for (const r of requests) await settleAndStart(store, r, options(Date.now()));
+    const outcomes = [];
+    for (const r of requests) outcomes.push(await settleAndStart(store, r, options(Date.now() + 62_000)));
+    // Assess: re-queued for the rest of the window first (S3 dates have whole seconds), then one run
+    expect(delays).toHaveLength(3);
+    for (const d of delays) expect(d).toBeGreaterThanOrEqual(58);
+    expect(outcomes.map((o) => o.status)).toEqual(['started', 'already-exists', 'already-exists']);
+    const [input] = [...started.values()];
+    expect(inlineObjects(input).map((o) => o.key)).toEqual([
+      'incoming/shop/customers.csv',
+      'incoming/shop/orders-1.csv',
+      'incoming/shop/orders-2.csv',
+    ]);
+    // s3rver keeps no versions: the snapshot falls back to ListObjectsV2 and carries none
+    expect(inlineObjects(input).every((o) => o.versionId === undefined && o.size > 0 && o.etag)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadLocalModel, MODEL_SOURCES, modelKey, sourceClosure } from '../../infra/local/model-cache.js';
+import { loadLocalModel, MODEL_SOURCES, modelKey, sourceClosure } from '../../../infra/local/model-cache.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,8 +1,8 @@
 // The local runner's reading of the synthesized template: what it changes so the embedded
 // Step Functions engine behaves like AWS on long runs.
 import { describe, expect, it } from 'vitest';
-import { type Template as LocalTemplate, localModel } from '../../infra/local/template.js';
-import { allStates, type Definition, functionsByHandler, synthStack } from './template.js';
+import { type Template as LocalTemplate, localModel } from '../../../infra/local/template.js';
+import { allStates, type Definition, functionsByHandler, synthStack } from '../../support/template.js';
 
 describe('local model of the template', () => {
   it('bounds each Lambda attempt by its function timeout, and no task by the States Language 60 s default', () => {

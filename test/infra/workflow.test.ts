@@ -3,13 +3,13 @@
 // named input error reaches the Catch and Quarantine on its first attempt.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  HANDLER_TRANSIENT_ERROR,
   TASK_TIMEOUT_MARGIN_SECONDS,
   TIMEOUT_ERRORS,
   TRANSIENT_ERRORS,
 } from '../../infra/constructs/workflow.js';
 import { localModel } from '../../infra/local/template.js';
-import { allStates, type Definition, definitionOf, type State, synthStack } from './template.js';
+import { TRANSIENT_ERROR } from '../../lib/util/error-names.js';
+import { allStates, type Definition, definitionOf, type State, synthStack } from '../support/template.js';
 
 let definition: Definition;
 let tasks: [string, State][];
@@ -36,7 +36,7 @@ describe('retries', () => {
       expect(
         retry.map((r) => r.ErrorEquals),
         name,
-      ).toEqual([[HANDLER_TRANSIENT_ERROR], TRANSIENT_ERRORS, TIMEOUT_ERRORS]);
+      ).toEqual([[TRANSIENT_ERROR], TRANSIENT_ERRORS, TIMEOUT_ERRORS]);
       expect(
         retry.map((r) => r.MaxAttempts),
         name,
