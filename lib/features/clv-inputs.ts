@@ -4,9 +4,9 @@
 // (x, mean spend) pairs keyed by a stable hash (so a capped sample is the same for any shard count).
 import type { Columns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/hash.js';
-import type { TransactionColumns } from './build.js';
 import { groupRows } from './grouping.js';
 import { keyHasher, takeColumn } from './sampling.js';
+import type { TransactionColumns } from './transactions.js';
 
 const DAY_MS = 86_400_000;
 

@@ -9,10 +9,10 @@ import {
   type CustomerFeatures,
   computeFeatures,
   sampleKey,
-  type TransactionColumns,
 } from '../features/build.js';
 import { type ClvHistories, calibrationEndDay, computeClvInputs } from '../features/clv-inputs.js';
 import { foldSmallest, shardQuota } from '../features/sampling.js';
+import type { TransactionColumns } from '../features/transactions.js';
 import type { IngestReport, OutcomeStats } from '../ingest/stage.js';
 import {
   type ClvFitParts,

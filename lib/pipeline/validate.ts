@@ -5,9 +5,9 @@
 // runs, reads out lift on the previous run's holdouts and advises retirement of decayed segments.
 import type { DatasetConfig } from '../config/schema.js';
 import type { CustomerFeatures } from '../features/build.js';
-import { concatTransactions } from '../features/build.js';
 import { FEATURE_BY_NAME, transformValue } from '../features/dictionary.js';
 import { foldSmallest } from '../features/sampling.js';
+import { concatTransactions } from '../features/transactions.js';
 import type { IngestReport } from '../ingest/stage.js';
 import { assignNearest } from '../models/kmeans.js';
 import { daviesBouldin, silhouetteScore } from '../models/metrics.js';

@@ -8,14 +8,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../../lib/config/schema.js';
-import {
-  computeFeatures,
-  concatTransactions,
-  selectSample,
-  summariseFeatures,
-} from '../../lib/features/build.js';
+import { computeFeatures, selectSample, summariseFeatures } from '../../lib/features/build.js';
 import { calibrationEndDay, computeClvInputs } from '../../lib/features/clv-inputs.js';
 import { shardQuota } from '../../lib/features/sampling.js';
+import { concatTransactions } from '../../lib/features/transactions.js';
 import { dropDuplicateRows } from '../../lib/ingest/duplicates.js';
 import { buildSelfLabelledSample } from '../../lib/models/propensity.js';
 import { ingest } from '../../lib/pipeline/ingest.js';

@@ -1,7 +1,7 @@
 // Seeded, messy transaction columns for tests of BuildFeatures' computations: every case the feature
 // code branches on (engagement events, returns, zero and sub-cent amounts, missing discounts, order
 // ids and optional values), customers interleaved and rows out of time order.
-import type { TransactionColumns } from '../../lib/features/build.js';
+import type { TransactionColumns } from '../../lib/features/transactions.js';
 import { createRandom } from '../../lib/util/random.js';
 
 export const DAY_MS = 86_400_000;

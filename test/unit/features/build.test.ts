@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  computeFeatures,
-  selectSample,
-  summariseFeatures,
-  type TransactionColumns,
-} from '../../../lib/features/build.js';
+import { computeFeatures, selectSample, summariseFeatures } from '../../../lib/features/build.js';
+import type { TransactionColumns } from '../../../lib/features/transactions.js';
 import { mergeSamples, mergeSummaries } from '../../../lib/models/segmentation.js';
 
 const DAY = 86_400_000;

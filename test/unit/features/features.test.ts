@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   computeFeatures,
   concatCustomers,
-  concatTransactions,
   isSensitiveAttribute,
   summariseFeatures,
-  type TransactionColumns,
 } from '../../../lib/features/build.js';
 import { definitionOf, dictionaryFor } from '../../../lib/features/dictionary.js';
+import { concatTransactions, type TransactionColumns } from '../../../lib/features/transactions.js';
 import { decodeColumns, encodeColumns } from '../../../lib/storage/columnar.js';
 
 const DAY = 86_400_000;

@@ -4,8 +4,9 @@
 // equal, to the bit, to the implementation it replaced. A digest that changes is a behaviour change:
 // find the column it names, and record new digests only for a change that is meant.
 import { describe, expect, it } from 'vitest';
-import { computeFeatures, concatTransactions, selectSample } from '../../../lib/features/build.js';
+import { computeFeatures, selectSample } from '../../../lib/features/build.js';
 import { computeClvInputs } from '../../../lib/features/clv-inputs.js';
+import { concatTransactions } from '../../../lib/features/transactions.js';
 import { dropDuplicateRows } from '../../../lib/ingest/duplicates.js';
 import { buildSelfLabelledSample } from '../../../lib/models/propensity.js';
 import type { Columns } from '../../../lib/storage/columnar.js';
