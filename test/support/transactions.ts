@@ -68,3 +68,39 @@ export function messyRows(customers: number, seed: number): TransactionColumns {
 
 /** Fresh columns objects (so no computation reuses another's cached grouping). */
 export const copyColumns = (tx: TransactionColumns): TransactionColumns => ({ ...tx });
+
+/** A hand-made transaction row: customer, day after a start time, and whatever the test needs. */
+export interface HandMadeRow {
+  c: string;
+  day: number;
+  amount?: number;
+  order?: string;
+  ret?: boolean;
+  discount?: number;
+  event?: string;
+  category?: string;
+  channel?: string;
+}
+
+/**
+ * Hand-made rows as transaction columns: amount 0, no discount (NaN), no order id and a purchase where
+ * a row says nothing; category and channel columns only when asked for ('' where a row has none).
+ */
+export function handMadeTransactions(
+  rows: readonly HandMadeRow[],
+  t0Ms: number,
+  options: { categoryAndChannel?: boolean } = {},
+): TransactionColumns {
+  return {
+    customerId: rows.map((r) => r.c),
+    orderId: rows.map((r) => r.order ?? ''),
+    eventType: rows.map((r) => r.event ?? ''),
+    timestampMs: Float64Array.from(rows.map((r) => t0Ms + r.day * DAY_MS)),
+    amount: Float64Array.from(rows.map((r) => r.amount ?? 0)),
+    discount: Float64Array.from(rows.map((r) => r.discount ?? Number.NaN)),
+    isReturn: Uint8Array.from(rows.map((r) => (r.ret ? 1 : 0))),
+    ...(options.categoryAndChannel
+      ? { category: rows.map((r) => r.category ?? ''), channel: rows.map((r) => r.channel ?? '') }
+      : {}),
+  };
+}
