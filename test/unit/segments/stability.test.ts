@@ -78,12 +78,12 @@ describe('stability phase', () => {
     const n = 600;
     const planted = blobs(n, 3, 8, 11);
     const noise = blobs(n, 1, 0, 12);
-    const fit = (data: Float64Array) => kmeans(data, n, d, { k: 3, seed: 1 }).centroids;
+    const centresOf = (data: Float64Array) => kmeans(data, n, d, { k: 3, seed: 1 }).centroids;
     // Act
-    const stable = stabilityChecks({ data: planted, n, d }, fit(planted), 3, settings, 3);
+    const stable = stabilityChecks({ data: planted, n, d }, centresOf(planted), 3, settings, 3);
     const dissolved = stabilityChecks(
       { data: noise, n, d },
-      fit(noise),
+      centresOf(noise),
       3,
       { ...settings, dissolvedJaccard: 0.9 },
       3,
