@@ -494,15 +494,23 @@ export function summariseFeatures(features: CustomerFeatures): ShardFeatureSumma
   return summary;
 }
 
+/** What a customer's sampling key hashes before its id. */
+const samplePrefix = (seed: number): string => `${seed}:`;
+
 /** Stable per-customer sampling key: a shard keeps its `size` smallest keys, so the union of
  * shard samples contains exactly the global sample whatever the sharding. */
 export function sampleKey(customerId: string, seed: number): number {
-  return fnv1a32(`${seed}:${customerId}`);
+  return fnv1a32(samplePrefix(seed) + customerId);
+}
+
+/** sampleKey of every customer, the prefix hashed once (keyHasher in sampling.ts; equal by test). */
+export function sampleKeys(customerIds: readonly string[], seed: number): Uint32Array {
+  return hashKeys(customerIds, samplePrefix(seed));
 }
 
 export function selectSample(features: CustomerFeatures, size: number, seed: number): Columns {
   const n = features.customerId.length;
-  const keysAll = hashKeys(features.customerId, `${seed}:`); // sampleKey of each customer
+  const keysAll = sampleKeys(features.customerId, seed);
   const chosen = orderByKey(keysAll, features.customerId).subarray(0, Math.min(size, n));
   const out: Columns = {
     customerId: takeColumn(features.customerId, chosen),

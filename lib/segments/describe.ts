@@ -102,6 +102,25 @@ function days(x: number): string {
 }
 
 /**
+ * A segment's mean against the population's (their ratio `r`) in words: "N×" from 1.95, "N% more" from
+ * 1.1, "N% less" at 0.9 or below, otherwise about the same (also when there is no population mean).
+ */
+function compared(
+  r: number,
+  say: {
+    times: (x: string) => string;
+    more: (p: number) => string;
+    less: (p: number) => string;
+    same: string;
+  },
+): string {
+  if (r >= 1.95) return say.times(formatNumber(r));
+  if (r >= 1.1) return say.more(Math.round((r - 1) * 100));
+  if (r <= 0.9) return say.less(Math.round((1 - r) * 100));
+  return say.same;
+}
+
+/**
  * A one-sentence description, e.g. "Ordered 3.1× as often as average, spent 40% more per order,
  * last ordered 9 days ago on average."
  */
@@ -110,27 +129,22 @@ export function describeSegment(profile: SegmentProfile, population: Record<stri
   const ratio = (f: string): number => (population[f] ? profile.means[f] / population[f] : Number.NaN);
   const z = profile.z;
   if (profile.means.frequency !== undefined) {
-    const r = ratio('frequency');
-    const text =
-      r >= 1.95
-        ? `ordered ${formatNumber(r)}× as often as average`
-        : r >= 1.1
-          ? `ordered ${Math.round((r - 1) * 100)}% more often than average`
-          : r <= 0.9
-            ? `ordered ${Math.round((1 - r) * 100)}% less often than average (${formatNumber(profile.means.frequency)} orders each)`
-            : `ordered about as often as average`;
+    const text = compared(ratio('frequency'), {
+      times: (x) => `ordered ${x}× as often as average`,
+      more: (p) => `ordered ${p}% more often than average`,
+      less: (p) =>
+        `ordered ${p}% less often than average (${formatNumber(profile.means.frequency)} orders each)`,
+      same: `ordered about as often as average`,
+    });
     parts.push({ weight: Math.abs(z.frequency ?? 0), text });
   }
   if (profile.means.avgOrderValue !== undefined) {
-    const r = ratio('avgOrderValue');
-    const text =
-      r >= 1.95
-        ? `spent ${formatNumber(r)}× as much per order`
-        : r >= 1.1
-          ? `spent ${Math.round((r - 1) * 100)}% more per order`
-          : r <= 0.9
-            ? `spent ${Math.round((1 - r) * 100)}% less per order`
-            : 'spent about the average per order';
+    const text = compared(ratio('avgOrderValue'), {
+      times: (x) => `spent ${x}× as much per order`,
+      more: (p) => `spent ${p}% more per order`,
+      less: (p) => `spent ${p}% less per order`,
+      same: 'spent about the average per order',
+    });
     parts.push({ weight: Math.abs(z.avgOrderValue ?? 0), text });
   }
   if (profile.means.discountShare !== undefined) {

@@ -213,6 +213,11 @@ export interface LiftReadout {
   note: string;
 }
 
+/** Lift can be measured only when the group had both targeted and held-out members. */
+function measurable(group: { treated: number; holdout: number }): boolean {
+  return group.holdout > 0 && group.treated > 0;
+}
+
 export function liftReadout(
   counts: OutcomeCounts,
   segment: { id: string; name: string },
@@ -222,7 +227,7 @@ export function liftReadout(
   const holdoutRate = counts.holdout ? counts.holdoutBuyers / counts.holdout : 0;
   const ci = differenceInterval(counts.treatedBuyers, counts.treated, counts.holdoutBuyers, counts.holdout);
   const lift = treatedRate - holdoutRate;
-  const significant = counts.holdout > 0 && counts.treated > 0 && (ci[0] > 0 || ci[1] < 0);
+  const significant = measurable(counts) && (ci[0] > 0 || ci[1] < 0);
   const members = counts.treated + counts.holdout;
   const buyers = counts.treatedBuyers + counts.holdoutBuyers;
   const note = !counts.holdout
@@ -316,8 +321,8 @@ export function liftChecks(
       segmentId: prev.id,
       rate: read.rate,
       populationRate: everyone.rate,
-      lift: read.holdout && read.treated ? read.lift : null,
-      populationLift: everyone.holdout && everyone.treated ? everyone.lift : null,
+      lift: measurable(read) ? read.lift : null,
+      populationLift: measurable(everyone) ? everyone.lift : null,
       orderValue: read.orderValue,
       populationOrderValue: everyone.orderValue,
       retention: total ? roundTo(b !== undefined ? row[b] / total : 0, 4) : null,

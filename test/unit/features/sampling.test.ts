@@ -2,7 +2,7 @@
 // files into the smallest keys, so Fit's input stays near the sample size at any shard count while the
 // sample stays exactly the one a single shard would draw.
 import { describe, expect, it } from 'vitest';
-import { type CustomerFeatures, sampleKey, selectSample } from '../../../lib/features/build.js';
+import { type CustomerFeatures, sampleKey, sampleKeys, selectSample } from '../../../lib/features/build.js';
 import { spendKey } from '../../../lib/features/clv-inputs.js';
 import { foldSmallest, hashKeys, keyHasher, orderByKey, shardQuota } from '../../../lib/features/sampling.js';
 import { mergeSamples } from '../../../lib/models/segmentation.js';
@@ -157,6 +157,9 @@ describe('sampling keys', () => {
     // Assess
     expect(order).toEqual(expected);
     expect(Array.from(hashKeys(ids.slice(0, 50), '42:'))).toEqual(
+      ids.slice(0, 50).map((id) => sampleKey(id, 42)),
+    );
+    expect(Array.from(sampleKeys(ids.slice(0, 50), 42))).toEqual(
       ids.slice(0, 50).map((id) => sampleKey(id, 42)),
     );
     expect(keyHasher('clv-spend:')('C1')).toBe(spendKey('C1'));
