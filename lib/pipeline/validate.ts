@@ -231,7 +231,7 @@ export async function validate(store: BlobStore, ref: RunRef & { shardCount: num
     identity.ids,
     { runs: v.retireAfterRuns },
   );
-  // checks in the order segments.json lists them (the report and later runs read them in this order)
+  // checks in the order segments.json has always listed them (the report shows them in this order)
   const runChecks = [...described.checks, ...separability.runChecks, ...lift.runChecks];
   segments.forEach((s, i) => {
     s.checks.push(
