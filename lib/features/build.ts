@@ -16,21 +16,9 @@ import {
 import { groupRows, type RowGroups } from './grouping.js';
 import { hashKeys, orderByKey, takeColumn } from './sampling.js';
 import { addValue, emptyStats, type FeatureStats } from './stats.js';
+import type { TransactionColumns } from './transactions.js';
 
 const DAY_MS = 86_400_000;
-
-export interface TransactionColumns {
-  customerId: string[];
-  orderId: string[];
-  eventType: string[];
-  timestampMs: Float64Array;
-  amount: Float64Array;
-  discount: Float64Array;
-  isReturn: Uint8Array;
-  /** optional: absent in older shards and in hand-made test data */
-  category?: string[];
-  channel?: string[];
-}
 
 /** CRM attributes of a shard: one row per customer, every attribute as exported (strings). */
 export interface CustomerAttributes {
@@ -61,45 +49,6 @@ export interface FeatureOptions {
   windowsDays?: readonly number[];
   /** CRM attributes of the shard's customers, if the dataset has a customer file */
   customers?: CustomerAttributes;
-}
-
-/** Concatenates transaction parts (as decoded from shard files) into one set of columns. */
-export function concatTransactions(parts: Columns[]): TransactionColumns {
-  const total = parts.reduce((n, p) => n + (p.customerId as string[]).length, 0);
-  const hasCategory = parts.some((p) => Array.isArray(p.category));
-  const hasChannel = parts.some((p) => Array.isArray(p.channel));
-  const out: TransactionColumns = {
-    customerId: concatStrings(parts, 'customerId', false),
-    orderId: concatStrings(parts, 'orderId', false),
-    eventType: concatStrings(parts, 'eventType', false),
-    timestampMs: new Float64Array(total),
-    amount: new Float64Array(total),
-    discount: new Float64Array(total),
-    isReturn: new Uint8Array(total),
-    ...(hasCategory ? { category: concatStrings(parts, 'category', true) } : {}),
-    ...(hasChannel ? { channel: concatStrings(parts, 'channel', true) } : {}),
-  };
-  let at = 0;
-  for (const p of parts) {
-    const n = (p.customerId as string[]).length;
-    out.timestampMs.set(p.timestampMs as Float64Array, at);
-    out.amount.set(p.amount as Float64Array, at);
-    out.discount.set(p.discount as Float64Array, at);
-    out.isReturn.set(p.isReturn as Uint8Array, at);
-    at += n;
-  }
-  return out;
-}
-
-/** One string column of all parts (native concat); a part without it gives '' (`blank`) or holes. */
-function concatStrings(parts: Columns[], name: string, blank: boolean): string[] {
-  const pieces = parts.map((p) => {
-    const col = p[name];
-    if (Array.isArray(col)) return col;
-    const n = (p.customerId as string[]).length;
-    return blank ? new Array<string>(n).fill('') : new Array<string>(n);
-  });
-  return ([] as string[]).concat(...pieces);
 }
 
 // Attributes that must never become features, whatever the export calls them: direct identifiers
@@ -545,15 +494,23 @@ export function summariseFeatures(features: CustomerFeatures): ShardFeatureSumma
   return summary;
 }
 
+/** What a customer's sampling key hashes before its id. */
+const samplePrefix = (seed: number): string => `${seed}:`;
+
 /** Stable per-customer sampling key: a shard keeps its `size` smallest keys, so the union of
  * shard samples contains exactly the global sample whatever the sharding. */
 export function sampleKey(customerId: string, seed: number): number {
-  return fnv1a32(`${seed}:${customerId}`);
+  return fnv1a32(samplePrefix(seed) + customerId);
+}
+
+/** sampleKey of every customer, the prefix hashed once (keyHasher in sampling.ts; equal by test). */
+export function sampleKeys(customerIds: readonly string[], seed: number): Uint32Array {
+  return hashKeys(customerIds, samplePrefix(seed));
 }
 
 export function selectSample(features: CustomerFeatures, size: number, seed: number): Columns {
   const n = features.customerId.length;
-  const keysAll = hashKeys(features.customerId, `${seed}:`); // sampleKey of each customer
+  const keysAll = sampleKeys(features.customerId, seed);
   const chosen = orderByKey(keysAll, features.customerId).subarray(0, Math.min(size, n));
   const out: Columns = {
     customerId: takeColumn(features.customerId, chosen),

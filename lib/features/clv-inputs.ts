@@ -4,9 +4,9 @@
 // (x, mean spend) pairs keyed by a stable hash (so a capped sample is the same for any shard count).
 import type { Columns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/hash.js';
-import type { TransactionColumns } from './build.js';
 import { groupRows } from './grouping.js';
 import { keyHasher, takeColumn } from './sampling.js';
+import type { TransactionColumns } from './transactions.js';
 
 const DAY_MS = 86_400_000;
 
@@ -31,8 +31,11 @@ export function calibrationEndDay(calibrationEnd: string | undefined, asOfMs: nu
   return Math.floor((asOfMs - 1) / DAY_MS);
 }
 
+/** What a repeat buyer's spend-sample key hashes before its id. */
+const SPEND_KEY_PREFIX = 'clv-spend:';
+
 export function spendKey(customerId: string): number {
-  return fnv1a32(`clv-spend:${customerId}`);
+  return fnv1a32(SPEND_KEY_PREFIX + customerId);
 }
 
 /**
@@ -118,7 +121,7 @@ export function computeClvInputs(
     histories[key] = (histories[key] ?? 0) + 1;
     if (x[c] > 0 && meanSpend[c] > 0) repeaters[r++] = c;
   }
-  const hashSpend = keyHasher('clv-spend:');
+  const hashSpend = keyHasher(SPEND_KEY_PREFIX); // spendKey, the prefix hashed once
   const spendKeys = new Uint32Array(r);
   for (let k = 0; k < r; k++) spendKeys[k] = hashSpend(kept[repeaters[k]]);
   const repeaterRows = repeaters.subarray(0, r);

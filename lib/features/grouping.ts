@@ -2,7 +2,7 @@
 // orders become small integers, and every customer's rows are listed contiguously in row order. The
 // features (at as-of and at each propensity cut), the CLV inputs and the samples all walk this grouping
 // instead of each re-hashing every row's strings into Maps of their own.
-import type { TransactionColumns } from './build.js';
+import type { TransactionColumns } from './transactions.js';
 
 export interface RowGroups {
   /** customer ids, in first-seen order over all rows */

@@ -7,10 +7,11 @@
 // for validation (ROC AUC, top-decile lift, Brier score, calibration); scores as of asOf are 0–100 with
 // high / medium / low bands cut on the population's score distribution.
 
-import { CATEGORY_PREFIX, computeFeatures, type TransactionColumns } from '../features/build.js';
+import { CATEGORY_PREFIX, computeFeatures } from '../features/build.js';
 import { FEATURE_BY_NAME, levelFeatureName, OTHER_LEVEL, transformValue } from '../features/dictionary.js';
 import { rowCustomerIn } from '../features/grouping.js';
 import { hashKeys, orderByKey, takeColumn } from '../features/sampling.js';
+import type { TransactionColumns } from '../features/transactions.js';
 import type { Columns } from '../storage/columnar.js';
 import { fnv1a32 } from '../util/hash.js';
 import {

@@ -3,11 +3,11 @@ import {
   type CustomerFeatures,
   computeFeatures,
   concatCustomers,
-  concatTransactions,
   selectSample,
   summariseFeatures,
 } from '../features/build.js';
 import { shardQuota } from '../features/sampling.js';
+import { concatTransactions } from '../features/transactions.js';
 import { findConflictingCustomers } from '../ingest/duplicates.js';
 import { type BlobStore, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';

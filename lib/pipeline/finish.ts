@@ -1,10 +1,10 @@
 // The last states: Report (run.json, report.html, run history) on success, Quarantine on failure.
 import type { SegmentationModel } from '../models/segmentation.js';
-import { renderRunReport } from '../report/render.js';
 import type { DatasetState } from '../segments/state.js';
 import { type BlobStore, getJson, getJsonIfExists, putJson } from '../storage/blob.js';
 import { keys, parseIncomingKey } from '../storage/keys.js';
 import type { DynamoSegmentStore } from '../storage/segment-store.js';
+import { renderRunReport } from './report-model.js';
 import { loadRunConfig, runFile } from './run-files.js';
 import { loadRunObjects } from './snapshot.js';
 import { buildRunSummary } from './summary.js';

@@ -9,10 +9,10 @@ import {
   type CustomerFeatures,
   computeFeatures,
   sampleKey,
-  type TransactionColumns,
 } from '../features/build.js';
 import { type ClvHistories, calibrationEndDay, computeClvInputs } from '../features/clv-inputs.js';
 import { foldSmallest, shardQuota } from '../features/sampling.js';
+import type { TransactionColumns } from '../features/transactions.js';
 import type { IngestReport, OutcomeStats } from '../ingest/stage.js';
 import {
   type ClvFitParts,
@@ -42,7 +42,7 @@ import {
   scoreCustomers,
   skippedModel,
 } from '../models/propensity.js';
-import type { Check, Segment } from '../segments/validate.js';
+import { type Check, minimumSizeCheck, type Segment, statusOf } from '../segments/checks.js';
 import { type BlobStore, getJsonIfExists, putJson } from '../storage/blob.js';
 import { type Columns, decodeColumns, encodeColumns } from '../storage/columnar.js';
 import { type Offloaded, offload } from '../util/offload.js';
@@ -590,16 +590,10 @@ export async function predictiveSegments(
   ) => {
     const n = size(id);
     const checks: Check[] = [
-      {
-        name: 'minimum size',
-        verdict: n >= config.segments.minSize ? 'pass' : 'fail',
-        value: n,
-        threshold: config.segments.minSize,
-        reason:
-          n >= config.segments.minSize
-            ? 'large enough to activate'
-            : `fewer than ${config.segments.minSize} customers: too small to activate`,
-      },
+      minimumSizeCheck(n, config.segments.minSize, {
+        pass: 'large enough to activate',
+        fail: `fewer than ${config.segments.minSize} customers: too small to activate`,
+      }),
     ];
     groups.push({
       id,
@@ -608,7 +602,7 @@ export async function predictiveSegments(
       description,
       size: n,
       share: total ? n / total : 0,
-      status: checks.every((c) => c.verdict !== 'fail') ? 'published' : 'not-published',
+      status: statusOf(checks),
       checks,
       means: {},
       z: {},

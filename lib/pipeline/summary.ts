@@ -5,7 +5,7 @@ import type { FeatureDefinition } from '../features/dictionary.js';
 import type { Issue } from '../ingest/errors.js';
 import type { IngestReport } from '../ingest/stage.js';
 import type { SegmentationModel } from '../models/segmentation.js';
-import type { Check } from '../segments/validate.js';
+import type { Check } from '../segments/checks.js';
 import { type BlobStore, getJson, getJsonIfExists } from '../storage/blob.js';
 import { keys } from '../storage/keys.js';
 import type { PredictiveModels, PredictiveSegment } from './predictive.js';

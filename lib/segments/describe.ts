@@ -1,5 +1,9 @@
 // Names and one-sentence descriptions from what distinguishes each segment, in plain words with
-// real units. Deterministic: the same profile always gives the same words.
+// real units. Deterministic: the same profile always gives the same words. Also Validate's first
+// phase: the model's segments, named and described, with the gates on size, share and description.
+import type { SegmentationModel } from '../models/segmentation.js';
+import { type Check, minimumSizeCheck, percent, roundTo, type Segment, statusOf } from './checks.js';
+import { meansOf, type ProfileAggregate } from './profile.js';
 
 export interface SegmentProfile {
   /** mean raw feature values of the segment */
@@ -98,6 +102,25 @@ function days(x: number): string {
 }
 
 /**
+ * A segment's mean against the population's (their ratio `r`) in words: "N×" from 1.95, "N% more" from
+ * 1.1, "N% less" at 0.9 or below, otherwise about the same (also when there is no population mean).
+ */
+function compared(
+  r: number,
+  say: {
+    times: (x: string) => string;
+    more: (p: number) => string;
+    less: (p: number) => string;
+    same: string;
+  },
+): string {
+  if (r >= 1.95) return say.times(formatNumber(r));
+  if (r >= 1.1) return say.more(Math.round((r - 1) * 100));
+  if (r <= 0.9) return say.less(Math.round((1 - r) * 100));
+  return say.same;
+}
+
+/**
  * A one-sentence description, e.g. "Ordered 3.1× as often as average, spent 40% more per order,
  * last ordered 9 days ago on average."
  */
@@ -106,27 +129,22 @@ export function describeSegment(profile: SegmentProfile, population: Record<stri
   const ratio = (f: string): number => (population[f] ? profile.means[f] / population[f] : Number.NaN);
   const z = profile.z;
   if (profile.means.frequency !== undefined) {
-    const r = ratio('frequency');
-    const text =
-      r >= 1.95
-        ? `ordered ${formatNumber(r)}× as often as average`
-        : r >= 1.1
-          ? `ordered ${Math.round((r - 1) * 100)}% more often than average`
-          : r <= 0.9
-            ? `ordered ${Math.round((1 - r) * 100)}% less often than average (${formatNumber(profile.means.frequency)} orders each)`
-            : `ordered about as often as average`;
+    const text = compared(ratio('frequency'), {
+      times: (x) => `ordered ${x}× as often as average`,
+      more: (p) => `ordered ${p}% more often than average`,
+      less: (p) =>
+        `ordered ${p}% less often than average (${formatNumber(profile.means.frequency)} orders each)`,
+      same: `ordered about as often as average`,
+    });
     parts.push({ weight: Math.abs(z.frequency ?? 0), text });
   }
   if (profile.means.avgOrderValue !== undefined) {
-    const r = ratio('avgOrderValue');
-    const text =
-      r >= 1.95
-        ? `spent ${formatNumber(r)}× as much per order`
-        : r >= 1.1
-          ? `spent ${Math.round((r - 1) * 100)}% more per order`
-          : r <= 0.9
-            ? `spent ${Math.round((1 - r) * 100)}% less per order`
-            : 'spent about the average per order';
+    const text = compared(ratio('avgOrderValue'), {
+      times: (x) => `spent ${x}× as much per order`,
+      more: (p) => `spent ${p}% more per order`,
+      less: (p) => `spent ${p}% less per order`,
+      same: 'spent about the average per order',
+    });
     parts.push({ weight: Math.abs(z.avgOrderValue ?? 0), text });
   }
   if (profile.means.discountShare !== undefined) {
@@ -157,4 +175,83 @@ export function describeSegment(profile: SegmentProfile, population: Record<stri
     chosen.push(`last ordered ${days(profile.means.recencyDays)} ago on average`);
   const sentence = chosen.join(', ');
   return `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`;
+}
+
+export interface DescriptionSettings {
+  minSize: number;
+  minShare: number;
+  kMax: number;
+}
+
+/**
+ * Validate's descriptions phase: turns the merged profiles into named, described segments and checks
+ * that each earns its place (size, share, a description) and that the run has at most `kMax` of them.
+ * Failing segments are kept for analysis but not published, with the reason in words.
+ */
+export function describeSegments(
+  model: SegmentationModel,
+  profiles: ProfileAggregate,
+  settings: DescriptionSettings,
+): { segments: Segment[]; population: Record<string, number>; checks: Check[] } {
+  const population = meansOf(profiles.population);
+  const d = model.features.length;
+  const raw = profiles.segments.map((agg, index) => {
+    const z: Record<string, number> = {};
+    for (let j = 0; j < d; j++) z[model.features[j]] = model.centroids[index * d + j];
+    return { means: meansOf(agg), z, size: agg.size };
+  });
+  const names = nameSegments(raw);
+  const total = profiles.population.size;
+  const segments = raw.map((r, index): Segment => {
+    const description = r.size ? describeSegment(r, population) : '';
+    const share = total ? r.size / total : 0;
+    const checks: Check[] = [
+      minimumSizeCheck(r.size, settings.minSize, {
+        pass: `${r.size} customers, at least ${settings.minSize} needed`,
+        fail: `only ${r.size} customers; audiences this small are rejected by ad platforms and cannot show lift`,
+      }),
+      {
+        name: 'minimum share',
+        verdict: share >= settings.minShare ? 'pass' : 'fail',
+        value: roundTo(share, 4),
+        threshold: settings.minShare,
+        reason: `${percent(share)} of customers (at least ${percent(settings.minShare)} needed)`,
+      },
+      {
+        name: 'description',
+        verdict: description ? 'pass' : 'fail',
+        value: description ? 'present' : 'missing',
+        threshold: 'present',
+        reason: description
+          ? 'has a one-sentence description'
+          : 'no description could be written for an empty segment',
+      },
+    ];
+    return {
+      id: `seg-${index + 1}`,
+      index,
+      name: names[index],
+      description,
+      size: r.size,
+      share: roundTo(share, 6),
+      status: statusOf(checks),
+      checks,
+      means: mapValues(r.means, (v) => roundTo(v, 4)),
+      z: mapValues(r.z, (v) => roundTo(v, 4)),
+    };
+  });
+  const runChecks: Check[] = [
+    {
+      name: 'number of segments',
+      verdict: model.k <= settings.kMax ? 'pass' : 'fail',
+      value: model.k,
+      threshold: settings.kMax,
+      reason: `${model.k} segments (${model.choice.reason})`,
+    },
+  ];
+  return { segments, population: mapValues(population, (v) => roundTo(v, 4)), checks: runChecks };
+}
+
+function mapValues(o: Record<string, number>, fn: (v: number) => number): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fn(v)]));
 }

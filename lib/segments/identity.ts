@@ -1,6 +1,9 @@
 // Stable segment identity across runs: the segments of a new run are matched to the previous run's
 // by centroid distance, so a weekly refresh keeps ids and names (and the audiences attached to them);
-// unmatched new segments get new ids, unmatched old ones are retired.
+// unmatched new segments get new ids, unmatched old ones are retired. Validate's identity phase also
+// says, per segment, whether it is new or how far its size and centre drifted since the previous run.
+import { type Check, percent, roundTo } from './checks.js';
+import type { DatasetState } from './state.js';
 
 /** Enough of a fitted model to place its centroids in another run's standardised space. */
 export interface CentroidSpace {
@@ -135,7 +138,7 @@ export function matchSegments(
       id,
       name: previous.names[a],
       previousIndex: a,
-      nearestDistance: nearest === null || !Number.isFinite(nearest) ? null : round(nearest),
+      nearestDistance: nearest === null || !Number.isFinite(nearest) ? null : roundTo(nearest, 4),
       reason:
         nearest === null || !Number.isFinite(nearest)
           ? `no segment of this run shares features with it`
@@ -167,4 +170,87 @@ export function resolveNames(identities: readonly SegmentIdentity[], generated: 
   });
 }
 
-const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+export interface IdentitySettings {
+  /** largest centroid distance (standardised units per feature) at which two segments are the same */
+  matchDistance: number;
+  /** size change (share of the previous size) beyond which a matched segment is flagged */
+  maxSizeDrift: number;
+  /** centroid distance beyond which a matched segment is flagged */
+  maxCentroidDrift: number;
+}
+
+export interface SegmentIdentities {
+  match: IdentityResult;
+  /** per current segment: its id, its name (kept when matched, unique) and the run it first appeared in */
+  ids: string[];
+  names: string[];
+  firstRunIds: string[];
+  /** per current segment, when there is a previous run: new, or its size and centroid drift */
+  checks: Check[][];
+}
+
+/**
+ * Validate's identity phase: matches this run's segments (with their generated names and sizes) to
+ * the previous run's, so a matched segment keeps its id, name and first run; a new one gets a new id.
+ */
+export function identifySegments(
+  previous: DatasetState | undefined,
+  current: CentroidSpace,
+  segments: readonly { name: string; size: number }[],
+  settings: IdentitySettings,
+  runId: string,
+): SegmentIdentities {
+  const match = matchSegments(
+    previous
+      ? {
+          ...previous.model,
+          runId: previous.runId,
+          ids: previous.segments.map((s) => s.id),
+          names: previous.segments.map((s) => s.name),
+          nextId: previous.nextId,
+        }
+      : undefined,
+    current,
+    { maxDistance: settings.matchDistance, runId },
+  );
+  const names = resolveNames(
+    match.segments,
+    segments.map((s) => s.name),
+  );
+  const firstRunIds = match.segments.map((s) =>
+    s.previousIndex >= 0 ? (previous?.segments[s.previousIndex]?.firstRunId ?? runId) : runId,
+  );
+  const checks = segments.map((s, i): Check[] => {
+    if (!previous) return [];
+    const id = match.segments[i];
+    if (id.previousIndex < 0)
+      return [
+        {
+          name: 'identity',
+          verdict: 'pass',
+          value: 'new',
+          threshold: 'matched or new',
+          reason: `new this run: no segment of run ${previous.runId} lies within ${settings.matchDistance} sd of its centre`,
+        },
+      ];
+    const before = previous.segments[id.previousIndex]?.size ?? 0;
+    const drift = before ? Math.abs(s.size - before) / before : 0;
+    return [
+      {
+        name: 'size drift',
+        verdict: drift <= settings.maxSizeDrift ? 'pass' : 'warn',
+        value: roundTo(drift, 4),
+        threshold: settings.maxSizeDrift,
+        reason: `${before} → ${s.size} customers since run ${previous.runId} (${drift <= settings.maxSizeDrift ? 'within' : 'beyond'} ${percent(settings.maxSizeDrift)})`,
+      },
+      {
+        name: 'centroid drift',
+        verdict: (id.distance ?? 0) <= settings.maxCentroidDrift ? 'pass' : 'warn',
+        value: roundTo(id.distance ?? 0, 4),
+        threshold: settings.maxCentroidDrift,
+        reason: `its centre moved ${(id.distance ?? 0).toFixed(2)} sd per feature since run ${previous.runId}; it keeps id ${id.id} and its name`,
+      },
+    ];
+  });
+  return { match, ids: match.segments.map((s) => s.id), names, firstRunIds, checks };
+}

@@ -1,6 +1,14 @@
 // Lift readout: for each segment of the previous run, the outcome rate (a purchase after the previous
 // run's as-of time) of members who were targeted against members held out, with a 95 % confidence
 // interval. Counted per shard (Score) and merged (Validate), so it scales like the rest of the run.
+// Validate's lift phase reads the merged counts out: agreement with the previous run, lift per
+// previous segment, and how each performed against broad targeting (for retirement advice).
+import { type Check, percent, roundTo } from './checks.js';
+import { isHoldout } from './holdout.js';
+import type { SegmentIdentity } from './identity.js';
+import type { SegmentPerformance } from './retirement.js';
+import { adjustedRandFromTable } from './stability.js';
+import type { DatasetState } from './state.js';
 
 export interface OutcomeCounts {
   treated: number;
@@ -37,6 +45,28 @@ export interface PreviousMembers {
   segment: ArrayLike<number>;
   /** 1 = held out in the previous run */
   holdout: ArrayLike<number>;
+}
+
+/**
+ * Adds the previous run's members among this shard's customers, from one of that run's score files
+ * (customer, segment index), with the holdout flag that run gave them (recomputed from its salt and
+ * share). Customers of other shards (when the shard counts differ) or erased since are left out.
+ */
+export function addPreviousMembers(
+  into: { customerId: string[]; segment: number[]; holdout: number[] },
+  scores: { customerId: readonly string[]; segment: ArrayLike<number> },
+  current: ReadonlyMap<string, number>,
+  previous: Pick<DatasetState, 'segments' | 'holdoutSalt' | 'holdoutShare'>,
+): void {
+  const ids = scores.customerId;
+  for (let i = 0; i < ids.length; i++) {
+    if (!current.has(ids[i])) continue;
+    const s = previous.segments[scores.segment[i]];
+    if (!s) continue;
+    into.customerId.push(ids[i]);
+    into.segment.push(scores.segment[i]);
+    into.holdout.push(isHoldout(previous.holdoutSalt, ids[i], s.id, previous.holdoutShare) ? 1 : 0);
+  }
 }
 
 export interface Purchases {
@@ -183,6 +213,11 @@ export interface LiftReadout {
   note: string;
 }
 
+/** Lift can be measured only when the group had both targeted and held-out members. */
+function measurable(group: { treated: number; holdout: number }): boolean {
+  return group.holdout > 0 && group.treated > 0;
+}
+
 export function liftReadout(
   counts: OutcomeCounts,
   segment: { id: string; name: string },
@@ -192,13 +227,12 @@ export function liftReadout(
   const holdoutRate = counts.holdout ? counts.holdoutBuyers / counts.holdout : 0;
   const ci = differenceInterval(counts.treatedBuyers, counts.treated, counts.holdoutBuyers, counts.holdout);
   const lift = treatedRate - holdoutRate;
-  const significant = counts.holdout > 0 && counts.treated > 0 && (ci[0] > 0 || ci[1] < 0);
+  const significant = measurable(counts) && (ci[0] > 0 || ci[1] < 0);
   const members = counts.treated + counts.holdout;
   const buyers = counts.treatedBuyers + counts.holdoutBuyers;
-  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const note = !counts.holdout
     ? `no holdout members, so lift cannot be measured`
-    : `${pct(treatedRate)} of ${counts.treated} targeted members made a ${outcome} against ${pct(holdoutRate)} of ${counts.holdout} held out: ${lift >= 0 ? '+' : ''}${(lift * 100).toFixed(1)} points (95 % CI ${(ci[0] * 100).toFixed(1)} to ${(ci[1] * 100).toFixed(1)})${significant ? '' : ', not distinguishable from no effect'}`;
+    : `${percent(treatedRate)} of ${counts.treated} targeted members made a ${outcome} against ${percent(holdoutRate)} of ${counts.holdout} held out: ${lift >= 0 ? '+' : ''}${(lift * 100).toFixed(1)} points (95 % CI ${(ci[0] * 100).toFixed(1)} to ${(ci[1] * 100).toFixed(1)})${significant ? '' : ', not distinguishable from no effect'}`;
   return {
     segmentId: segment.id,
     name: segment.name,
@@ -216,4 +250,93 @@ export function liftReadout(
   };
 }
 
-const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+const round = (x: number): number => roundTo(x, 6);
+
+export interface LiftSettings {
+  /** adjusted Rand index with the previous run below which the run is flagged */
+  minRunAgreement: number;
+  /** what counts as the outcome, in words */
+  outcome: string;
+}
+
+export interface LiftPhase {
+  /** adjusted Rand index with the previous run on the customers both scored (rounded), when counted */
+  agreement: number | null;
+  runChecks: Check[];
+  /** per previous segment, then everyone ('*') last; empty without counts */
+  readouts: LiftReadout[];
+  /** per previous segment: how it did in the window up to this run, against everyone */
+  performance: SegmentPerformance[];
+  /** per current segment: lift vs holdout of the previous segment it continues */
+  checks: Check[][];
+}
+
+/**
+ * Validate's lift phase, from the merged shard counts (absent on a first run, or when this run's data
+ * does not go past the previous run's as-of time). `identities` are the current segments' matches.
+ */
+export function liftChecks(
+  previous: DatasetState | undefined,
+  lift: LiftCounts | undefined,
+  identities: readonly SegmentIdentity[],
+  run: { runId: string; asOf: string },
+  settings: LiftSettings,
+): LiftPhase {
+  const out: LiftPhase = {
+    agreement: null,
+    runChecks: [],
+    readouts: [],
+    performance: [],
+    checks: identities.map(() => []),
+  };
+  if (!previous || !lift) return out;
+  const agreement = roundTo(adjustedRandFromTable(lift.transitions), 4);
+  out.agreement = agreement;
+  const shared = lift.transitions.reduce((t, row) => t + row.reduce((a, b) => a + b, 0), 0);
+  out.runChecks.push({
+    name: 'agreement with previous run',
+    verdict: agreement >= settings.minRunAgreement ? 'pass' : 'warn',
+    value: agreement,
+    threshold: settings.minRunAgreement,
+    reason: `adjusted Rand index ${agreement.toFixed(2)} on the ${shared} customers both runs scored${agreement >= settings.minRunAgreement ? '' : `: below ${settings.minRunAgreement}, the segmentation changed materially since run ${previous.runId}`}`,
+  });
+  const everyone = liftReadout(lift.population, { id: '*', name: 'everyone' }, settings.outcome);
+  const currentByPrevious = new Map(identities.map((s, i) => [s.previousIndex, i]));
+  let keptAll = 0;
+  let sharedAll = 0;
+  lift.transitions.forEach((row, a) => {
+    const b = currentByPrevious.get(a);
+    sharedAll += row.reduce((x, y) => x + y, 0);
+    if (b !== undefined) keptAll += row[b];
+  });
+  previous.segments.forEach((prev, a) => {
+    const read = liftReadout(lift.segments[a], { id: prev.id, name: prev.name }, settings.outcome);
+    out.readouts.push(read);
+    const row = lift.transitions[a];
+    const total = row.reduce((x, y) => x + y, 0);
+    const b = currentByPrevious.get(a);
+    out.performance.push({
+      runId: run.runId,
+      asOf: run.asOf,
+      segmentId: prev.id,
+      rate: read.rate,
+      populationRate: everyone.rate,
+      lift: measurable(read) ? read.lift : null,
+      populationLift: measurable(everyone) ? everyone.lift : null,
+      orderValue: read.orderValue,
+      populationOrderValue: everyone.orderValue,
+      retention: total ? roundTo(b !== undefined ? row[b] / total : 0, 4) : null,
+      populationRetention: sharedAll ? roundTo(keptAll / sharedAll, 4) : null,
+    });
+    if (b !== undefined)
+      out.checks[b].push({
+        name: 'lift vs holdout',
+        verdict: read.holdout === 0 ? 'warn' : read.significant && read.lift < 0 ? 'warn' : 'pass',
+        value: read.lift,
+        threshold: 0,
+        reason: read.note,
+      });
+  });
+  out.readouts.push(everyone);
+  return out;
+}

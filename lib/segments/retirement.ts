@@ -2,6 +2,7 @@
 // (outcome rate, lift over its holdout, order value, membership retention). A segment that does no
 // better than broad targeting for the configured number of consecutive runs is recommended for
 // retirement, with the figures that say so.
+import { type Check, percent } from './checks.js';
 
 export interface SegmentPerformance {
   runId: string;
@@ -49,7 +50,6 @@ export function retirementAdvice(
     list.push(p);
     bySegment.set(p.segmentId, list);
   }
-  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const out: RetirementAdvice[] = [];
   for (const [segmentId, list] of bySegment) {
     list.sort((a, b) => (a.asOf < b.asOf ? -1 : a.asOf > b.asOf ? 1 : 0));
@@ -60,7 +60,7 @@ export function retirementAdvice(
         p.lift !== null && p.populationLift !== null
           ? `lift ${signed(p.lift)} vs ${signed(p.populationLift)} for everyone`
           : 'lift not measurable';
-      return `${p.asOf.slice(0, 10)} (${p.runId}): outcome rate ${pct(p.rate)} vs ${pct(p.populationRate)} for everyone, ${lift}, order value ${p.orderValue.toFixed(2)} vs ${p.populationOrderValue.toFixed(2)}`;
+      return `${p.asOf.slice(0, 10)} (${p.runId}): outcome rate ${percent(p.rate)} vs ${percent(p.populationRate)} for everyone, ${lift}, order value ${p.orderValue.toFixed(2)} vs ${p.populationOrderValue.toFixed(2)}`;
     });
     const recommend = streak >= settings.runs;
     out.push({
@@ -79,3 +79,28 @@ export function retirementAdvice(
 }
 
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} pts`;
+
+/**
+ * Validate's retirement phase: advice for every segment in the performance history (earlier runs'
+ * and this run's), and for each current segment (by id) the check that carries its advice.
+ */
+export function retirementChecks(
+  history: readonly SegmentPerformance[],
+  segmentIds: readonly string[],
+  settings: { runs: number },
+): { advice: RetirementAdvice[]; checks: Check[][] } {
+  const advice = retirementAdvice(history, settings);
+  const checks: Check[][] = segmentIds.map(() => []);
+  for (const a of advice) {
+    const i = segmentIds.indexOf(a.segmentId);
+    if (i < 0) continue;
+    checks[i].push({
+      name: 'performance vs broad targeting',
+      verdict: a.recommend ? 'warn' : 'pass',
+      value: a.underperformingRuns,
+      threshold: settings.runs,
+      reason: a.recommend ? `recommended for retirement: ${a.reason}. ${a.evidence.join('; ')}` : a.reason,
+    });
+  }
+  return { advice, checks };
+}

@@ -1,8 +1,10 @@
 // Stability of a segmentation: bootstrap resampling of the k-means fit (does each segment come back
 // when the customers are resampled?) and, across runs, the adjusted Rand index of two partitions given
 // as a contingency table (so shards can count their customers and Validate merges the counts).
+// Validate's stability phase turns the bootstrap into a verdict per segment.
 import { assignNearest, kmeans } from '../models/kmeans.js';
 import { createRandom } from '../util/random.js';
+import { type Check, roundTo } from './checks.js';
 
 export interface BootstrapOptions {
   /** bootstrap resamples (refits); default 20 */
@@ -113,4 +115,62 @@ export function adjustedRandFromTable(table: readonly (readonly number[])[]): nu
   const maximum = (sumA + sumB) / 2;
   if (maximum === expected) return 1;
   return (cells - expected) / (maximum - expected);
+}
+
+/** The fit sample in the model's standardised space: n rows × d features, row-major. */
+export interface StandardisedSample {
+  data: Float64Array;
+  n: number;
+  d: number;
+}
+
+export interface StabilitySettings {
+  /** bootstrap resamples; 0 skips the phase */
+  bootstrapRuns: number;
+  /** mean Jaccard below which a segment fails as dissolved */
+  dissolvedJaccard: number;
+  /** mean Jaccard below which a segment is flagged as unstable */
+  unstableJaccard: number;
+}
+
+/**
+ * Validate's stability phase: the bootstrap Jaccard of each segment (rounded; null when the sample is
+ * too small or the phase is off) and its verdict: dissolved (fail), unstable (warn) or stable.
+ */
+export function stabilityChecks(
+  sample: StandardisedSample,
+  centroids: Float64Array,
+  k: number,
+  settings: StabilitySettings,
+  seed: number,
+): { jaccard: (number | null)[]; checks: Check[][] } {
+  const jaccard: (number | null)[] = new Array(k).fill(null);
+  const checks: Check[][] = Array.from({ length: k }, () => []);
+  if (settings.bootstrapRuns > 0 && sample.n > k * 2) {
+    const boot = bootstrapStability(sample.data, sample.n, sample.d, centroids, k, {
+      runs: settings.bootstrapRuns,
+      seed,
+    });
+    boot.jaccard.forEach((j, i) => {
+      jaccard[i] = roundTo(j, 4);
+      checks[i].push(stabilityCheck(j, settings, boot.runs));
+    });
+  }
+  return { jaccard, checks };
+}
+
+function stabilityCheck(jaccard: number, v: StabilitySettings, runs: number): Check {
+  const verdict = jaccard < v.dissolvedJaccard ? 'fail' : jaccard < v.unstableJaccard ? 'warn' : 'pass';
+  return {
+    name: 'stability',
+    verdict,
+    value: roundTo(jaccard, 4),
+    threshold: v.unstableJaccard,
+    reason:
+      verdict === 'fail'
+        ? `dissolved: on ${runs} resamples of the customers it came back with only ${jaccard.toFixed(2)} of the same members (below ${v.dissolvedJaccard}); it is an artefact of this sample, not a real group`
+        : verdict === 'warn'
+          ? `unstable: on ${runs} resamples it kept ${jaccard.toFixed(2)} of its members on average (below ${v.unstableJaccard}); its edges move with the data`
+          : `stable: on ${runs} resamples it kept ${jaccard.toFixed(2)} of its members on average`,
+  };
 }

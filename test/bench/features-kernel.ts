@@ -1,31 +1,23 @@
 // `npx tsx test/bench/features-kernel.ts [--file CSV] [--shard K] [--reps N]`: BuildFeatures' computation
 // on one shard's decoded rows, in memory (no S3, no encoding): duplicate check, concatenation, features
 // at as-of, their statistics, the fitting sample, CLV inputs and the self-labelled propensity sample.
-// Times the current code and the previous one (test/bench/previous/, verbatim) alternately in one run
-// and prints rows per CPU second of each and their ratio, after checking both give the same outputs.
+// Times the current code (best of N passes) and prints its rows per CPU second; that its outputs are
+// unchanged is the golden test's job (test/unit/features/golden.test.ts), not the bench's.
 // The shard's parts come from an in-memory Ingest of the file, cached under test/bench/.data/.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../../lib/config/schema.js';
-import {
-  computeFeatures,
-  concatTransactions,
-  selectSample,
-  summariseFeatures,
-} from '../../lib/features/build.js';
+import { computeFeatures, selectSample, summariseFeatures } from '../../lib/features/build.js';
 import { calibrationEndDay, computeClvInputs } from '../../lib/features/clv-inputs.js';
 import { shardQuota } from '../../lib/features/sampling.js';
+import { concatTransactions } from '../../lib/features/transactions.js';
 import { dropDuplicateRows } from '../../lib/ingest/duplicates.js';
 import { buildSelfLabelledSample } from '../../lib/models/propensity.js';
 import { ingest } from '../../lib/pipeline/ingest.js';
 import { MemoryBlobStore } from '../../lib/storage/blob.js';
 import { type Columns, decodeColumns } from '../../lib/storage/columnar.js';
 import { keys } from '../../lib/storage/keys.js';
-import * as previousBuild from './previous/build.js';
-import * as previousClv from './previous/clv-inputs.js';
-import * as previousDuplicates from './previous/duplicates.js';
-import * as previousPropensity from './previous/propensity.js';
 
 export interface KernelSide {
   /** best (smallest) CPU seconds of one pass over the shard, and the rows per CPU second it gives */
@@ -41,10 +33,6 @@ export interface KernelResult {
   rows: number;
   customers: number;
   ours: KernelSide;
-  previous: KernelSide;
-  /** previous CPU seconds ÷ ours (higher is better) */
-  speedup: number;
-  identical: boolean;
 }
 
 interface ShardInput {
@@ -83,8 +71,8 @@ async function shardParts(file: string, shard: number): Promise<ShardInput> {
   return { parts, ...meta };
 }
 
-/** What BuildFeatures computes for a shard, by the given implementation. */
-function kernel(input: ShardInput, impl: 'ours' | 'previous') {
+/** What BuildFeatures computes for a shard. */
+function kernel(input: ShardInput) {
   const config = parseConfig({});
   const quota = (n: number) => shardQuota(n, input.shardCount);
   const target = config.propensity.targets[0];
@@ -95,54 +83,18 @@ function kernel(input: ShardInput, impl: 'ours' | 'previous') {
   };
   const seed = config.segments.seed;
   const windowsDays = config.features.windowsDays;
-  if (impl === 'ours') {
-    const deduplicated = dropDuplicateRows(input.parts);
-    const tx = concatTransactions(deduplicated.parts);
-    const features = computeFeatures(tx, input.asOfMs, { windowsDays });
-    return {
-      rows: tx.customerId.length,
-      removed: deduplicated.removed,
-      features,
-      summary: summariseFeatures(features),
-      sample: selectSample(features, quota(config.segments.sampleSize), seed),
-      clv: computeClvInputs(tx, clv),
-      propensity: buildSelfLabelledSample(
-        tx,
-        input.asOfMs,
-        target,
-        quota(config.propensity.sampleSize),
-        seed,
-      ),
-    };
-  }
-  const deduplicated = previousDuplicates.dropDuplicateRows(input.parts);
-  const tx = previousBuild.concatTransactions(deduplicated.parts);
-  const features = previousBuild.computeFeatures(tx, input.asOfMs, { windowsDays });
+  const deduplicated = dropDuplicateRows(input.parts);
+  const tx = concatTransactions(deduplicated.parts);
+  const features = computeFeatures(tx, input.asOfMs, { windowsDays });
   return {
     rows: tx.customerId.length,
     removed: deduplicated.removed,
     features,
-    summary: previousBuild.summariseFeatures(features),
-    sample: previousBuild.selectSample(features, quota(config.segments.sampleSize), seed),
-    clv: previousClv.computeClvInputs(tx, clv),
-    propensity: previousPropensity.buildSelfLabelledSample(
-      tx,
-      input.asOfMs,
-      target,
-      quota(config.propensity.sampleSize),
-      seed,
-    ),
+    summary: summariseFeatures(features),
+    sample: selectSample(features, quota(config.segments.sampleSize), seed),
+    clv: computeClvInputs(tx, clv),
+    propensity: buildSelfLabelledSample(tx, input.asOfMs, target, quota(config.propensity.sampleSize), seed),
   };
-}
-
-/** Bit-exact comparison (NaN equal to NaN) of two results, through a canonical JSON of every number. */
-function fingerprint(result: ReturnType<typeof kernel>): string {
-  return JSON.stringify(result, (_, v: unknown) => {
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView))
-      return Array.from(v as unknown as ArrayLike<number>, (x) => (Object.is(x, -0) ? '-0' : String(x)));
-    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-    return v;
-  });
 }
 
 function timed(run: () => unknown): { cpu: number; wall: number } {
@@ -160,22 +112,18 @@ export async function measureFeatureKernel(
   const shard = options.shard ?? 0;
   const reps = options.reps ?? 5;
   const input = await shardParts(file, shard);
-  const identical = fingerprint(kernel(input, 'ours')) === fingerprint(kernel(input, 'previous'));
-  const best = { ours: { cpu: Infinity, wall: Infinity }, previous: { cpu: Infinity, wall: Infinity } };
+  const best = { cpu: Infinity, wall: Infinity };
   let rows = 0;
   let customers = 0;
   for (let r = 0; r < reps; r++) {
-    // alternate, so both see the same machine load
-    for (const impl of r % 2 ? (['previous', 'ours'] as const) : (['ours', 'previous'] as const)) {
-      let out: ReturnType<typeof kernel> | undefined;
-      const t = timed(() => {
-        out = kernel(input, impl);
-      });
-      rows = out?.rows ?? 0;
-      customers = out?.features.customerId.length ?? 0;
-      best[impl].cpu = Math.min(best[impl].cpu, t.cpu);
-      best[impl].wall = Math.min(best[impl].wall, t.wall);
-    }
+    let out: ReturnType<typeof kernel> | undefined;
+    const t = timed(() => {
+      out = kernel(input);
+    });
+    rows = out?.rows ?? 0;
+    customers = out?.features.customerId.length ?? 0;
+    best.cpu = Math.min(best.cpu, t.cpu);
+    best.wall = Math.min(best.wall, t.wall);
   }
   const side = (b: { cpu: number; wall: number }): KernelSide => ({
     cpuSeconds: b.cpu,
@@ -188,10 +136,7 @@ export async function measureFeatureKernel(
     shardCount: input.shardCount,
     rows,
     customers,
-    ours: side(best.ours),
-    previous: side(best.previous),
-    speedup: best.previous.cpu / best.ours.cpu,
-    identical,
+    ours: side(best),
   };
 }
 
@@ -211,9 +156,4 @@ if (process.argv[1] && import.meta.url.endsWith(basename(process.argv[1]))) {
   console.log(
     `  ours      ${r.ours.cpuSeconds.toFixed(3)} CPU s  ${r.ours.wallSeconds.toFixed(3)} wall s  ${k(r.ours.rowsPerCpuSecond)} rows/CPU s`,
   );
-  console.log(
-    `  previous  ${r.previous.cpuSeconds.toFixed(3)} CPU s  ${r.previous.wallSeconds.toFixed(3)} wall s  ${k(r.previous.rowsPerCpuSecond)} rows/CPU s`,
-  );
-  console.log(`  speed-up  ${r.speedup.toFixed(2)}×   outputs identical: ${r.identical ? 'yes' : 'NO'}`);
-  if (!r.identical) process.exitCode = 1;
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Archetype, DEFAULT_END_MS, generate } from '../../events/data/generate.js';
-import type { TransactionColumns } from '../../lib/features/build.js';
+import type { TransactionColumns } from '../../lib/features/transactions.js';
 import { buildFeatures } from '../../lib/pipeline/features.js';
 import { fitModels } from '../../lib/pipeline/fit.js';
 import { ingest } from '../../lib/pipeline/ingest.js';

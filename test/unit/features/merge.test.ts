@@ -4,8 +4,8 @@ import {
   computeFeatures,
   selectSample,
   summariseFeatures,
-  type TransactionColumns,
 } from '../../../lib/features/build.js';
+import type { TransactionColumns } from '../../../lib/features/transactions.js';
 import { assignSegments, fitSegmentation, profileFeatures } from '../../../lib/models/segmentation.js';
 import { shardOf } from '../../../lib/util/hash.js';
 import { createRandom } from '../../../lib/util/random.js';

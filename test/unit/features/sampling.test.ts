@@ -2,8 +2,9 @@
 // files into the smallest keys, so Fit's input stays near the sample size at any shard count while the
 // sample stays exactly the one a single shard would draw.
 import { describe, expect, it } from 'vitest';
-import { type CustomerFeatures, selectSample } from '../../../lib/features/build.js';
-import { foldSmallest, shardQuota } from '../../../lib/features/sampling.js';
+import { type CustomerFeatures, sampleKey, sampleKeys, selectSample } from '../../../lib/features/build.js';
+import { spendKey } from '../../../lib/features/clv-inputs.js';
+import { foldSmallest, hashKeys, keyHasher, orderByKey, shardQuota } from '../../../lib/features/sampling.js';
 import { mergeSamples } from '../../../lib/models/segmentation.js';
 import { loadFitSample } from '../../../lib/pipeline/fit.js';
 import { shardFile } from '../../../lib/pipeline/run-files.js';
@@ -141,5 +142,26 @@ describe('Fit reading 300 shards of samples', () => {
     const rows = folded.parts.reduce((n, p) => n + (p.key as Uint32Array).length, 0);
     expect(rows).toBe(1);
     expect(folded.parts.some((p) => 'discountShare' in p)).toBe(true);
+  });
+});
+
+describe('sampling keys', () => {
+  it('keys and key order: keyHasher is fnv1a32 of prefix + id, orderByKey the comparator sort', () => {
+    // Prepare: ids with forced key collisions (a tiny key space) and non-ASCII text
+    const ids = Array.from({ length: 3000 }, (_, i) => `C${i}é`);
+    const keys = Uint32Array.from(ids, (_, i) => (i * 7919) % 97);
+    // Act
+    const order = Array.from(orderByKey(keys, ids));
+    const expected = ids.map((_, i) => i);
+    expected.sort((a, b) => keys[a] - keys[b] || (ids[a] < ids[b] ? -1 : 1));
+    // Assess
+    expect(order).toEqual(expected);
+    expect(Array.from(hashKeys(ids.slice(0, 50), '42:'))).toEqual(
+      ids.slice(0, 50).map((id) => sampleKey(id, 42)),
+    );
+    expect(Array.from(sampleKeys(ids.slice(0, 50), 42))).toEqual(
+      ids.slice(0, 50).map((id) => sampleKey(id, 42)),
+    );
+    expect(keyHasher('clv-spend:')('C1')).toBe(spendKey('C1'));
   });
 });

@@ -5,8 +5,8 @@
 // (churn reason, cancellation date, a login date past the cut) are dropped with a warning naming them.
 import { describe, expect, it } from 'vitest';
 import { loadPredictiveScores } from '../../../lib/pipeline/predictive.js';
+import { renderRunReport } from '../../../lib/pipeline/report-model.js';
 import type { RunSummary } from '../../../lib/pipeline/summary.js';
-import { renderRunReport } from '../../../lib/report/render.js';
 import { decodeColumns } from '../../../lib/storage/columnar.js';
 import { bankCsv, runInMemory, telcoCsv } from '../../support/predictive.js';
 

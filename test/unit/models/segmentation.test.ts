@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ARCHETYPES, DEFAULT_END_MS, generate } from '../../../events/data/generate.js';
-import {
-  computeFeatures,
-  selectSample,
-  summariseFeatures,
-  type TransactionColumns,
-} from '../../../lib/features/build.js';
+import { computeFeatures, selectSample, summariseFeatures } from '../../../lib/features/build.js';
+import type { TransactionColumns } from '../../../lib/features/transactions.js';
 import { adjustedRandIndex } from '../../../lib/models/metrics.js';
 import { RFM_GROUPS } from '../../../lib/models/rfm.js';
 import { assignSegments, fitSegmentation } from '../../../lib/models/segmentation.js';

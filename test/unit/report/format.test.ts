@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, toIdFragment } from '../../../lib/report/escape.js';
 import {
   formatCompact,
   formatCount,
@@ -62,23 +61,5 @@ describe('number formatting for people', () => {
     expect(formatDate('2026-01-05T06:14:52Z')).toBe('5 Jan 2026, 06:14 UTC');
     expect(formatDate('2026-01-05T06:14:52+02:00')).toBe('5 Jan 2026, 06:14');
     expect(formatDate('last week')).toBe('last week');
-  });
-});
-
-describe('escaping', () => {
-  it('escapes every character that could open markup or close an attribute', () => {
-    // Act
-    const out = escapeHtml(`<script>alert("x" + 'y') & more</script>`);
-
-    // Assess
-    expect(out).toBe('&lt;script&gt;alert(&quot;x&quot; + &#39;y&#39;) &amp; more&lt;/script&gt;');
-    expect(out).not.toMatch(/[<>"']/);
-  });
-
-  it('turns any text into a safe id fragment', () => {
-    expect(toIdFragment('Loyal High Spenders')).toBe('loyal-high-spenders');
-    expect(toIdFragment('"><script>')).toBe('script');
-    expect(toIdFragment('***')).toBe('x');
-    expect(toIdFragment('a'.repeat(100))).toHaveLength(40);
   });
 });

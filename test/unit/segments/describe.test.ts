@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { describeSegment, nameSegments } from '../../../lib/segments/describe.js';
-import { isHoldout } from '../../../lib/segments/holdout.js';
 
 const population = { recencyDays: 100, frequency: 4, monetary: 400, avgOrderValue: 100, tenureDays: 365 };
 
@@ -58,18 +57,5 @@ describe('segment names and descriptions', () => {
       z: { frequency: -0.6, avgOrderValue: -0.3 },
     };
     expect(describeSegment(p, population)).toBe(describeSegment(structuredClone(p), population));
-  });
-});
-
-describe('holdouts', () => {
-  it('assigns a stable share of customers to the control group', () => {
-    // Act
-    let held = 0;
-    for (let i = 0; i < 20_000; i++) if (isHoldout('salt', `C${i}`, 'seg-1', 0.1)) held++;
-    // Assess
-    expect(held / 20_000).toBeGreaterThan(0.09);
-    expect(held / 20_000).toBeLessThan(0.11);
-    expect(isHoldout('salt', 'C1', 'seg-1', 0.1)).toBe(isHoldout('salt', 'C1', 'seg-1', 0.1));
-    expect(isHoldout('salt', 'C1', 'seg-1', 0)).toBe(false);
   });
 });

@@ -22,3 +22,16 @@ describe('holdout assignment', () => {
     expect(ids.some((id) => isHoldout('holdout-v1', id, 'seg-1', 0))).toBe(false);
   });
 });
+
+describe('holdouts', () => {
+  it('assigns a stable share of customers to the control group', () => {
+    // Act
+    let held = 0;
+    for (let i = 0; i < 20_000; i++) if (isHoldout('salt', `C${i}`, 'seg-1', 0.1)) held++;
+    // Assess
+    expect(held / 20_000).toBeGreaterThan(0.09);
+    expect(held / 20_000).toBeLessThan(0.11);
+    expect(isHoldout('salt', 'C1', 'seg-1', 0.1)).toBe(isHoldout('salt', 'C1', 'seg-1', 0.1));
+    expect(isHoldout('salt', 'C1', 'seg-1', 0)).toBe(false);
+  });
+});

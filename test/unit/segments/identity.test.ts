@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { centroidDistances, matchSegments, resolveNames } from '../../../lib/segments/identity.js';
+import {
+  centroidDistances,
+  identifySegments,
+  matchSegments,
+  resolveNames,
+} from '../../../lib/segments/identity.js';
+import type { DatasetState } from '../../../lib/segments/state.js';
 
 // three segments on two features, standardised with mean 0 and sd 1
 const previous = {
@@ -73,5 +79,67 @@ describe('stable segment identity', () => {
       ['Deal seekers', 'Deal seekers'],
     );
     expect(names).toEqual(['Deal seekers', 'Deal seekers (new)']);
+  });
+});
+
+describe('identity phase', () => {
+  const settings = { matchDistance: 0.75, maxSizeDrift: 0.3, maxCentroidDrift: 0.4 };
+  const state: DatasetState = {
+    version: 1,
+    dataset: 'shop',
+    runId: 'run-1',
+    asOfMs: 0,
+    shardCount: 1,
+    holdoutSalt: 'salt',
+    holdoutShare: 0.1,
+    model: { features: ['f1', 'f2'], mean: [0, 0], std: [1, 1], centroids: [2, 0, -2, 0, 0, 2], k: 3 },
+    segments: [
+      { id: 'seg-1', name: 'Loyal high spenders', size: 100, status: 'published', firstRunId: 'run-0' },
+      { id: 'seg-2', name: 'Lapsed customers', size: 200, status: 'published', firstRunId: 'run-1' },
+      { id: 'seg-3', name: 'Deal seekers', size: 50, status: 'published', firstRunId: 'run-1' },
+    ],
+    nextId: 4,
+    history: [],
+  };
+  // seg-1 moved 0.6 sd and grew by half, seg-2 stayed, a new segment far from every old one
+  const current = { features: ['f1', 'f2'], mean: [0, 0], std: [1, 1], centroids: [2.6, 0, -2, 0, 9, 9] };
+  const generated = [
+    { name: 'High spenders', size: 150 },
+    { name: 'Lapsed', size: 210 },
+    { name: 'Lapsed customers', size: 40 },
+  ];
+
+  it('numbers segments on a first run, keeps the generated names and adds no checks', () => {
+    const out = identifySegments(undefined, current, generated, settings, 'run-2');
+    expect(out.ids).toEqual(['seg-1', 'seg-2', 'seg-3']);
+    expect(out.names).toEqual(['High spenders', 'Lapsed', 'Lapsed customers']);
+    expect(out.firstRunIds).toEqual(['run-2', 'run-2', 'run-2']);
+    expect(out.checks).toEqual([[], [], []]);
+  });
+
+  it('keeps id, name and first run of matched segments and says how far each drifted', () => {
+    // Act
+    const out = identifySegments(state, current, generated, settings, 'run-2');
+    // Assess
+    expect(out.ids).toEqual(['seg-1', 'seg-2', 'seg-4']);
+    expect(out.names).toEqual(['Loyal high spenders', 'Lapsed customers', 'Lapsed customers (new)']);
+    expect(out.firstRunIds).toEqual(['run-0', 'run-1', 'run-2']);
+    expect(out.match.retired.map((r) => r.id)).toEqual(['seg-3']);
+    expect(out.checks[0].map((c) => [c.name, c.verdict, c.value])).toEqual([
+      ['size drift', 'warn', 0.5],
+      ['centroid drift', 'warn', 0.4243],
+    ]);
+    expect(out.checks[0][0].reason).toBe('100 → 150 customers since run run-1 (beyond 30.0 %)');
+    expect(out.checks[0][1].reason).toMatch(/moved 0.42 sd per feature since run run-1; it keeps id seg-1/);
+    expect(out.checks[1].map((c) => c.verdict)).toEqual(['pass', 'pass']);
+    expect(out.checks[2]).toEqual([
+      {
+        name: 'identity',
+        verdict: 'pass',
+        value: 'new',
+        threshold: 'matched or new',
+        reason: 'new this run: no segment of run run-1 lies within 0.75 sd of its centre',
+      },
+    ]);
   });
 });

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { isHoldout } from '../../../lib/segments/holdout.js';
+import type { SegmentIdentity } from '../../../lib/segments/identity.js';
 import {
+  addPreviousMembers,
   countOutcomes,
   differenceInterval,
+  liftChecks,
   liftReadout,
   mergeLiftCounts,
   wilson,
 } from '../../../lib/segments/lift.js';
+import type { DatasetState } from '../../../lib/segments/state.js';
 
 const DAY = 86_400_000;
 const prevAsOf = Date.UTC(2026, 9, 1);
@@ -131,5 +136,94 @@ describe('lift readout on a constructed two-run scenario', () => {
     const [l, u] = differenceInterval(56, 70, 48, 80);
     expect(l).toBeCloseTo(0.0524, 4);
     expect(u).toBeCloseTo(0.3339, 4);
+  });
+});
+
+describe('lift phase', () => {
+  const state = {
+    runId: 'run-1',
+    holdoutSalt: 'salt',
+    holdoutShare: 0.5,
+    segments: [
+      { id: 'seg-1', name: 'Deal seekers', size: 200, status: 'published', firstRunId: 'run-1' },
+      { id: 'seg-2', name: 'Lapsed', size: 100, status: 'published', firstRunId: 'run-1' },
+    ],
+  } as DatasetState;
+  const counted = () => {
+    const { previous, tx, current } = scenario();
+    return countOutcomes(
+      previous,
+      tx,
+      current,
+      { fromMs: prevAsOf, toMs: asOf },
+      { previousK: 2, currentK: 2 },
+      { previousRunId: 'run-1' },
+    );
+  };
+  // this run: segment 0 continues seg-2, segment 1 continues seg-1, segment 2 is new
+  const identities: SegmentIdentity[] = [
+    { id: 'seg-2', previousIndex: 1, distance: 0.1 },
+    { id: 'seg-1', previousIndex: 0, distance: 0.2 },
+    { id: 'seg-3', previousIndex: -1, distance: null },
+  ];
+  const settings = { minRunAgreement: 0.6, outcome: 'purchase' };
+  const run = { runId: 'run-2', asOf: '2026-10-31T00:00:00.000Z' };
+
+  it('reads nothing on a first run or without counts', () => {
+    const empty = { agreement: null, runChecks: [], readouts: [], performance: [], checks: [[], [], []] };
+    expect(liftChecks(undefined, counted(), identities, run, settings)).toEqual(empty);
+    expect(liftChecks(state, undefined, identities, run, settings)).toEqual(empty);
+  });
+
+  it('reads out agreement, lift per previous segment then everyone, and checks the continuing segments', () => {
+    // Act
+    const out = liftChecks(state, counted(), identities, run, settings);
+    // Assess
+    expect(out.runChecks).toHaveLength(1);
+    expect(out.runChecks[0]).toMatchObject({ name: 'agreement with previous run', value: out.agreement });
+    expect(out.runChecks[0].reason).toMatch(/on the 300 customers both runs scored/);
+    expect(out.readouts.map((r) => r.segmentId)).toEqual(['seg-1', 'seg-2', '*']);
+    // seg-1 (30 % vs 20 %) continues as segment 1; seg-2 has no holdout, so lift is not measurable
+    expect(out.checks[1]).toEqual([
+      {
+        name: 'lift vs holdout',
+        verdict: 'pass',
+        value: out.readouts[0].lift,
+        threshold: 0,
+        reason: out.readouts[0].note,
+      },
+    ]);
+    expect(out.checks[0]).toMatchObject([{ name: 'lift vs holdout', verdict: 'warn' }]);
+    expect(out.checks[2]).toEqual([]);
+    // retention: of seg-1's 200, the 50 now in segment 1 stayed; all of seg-2's 100 moved to segment 1
+    // (no longer seg-2's continuation); of the 300 both runs scored, 50 stayed in their segment
+    expect(out.performance.map((p) => [p.segmentId, p.retention, p.populationRetention, p.lift])).toEqual([
+      ['seg-1', 0.25, 0.1667, out.readouts[0].lift],
+      ['seg-2', 0, 0.1667, null],
+    ]);
+    expect(out.performance[0]).toMatchObject({
+      runId: 'run-2',
+      asOf: run.asOf,
+      populationRate: out.readouts[2].rate,
+    });
+  });
+
+  it('collects the previous members among this shard’s customers, with the holdout that run gave them', () => {
+    // Prepare: C3 is no longer a customer here, C4 was in a segment index the state does not know
+    const into = { customerId: [] as string[], segment: [] as number[], holdout: [] as number[] };
+    const current = new Map([
+      ['C1', 0],
+      ['C2', 1],
+      ['C4', 0],
+    ]);
+    // Act
+    addPreviousMembers(into, { customerId: ['C1', 'C2', 'C3', 'C4'], segment: [0, 1, 0, 7] }, current, state);
+    // Assess
+    expect(into.customerId).toEqual(['C1', 'C2']);
+    expect(into.segment).toEqual([0, 1]);
+    expect(into.holdout).toEqual([
+      isHoldout('salt', 'C1', 'seg-1', 0.5) ? 1 : 0,
+      isHoldout('salt', 'C2', 'seg-2', 0.5) ? 1 : 0,
+    ]);
   });
 });

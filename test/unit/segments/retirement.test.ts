@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { retirementAdvice, type SegmentPerformance } from '../../../lib/segments/retirement.js';
+import {
+  retirementAdvice,
+  retirementChecks,
+  type SegmentPerformance,
+} from '../../../lib/segments/retirement.js';
 
 const run = (i: number, segmentId: string, lift: number, rate: number): SegmentPerformance => ({
   runId: `run-${i}`,
@@ -44,5 +48,34 @@ describe('decay and retirement', () => {
     });
     const noHoldout = [0, 1, 2].map((i) => ({ ...run(i, 'seg-3', 0, 0.1), lift: null }));
     expect(retirementAdvice(noHoldout, { runs: 3 })[0].recommend).toBe(true);
+  });
+});
+
+describe('retirement phase', () => {
+  it('puts each advice on the current segment with its id, and none on segments no longer there', () => {
+    // Prepare: seg-1 underperformed three runs, seg-2 beat everyone, seg-9 is no longer a segment
+    const history = [
+      ...[0.01, 0.0, 0.01].map((lift, i) => run(i, 'seg-1', lift, 0.25)),
+      run(2, 'seg-2', 0.06, 0.3),
+      run(2, 'seg-9', 0.0, 0.1),
+    ];
+    // Act
+    const out = retirementChecks(history, ['seg-2', 'seg-1', 'seg-4'], { runs: 3 });
+    // Assess
+    expect(out.advice.map((a) => a.segmentId)).toEqual(['seg-1', 'seg-2', 'seg-9']);
+    expect(out.checks[0]).toEqual([
+      {
+        name: 'performance vs broad targeting',
+        verdict: 'pass',
+        value: 0,
+        threshold: 3,
+        reason: 'outperforms targeting everyone',
+      },
+    ]);
+    expect(out.checks[1][0]).toMatchObject({ verdict: 'warn', value: 3 });
+    expect(out.checks[1][0].reason).toMatch(
+      /^recommended for retirement: did no better .*\. 2026-01-01 \(run-0\)/,
+    );
+    expect(out.checks[2]).toEqual([]);
   });
 });

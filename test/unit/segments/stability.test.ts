@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { kmeans } from '../../../lib/models/kmeans.js';
 import { adjustedRandIndex } from '../../../lib/models/metrics.js';
-import { adjustedRandFromTable, bootstrapStability } from '../../../lib/segments/stability.js';
+import {
+  adjustedRandFromTable,
+  bootstrapStability,
+  stabilityChecks,
+} from '../../../lib/segments/stability.js';
 import { createRandom } from '../../../lib/util/random.js';
 
 const d = 4;
@@ -63,5 +67,45 @@ describe('adjusted Rand index from a contingency table', () => {
         [0, 5],
       ]),
     ).toBe(1);
+  });
+});
+
+describe('stability phase', () => {
+  const settings = { bootstrapRuns: 6, dissolvedJaccard: 0.5, unstableJaccard: 0.75 };
+
+  it('passes planted segments and fails those carved out of noise as dissolved, with the Jaccard', () => {
+    // Prepare
+    const n = 600;
+    const planted = blobs(n, 3, 8, 11);
+    const noise = blobs(n, 1, 0, 12);
+    const centresOf = (data: Float64Array) => kmeans(data, n, d, { k: 3, seed: 1 }).centroids;
+    // Act
+    const stable = stabilityChecks({ data: planted, n, d }, centresOf(planted), 3, settings, 3);
+    const dissolved = stabilityChecks(
+      { data: noise, n, d },
+      centresOf(noise),
+      3,
+      { ...settings, dissolvedJaccard: 0.9 },
+      3,
+    );
+    // Assess
+    expect(stable.checks.map(([c]) => c.verdict)).toEqual(['pass', 'pass', 'pass']);
+    expect(stable.checks[0][0].value).toBe(stable.jaccard[0]);
+    expect(stable.checks[0][0].reason).toMatch(/^stable: on 6 resamples it kept 1\.00 of its members/);
+    expect(dissolved.checks.some(([c]) => c.verdict === 'fail')).toBe(true);
+    expect(dissolved.checks.flat().find((c) => c.verdict === 'fail')!.reason).toMatch(
+      /^dissolved: on 6 resamples/,
+    );
+  });
+
+  it('says nothing when turned off or when the sample is too small to resample', () => {
+    const data = blobs(5, 3, 8, 1);
+    const centroids = data.slice(0, 3 * d);
+    const none = { jaccard: [null, null, null], checks: [[], [], []] };
+    expect(stabilityChecks({ data, n: 5, d }, centroids, 3, settings, 1)).toEqual(none);
+    const planted = blobs(300, 3, 8, 2);
+    expect(
+      stabilityChecks({ data: planted, n: 300, d }, centroids, 3, { ...settings, bootstrapRuns: 0 }, 1),
+    ).toEqual(none);
   });
 });

@@ -1,6 +1,7 @@
-// Turns a run summary into the report model and renders the self-contained report.html.
-import type { RunSummary } from '../pipeline/summary.js';
-import { renderReport } from './html.js';
+// Turns a run summary into the report's view model and renders the self-contained report.html. The
+// report (lib/report) owns its view model and knows nothing of the pipeline; this is the one place
+// that reads the run summary for it.
+import { renderReport } from '../report/html.js';
 import type {
   ClvSummary,
   ConfigValue,
@@ -11,7 +12,8 @@ import type {
   RunHistory,
   ValidationCheck,
   ValueFormat,
-} from './model.js';
+} from '../report/model.js';
+import type { RunSummary } from './summary.js';
 
 const UNIT: Record<string, FeatureUnit> = {
   days: 'days',
